@@ -1,0 +1,186 @@
+"""The Client and the module-level shortcuts."""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from types import TracebackType
+from typing import Optional, Protocol, Union
+
+from . import _core
+from ._types import CancelResult
+
+__all__ = ["Client", "TokenCredential", "cancel", "cancel_async"]
+
+BASE_URL_VARIABLE = "CLOUDPARTNER_BASE_URL"
+
+
+class AccessToken(Protocol):
+    """What a credential's ``get_token`` returns (azure-core's ``AccessToken`` fits)."""
+
+    @property
+    def token(self) -> str: ...  # noqa: D102
+
+    @property
+    def expires_on(self) -> int: ...  # noqa: D102
+
+
+class TokenCredential(Protocol):
+    """A synchronous credential, such as any ``azure.identity`` credential."""
+
+    def get_token(self, *scopes: str) -> AccessToken: ...  # noqa: D102
+
+
+Token = Union[str, TokenCredential, None]
+Emails = Union[str, Iterable[str], None]
+
+
+def _base_url(base_url: Optional[str]) -> str:
+    return base_url or os.environ.get(BASE_URL_VARIABLE) or _core.DEFAULT_BASE_URL
+
+
+class Client:
+    """A Cloud Partner Portal client: a connection pool, a token source and settings.
+
+    Safe to share across threads and usable from asyncio; close it (or use ``with``) when done.
+
+    Args:
+        token: a bearer token string (a leading ``Bearer `` is fine), a credential with
+            ``get_token(*scopes)`` (azure-identity; asked for
+            ``https://cloudpartner.azure.com/.default`` and cached until 5 minutes before
+            expiry), or None to read ``CLOUDPARTNER_TOKEN`` at each call.
+        base_url: the service root; default ``CLOUDPARTNER_BASE_URL`` or
+            ``https://cloudpartner.azure.com``. Plain ``http://`` only to loopback.
+        timeout: seconds each attempt may take, connect to last byte.
+        max_retries: retries of connect failures and 408/429/5xx answers (0 to 10).
+        user_agent: a product token put before cloudpartner's own in ``User-Agent``.
+        backoff: the first retry's maximum delay in seconds; doubles each retry, full jitter.
+
+    Raises:
+        InvalidArgumentError: a setting is malformed (the message names it).
+
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(
+        self,
+        token: Token = None,
+        *,
+        base_url: Optional[str] = None,
+        timeout: float = 30.0,
+        max_retries: int = 3,
+        user_agent: Optional[str] = None,
+        backoff: float = 0.5,
+    ) -> None:
+        self._core = _core.Client(token, _base_url(base_url), timeout, max_retries, backoff, user_agent)
+
+    def cancel(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
+        """Cancel the operation running on an offer.
+
+        Args:
+            publisher: the publisher id, e.g. ``"contoso"``.
+            offer: the offer id.
+            emails: addresses the service notifies of the cancel's progress: one
+                comma-separated string or an iterable of strings.
+
+        Returns:
+            The service's answer: ``completed`` for a synchronous cancel (200), otherwise
+            the operation to follow (202).
+
+        Raises:
+            InvalidArgumentError: bad input, refused before anything was sent.
+            ApiError: the service refused (``NotFoundError``, ``ForbiddenError``, ...).
+            TransportError: no usable answer.
+
+        """
+        return self._core.cancel(publisher, offer, emails)
+
+    async def cancel_async(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
+        """Asyncio twin of :meth:`cancel`."""
+        return await self._core.cancel_async(publisher, offer, emails)
+
+    def close(self) -> None:
+        """Drop idle connections and refuse further calls (``ClientClosedError``)."""
+        self._core.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._core.closed
+
+    @property
+    def base_url(self) -> str:
+        """The service root this client talks to."""
+        return self._core.base_url
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<cloudpartner.Client {self.base_url} timeout={self._core.timeout:g}s {state}>"
+
+
+# Module-level calls share clients (and so connection pools) per (base_url, timeout).
+_shared: dict[tuple[str, float], _core.Client] = {}
+_shared_lock = threading.Lock()
+_MAX_SHARED = 16
+
+
+def _shared_client(base_url: Optional[str], timeout: Optional[float]) -> _core.Client:
+    key = (_base_url(base_url), 30.0 if timeout is None else timeout)
+    client = _shared.get(key)
+    if client is None:
+        with _shared_lock:
+            client = _shared.get(key)
+            if client is None:
+                client = _core.Client(None, key[0], key[1], 3, 0.5, None)
+                if len(_shared) >= _MAX_SHARED:
+                    _shared.pop(next(iter(_shared)))
+                _shared[key] = client
+    return client
+
+
+def cancel(
+    publisher: str,
+    offer: str,
+    token: Token = None,
+    emails: Emails = None,
+    *,
+    base_url: Optional[str] = None,
+    timeout: Optional[float] = None,
+) -> CancelResult:
+    """Cancel the operation running on an offer, with a process-wide pooled client.
+
+    ``token`` is as for :class:`Client` (None reads ``CLOUDPARTNER_TOKEN``); see
+    :meth:`Client.cancel` for the rest.
+    """
+    return _shared_client(base_url, timeout).cancel(publisher, offer, emails, token)
+
+
+async def cancel_async(
+    publisher: str,
+    offer: str,
+    token: Token = None,
+    emails: Emails = None,
+    *,
+    base_url: Optional[str] = None,
+    timeout: Optional[float] = None,
+) -> CancelResult:
+    """Asyncio twin of :func:`cancel`."""
+    return await _shared_client(base_url, timeout).cancel_async(publisher, offer, emails, token)

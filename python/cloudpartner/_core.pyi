@@ -1,0 +1,39 @@
+"""Type stubs of the Rust extension (checked against it by mypy.stubtest in CI)."""
+
+from collections.abc import Awaitable, Iterable
+from typing import Any, Final, Optional, Union
+
+from ._types import CancelResult
+
+__version__: Final[str]
+DEFAULT_BASE_URL: Final[str]
+API_VERSION: Final[str]
+MAX_BODY_BYTES: Final[int]
+
+_Emails = Union[str, Iterable[str], None]
+
+class Client:
+    def __new__(
+        cls,
+        token: Any,
+        base_url: str,
+        timeout: float,
+        max_retries: int,
+        backoff: float,
+        user_agent: Optional[str],
+    ) -> Client: ...
+    def cancel(
+        self, publisher: str, offer: str, emails: _Emails = None, token: Any = None
+    ) -> CancelResult: ...
+    def cancel_async(
+        self, publisher: str, offer: str, emails: _Emails = None, token: Any = None
+    ) -> Awaitable[CancelResult]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def max_retries(self) -> int: ...

@@ -1,0 +1,175 @@
+"""The exceptions of cloudpartner: every failure is one of these.
+
+    CloudPartnerError
+    ├── InvalidArgumentError (also ValueError)   bad input, refused before anything was sent
+    ├── CredentialError                          the token source failed
+    ├── ClientClosedError (also RuntimeError)    the Client was closed
+    ├── TransportError                           no usable answer (connect, TLS, reset, bad HTTP)
+    │   └── RequestTimeoutError (also TimeoutError)
+    └── ApiError                                 the service answered with a failure status
+        ├── BadRequestError       400
+        ├── AuthenticationError   401
+        ├── ForbiddenError        403
+        ├── NotFoundError         404
+        ├── ConflictError         409
+        ├── ThrottledError        429
+        └── ServerError           5xx
+
+No exception's text, repr or attributes ever hold the bearer token.
+"""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Optional
+
+__all__ = [
+    "ApiError",
+    "AuthenticationError",
+    "BadRequestError",
+    "ClientClosedError",
+    "CloudPartnerError",
+    "ConflictError",
+    "CredentialError",
+    "ForbiddenError",
+    "InvalidArgumentError",
+    "NotFoundError",
+    "RequestTimeoutError",
+    "ServerError",
+    "ThrottledError",
+    "TransportError",
+]
+
+
+class CloudPartnerError(Exception):
+    """Base class of every exception cloudpartner raises."""
+
+
+class InvalidArgumentError(CloudPartnerError, ValueError):
+    """An argument was refused before anything was sent; ``field`` names it."""
+
+    def __init__(self, message: str, *, field: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.field = field
+
+
+class CredentialError(CloudPartnerError):
+    """The credential's ``get_token`` failed or returned something unusable (see ``__cause__``)."""
+
+
+class ClientClosedError(CloudPartnerError, RuntimeError):
+    """The ``Client`` was closed; make a new one."""
+
+
+class TransportError(CloudPartnerError):
+    """No usable answer: the connection failed, TLS failed, or the server's HTTP was broken.
+
+    The request may or may not have reached the service.
+    """
+
+    def __init__(self, message: str, *, client_request_id: Optional[str] = None) -> None:
+        super().__init__(message)
+        self.client_request_id = client_request_id
+
+
+class RequestTimeoutError(TransportError, TimeoutError):
+    """An attempt did not complete within ``timeout`` seconds (connect to last byte)."""
+
+    def __init__(
+        self, message: str, *, timeout: Optional[float] = None, client_request_id: Optional[str] = None
+    ) -> None:
+        super().__init__(message, client_request_id=client_request_id)
+        self.timeout = timeout
+
+
+class ApiError(CloudPartnerError):
+    """The service answered with a status that is not a success.
+
+    Attributes:
+        status_code: the HTTP status.
+        code: ``error.code`` of the JSON error body, when it had one.
+        message: ``error.message`` of the body (or the start of a plain-text body).
+        body: the raw body text, up to 1 MiB (``body_truncated`` tells whether it was cut).
+        request_id: the service's request id header, when present.
+        client_request_id: the ``x-ms-client-request-id`` this call sent.
+        retry_after: seconds the service asked to wait (``Retry-After``), when it did.
+        location: where a redirect pointed (redirects are never followed).
+
+    """
+
+    def __init__(
+        self,
+        status_code: int,
+        *,
+        code: Optional[str] = None,
+        message: Optional[str] = None,
+        body: str = "",
+        request_id: Optional[str] = None,
+        client_request_id: Optional[str] = None,
+        retry_after: Optional[float] = None,
+        location: Optional[str] = None,
+        body_truncated: bool = False,
+    ) -> None:
+        super().__init__(status_code)
+        self.status_code = status_code
+        self.code = code
+        self.message = message
+        self.body = body
+        self.request_id = request_id
+        self.client_request_id = client_request_id
+        self.retry_after = retry_after
+        self.location = location
+        self.body_truncated = body_truncated
+
+    def __str__(self) -> str:
+        try:
+            head = f"{self.status_code} {HTTPStatus(self.status_code).phrase}"
+        except ValueError:
+            head = f"HTTP {self.status_code}"
+        if self.message:
+            head += f": {self.message}"
+        elif 300 <= self.status_code < 400:
+            head += f": redirect to {self.location or 'an unnamed location'} was not followed"
+        elif not self.body.strip():
+            head += ": the service sent no details"
+        details = []
+        if self.code:
+            details.append(f"code {self.code}")
+        if self.retry_after is not None:
+            details.append(f"retry after {self.retry_after:g} s")
+        if self.request_id:
+            details.append(f"request id {self.request_id}")
+        elif self.client_request_id:
+            details.append(f"client request id {self.client_request_id}")
+        return f"{head} ({'; '.join(details)})" if details else head
+
+    def __repr__(self) -> str:
+        return f"{type(self).__name__}({self.status_code}, code={self.code!r}, request_id={self.request_id!r})"
+
+
+class BadRequestError(ApiError):
+    """400: the request was refused as malformed (``code``/``message`` say why)."""
+
+
+class AuthenticationError(ApiError):
+    """401: the token is missing, malformed or expired."""
+
+
+class ForbiddenError(ApiError):
+    """403: the identity has no access to this publisher."""
+
+
+class NotFoundError(ApiError):
+    """404: the publisher, offer or operation does not exist."""
+
+
+class ConflictError(ApiError):
+    """409: the offer's state does not allow this (e.g. nothing is running to cancel)."""
+
+
+class ThrottledError(ApiError):
+    """429: too many requests; ``retry_after`` says how long the service asked to wait."""
+
+
+class ServerError(ApiError):
+    """5xx: the service failed; retried automatically before this is raised."""

@@ -1,0 +1,166 @@
+//! Python arguments in, Python results and exceptions out.
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString};
+
+use crate::client::Cancelled;
+use crate::error::{Error, Result};
+use crate::request::Cancel;
+
+static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+
+fn module<'py>(py: Python<'py>, cell: &'static PyOnceLock<Py<PyModule>>, name: &str) -> PyResult<&'py Bound<'py, PyModule>> {
+    Ok(cell.get_or_try_init(py, || py.import(name).map(Bound::unbind))?.bind(py))
+}
+
+/// The Python name of a value's type, for messages.
+fn type_name(value: &Bound<'_, PyAny>) -> String {
+    value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
+}
+
+/// `InvalidArgumentError` for `field`.
+pub fn invalid(py: Python<'_>, field: &'static str, reason: String) -> PyErr {
+    error(py, Error::invalid(field, reason))
+}
+
+pub fn string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<String> {
+    match value.cast::<PyString>() {
+        Ok(s) => Ok(s.to_cow()?.into_owned()),
+        Err(_) => Err(invalid(value.py(), field, format!("must be a str, not {}", type_name(value)))),
+    }
+}
+
+pub fn optional_string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Option<String>> {
+    if value.is_none() { Ok(None) } else { string(value, field).map(Some) }
+}
+
+/// A number of seconds: an int or float (a bool is refused: `True` seconds is a bug).
+pub fn seconds(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<f64> {
+    if value.is_instance_of::<PyBool>() || !(value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>()) {
+        return Err(invalid(value.py(), field, format!("must be a number of seconds, not {}", type_name(value))));
+    }
+    value.extract::<f64>()
+}
+
+/// A count: a non-negative int.
+pub fn count(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<u32> {
+    if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
+        return Err(invalid(value.py(), field, format!("must be an int, not {}", type_name(value))));
+    }
+    value.extract::<u32>().map_err(|_| invalid(value.py(), field, format!("{value} is not a count from 0 up")))
+}
+
+/// `None`, one comma-separated string, or any iterable of strings.
+pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
+    let Some(value) = value.filter(|v| !v.is_none()) else {
+        return Ok(Vec::new());
+    };
+    let py = value.py();
+    if let Ok(one) = value.cast::<PyString>() {
+        return Ok(vec![one.to_cow()?.into_owned()]);
+    }
+    if value.is_instance_of::<PyBytes>() {
+        return Err(invalid(py, "emails", "must be a str or an iterable of str, not bytes".to_owned()));
+    }
+    let items = value
+        .try_iter()
+        .map_err(|_| invalid(py, "emails", format!("must be a str or an iterable of str, not {}", type_name(value))))?;
+    let mut out = Vec::new();
+    for (index, item) in items.enumerate() {
+        let item = item?;
+        match item.cast::<PyString>() {
+            Ok(s) => out.push(s.to_cow()?.into_owned()),
+            Err(_) => {
+                return Err(invalid(py, "emails", format!("item {index} is a {}, not a str", type_name(&item))));
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The core's error as the matching exception of `cloudpartner._errors`.
+#[cold]
+pub fn error(py: Python<'_>, err: Error) -> PyErr {
+    build_error(py, &err).unwrap_or_else(|import_failure| {
+        // Only reachable if the package is broken; still say what failed.
+        PyRuntimeError::new_err(format!("{err} (and cloudpartner._errors failed: {import_failure})"))
+    })
+}
+
+fn build_error(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
+    let errors = module(py, &ERRORS, "cloudpartner._errors")?;
+    let kwargs = PyDict::new(py);
+    let (class, args) = match err {
+        Error::InvalidArgument { field, .. } => {
+            kwargs.set_item("field", field)?;
+            ("InvalidArgumentError", (err.to_string(),).into_pyobject(py)?)
+        }
+        Error::Api(failure) => {
+            kwargs.set_item("code", &failure.code)?;
+            kwargs.set_item("message", &failure.message)?;
+            kwargs.set_item("body", &failure.body)?;
+            kwargs.set_item("request_id", &failure.request_id)?;
+            kwargs.set_item("client_request_id", &failure.client_request_id)?;
+            kwargs.set_item("retry_after", failure.retry_after)?;
+            kwargs.set_item("location", &failure.location)?;
+            kwargs.set_item("body_truncated", failure.body_truncated)?;
+            (failure.exception_name(), (failure.status,).into_pyobject(py)?)
+        }
+        Error::Transport { reason, client_request_id } => {
+            kwargs.set_item("client_request_id", client_request_id)?;
+            ("TransportError", (reason,).into_pyobject(py)?)
+        }
+        Error::Timeout { after, client_request_id } => {
+            kwargs.set_item("client_request_id", client_request_id)?;
+            kwargs.set_item("timeout", after.as_secs_f64())?;
+            ("RequestTimeoutError", (err.to_string(),).into_pyobject(py)?)
+        }
+        Error::Closed => ("ClientClosedError", (err.to_string(),).into_pyobject(py)?),
+    };
+    let instance = errors.getattr(class)?.call(args, Some(&kwargs))?;
+    Ok(PyErr::from_value(instance))
+}
+
+/// A `CancelResult` dataclass, or the exception.
+pub fn cancel_result(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> PyResult<Py<PyAny>> {
+    let (call, cancelled) = outcome.map_err(|e| error(py, e))?;
+    let class = module(py, &TYPES, "cloudpartner._types")?.getattr("CancelResult")?;
+    let kwargs = PyDict::new(py);
+    let outcome = cancelled.outcome;
+    kwargs.set_item("publisher", call.publisher)?;
+    kwargs.set_item("offer", call.offer)?;
+    kwargs.set_item("status_code", outcome.status)?;
+    kwargs.set_item("operation_location", outcome.operation_location)?;
+    kwargs.set_item("operation_id", outcome.operation_id)?;
+    kwargs.set_item("request_id", outcome.request_id)?;
+    kwargs.set_item("client_request_id", cancelled.client_request_id)?;
+    Ok(class.call((), Some(&kwargs))?.unbind())
+}
+
+/// What an async cancel resolves to; converted (or raised) once back under the GIL.
+pub struct CancelOutcome(pub Result<(Cancel, Cancelled)>);
+
+impl<'py> IntoPyObject<'py> for CancelOutcome {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        cancel_result(py, self.0).map(|r| r.into_bound(py))
+    }
+}
+
+/// `CredentialError`: a token source failed (the cause is chained by the caller).
+#[cold]
+pub fn credential_error(py: Python<'_>, message: String) -> PyErr {
+    let built = module(py, &ERRORS, "cloudpartner._errors")
+        .and_then(|errors| errors.getattr("CredentialError"))
+        .and_then(|class| class.call1((message.as_str(),)));
+    match built {
+        Ok(instance) => PyErr::from_value(instance),
+        Err(import_failure) => PyRuntimeError::new_err(format!("{message} (and cloudpartner._errors failed: {import_failure})")),
+    }
+}

@@ -1,0 +1,56 @@
+//! The core's log lines, sent to the `cloudpartner` logger of Python's `logging`.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+
+use crate::client::Log;
+
+const DEBUG: u8 = 10;
+const WARNING: u8 = 30;
+
+static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+
+/// The logger and which levels it wanted when the call started: checking once per call keeps a
+/// silent logger free (no GIL taken for lines nobody reads).
+pub struct PyLog {
+    logger: Py<PyAny>,
+    debug: bool,
+    warning: bool,
+}
+
+impl PyLog {
+    pub fn new(py: Python<'_>) -> PyResult<Self> {
+        let logger = LOGGER
+            .get_or_try_init(py, || {
+                py.import("logging")?.call_method1("getLogger", ("cloudpartner",)).map(Bound::unbind)
+            })?
+            .bind(py);
+        let enabled = |level: u8| -> PyResult<bool> { logger.call_method1("isEnabledFor", (level,))?.extract() };
+        Ok(Self { debug: enabled(DEBUG)?, warning: enabled(WARNING)?, logger: logger.clone().unbind() })
+    }
+
+    fn emit(&self, method: &str, message: &str) {
+        Python::attach(|py| {
+            // A failing log handler must not fail the call; logging reports its own errors.
+            let _ = self.logger.bind(py).call_method1(method, ("%s", message));
+        });
+    }
+}
+
+impl Log for PyLog {
+    fn debug_enabled(&self) -> bool {
+        self.debug
+    }
+
+    fn debug(&self, message: &str) {
+        if self.debug {
+            self.emit("debug", message);
+        }
+    }
+
+    fn warning(&self, message: &str) {
+        if self.warning {
+            self.emit("warning", message);
+        }
+    }
+}

@@ -1,0 +1,132 @@
+//! Running core futures for Python: `blocking` for sync callers (GIL released, Ctrl-C honoured),
+//! `awaitable` for asyncio (through pyo3-async-runtimes, on our fork-aware runtime).
+
+use std::future::Future;
+use std::pin::Pin;
+use std::time::Duration;
+
+use pyo3::exceptions::PyRuntimeError;
+use pyo3::prelude::*;
+use pyo3_async_runtimes::TaskLocals;
+use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
+
+use crate::runtime;
+
+/// How often a blocked call lets Python run its signal handlers (so Ctrl-C lands promptly).
+const SIGNAL_CHECK: Duration = Duration::from_millis(50);
+
+fn runtime_error(e: std::io::Error) -> PyErr {
+    PyRuntimeError::new_err(format!("could not start the I/O runtime: {e}"))
+}
+
+/// Run `future` to completion with the GIL released. Every `SIGNAL_CHECK` the GIL is taken
+/// briefly for `check_signals`; a `KeyboardInterrupt` (or any handler's exception) abandons the
+/// call and is raised.
+pub fn blocking<F>(py: Python<'_>, future: F) -> PyResult<F::Output>
+where
+    F: Future + Send,
+    F::Output: Send,
+{
+    if tokio::runtime::Handle::try_current().is_ok() {
+        return Err(PyRuntimeError::new_err(
+            "a blocking cloudpartner call was made from inside its own I/O runtime; use the async API",
+        ));
+    }
+    let rt = runtime::get().map_err(runtime_error)?;
+    py.detach(|| {
+        rt.block_on(async {
+            let mut future = std::pin::pin!(future);
+            loop {
+                tokio::select! {
+                    output = &mut future => return Ok(output),
+                    () = tokio::time::sleep(SIGNAL_CHECK) => Python::attach(|py| py.check_signals())?,
+                }
+            }
+        })
+    })
+}
+
+/// An asyncio awaitable for `future`, resolved on the running event loop. Cancelling the asyncio
+/// future drops the Rust one (closing its connection).
+pub fn awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+where
+    F: Future<Output = T> + Send + 'static,
+    T: for<'a> IntoPyObject<'a> + Send + 'static,
+{
+    runtime::get().map_err(runtime_error)?;
+    let locals = TaskLocals::with_running_loop(py)?.copy_context(py)?;
+    pyo3_async_runtimes::generic::future_into_py_with_locals::<CoreRuntime, _, T>(py, locals, async move {
+        Ok(future.await)
+    })
+}
+
+/// pyo3-async-runtimes' view of `runtime::get()`. Its own tokio runtime is a process-wide
+/// `OnceLock` that a `fork()`ed child could not replace, so we hand it ours.
+struct CoreRuntime;
+
+/// A task's failure; `Unavailable` only if the runtime could not be (re)built.
+enum TaskError {
+    Join(tokio::task::JoinError),
+    Unavailable,
+}
+
+impl JoinError for TaskError {
+    fn is_panic(&self) -> bool {
+        matches!(self, Self::Join(e) if e.is_panic())
+    }
+
+    fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
+        match self {
+            Self::Join(e) => e.try_into_panic().map_or_else(|e| Box::new(e.to_string()) as _, |p| p),
+            Self::Unavailable => Box::new("the I/O runtime is unavailable"),
+        }
+    }
+}
+
+type Task = Pin<Box<dyn Future<Output = Result<(), TaskError>> + Send>>;
+
+impl Runtime for CoreRuntime {
+    type JoinError = TaskError;
+    type JoinHandle = Task;
+
+    fn spawn<F>(fut: F) -> Task
+    where
+        F: Future<Output = ()> + Send + 'static,
+    {
+        // `awaitable` built the runtime for this process just before, so this finds it.
+        match runtime::get() {
+            Ok(rt) => {
+                let handle = rt.spawn(fut);
+                Box::pin(async move { handle.await.map_err(TaskError::Join) })
+            }
+            Err(_) => Box::pin(async { Err(TaskError::Unavailable) }),
+        }
+    }
+
+    fn spawn_blocking<F>(f: F) -> Task
+    where
+        F: FnOnce() + Send + 'static,
+    {
+        match runtime::get() {
+            Ok(rt) => {
+                let handle = rt.spawn_blocking(f);
+                Box::pin(async move { handle.await.map_err(TaskError::Join) })
+            }
+            Err(_) => Box::pin(async { Err(TaskError::Unavailable) }),
+        }
+    }
+}
+
+impl ContextExt for CoreRuntime {
+    // Our futures never call back into asyncio, so they need no task-local event loop.
+    fn scope<F, R>(_locals: TaskLocals, fut: F) -> Pin<Box<dyn Future<Output = R> + Send>>
+    where
+        F: Future<Output = R> + Send + 'static,
+    {
+        Box::pin(fut)
+    }
+
+    fn get_task_locals() -> Option<TaskLocals> {
+        None
+    }
+}

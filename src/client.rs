@@ -1,0 +1,286 @@
+//! A configured client: settings, a connection pool, and the send loop with retries.
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant, SystemTime};
+
+use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::request::{Cancel, Prepared};
+use crate::response::{self, RawResponse};
+use crate::retry::{self, RetryPolicy, Verdict};
+use crate::transport::{self, AttemptError, Pool, PoolConfig};
+use crate::validate;
+
+pub const DEFAULT_BASE_URL: &str = "https://cloudpartner.azure.com";
+const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
+const PRODUCT: &str = concat!("cloudpartner-python/", env!("CARGO_PKG_VERSION"));
+
+/// Where the core reports what it does; the binding forwards to Python's `logging`.
+pub trait Log: Send + Sync {
+    /// Checked before a debug line is formatted, so silent logging costs nothing.
+    fn debug_enabled(&self) -> bool;
+    fn debug(&self, message: &str);
+    fn warning(&self, message: &str);
+}
+
+/// A `Log` that drops everything.
+pub struct Silent;
+
+impl Log for Silent {
+    fn debug_enabled(&self) -> bool {
+        false
+    }
+    fn debug(&self, _: &str) {}
+    fn warning(&self, _: &str) {}
+}
+
+/// Validated client settings.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    pub base_url: Url,
+    /// Bounds each attempt as a whole, connect to last byte.
+    pub timeout: Duration,
+    pub retry: RetryPolicy,
+    pub user_agent: String,
+}
+
+impl Settings {
+    pub fn new(
+        base_url: &str,
+        timeout_seconds: f64,
+        max_retries: u32,
+        backoff_seconds: f64,
+        user_agent: Option<&str>,
+    ) -> Result<Self> {
+        if max_retries > 10 {
+            return Err(Error::invalid("max_retries", format!("{max_retries} is more than 10")));
+        }
+        let backoff = if backoff_seconds == 0.0 {
+            Duration::ZERO
+        } else {
+            validate::timeout("backoff", backoff_seconds)?
+        };
+        let user_agent = match user_agent {
+            Some(prefix) => {
+                validate::user_agent(prefix)?;
+                format!("{prefix} {PRODUCT}")
+            }
+            None => PRODUCT.to_owned(),
+        };
+        Ok(Self {
+            base_url: validate::base_url(base_url)?,
+            timeout: validate::timeout("timeout", timeout_seconds)?,
+            retry: RetryPolicy { max_retries, backoff, ..RetryPolicy::default() },
+            user_agent,
+        })
+    }
+}
+
+/// A successful cancel.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cancelled {
+    pub outcome: response::CancelOutcome,
+    pub client_request_id: String,
+}
+
+/// A 2xx answer and the request id it was sent with.
+struct Sent {
+    response: RawResponse,
+    client_request_id: String,
+}
+
+#[derive(Debug)]
+pub struct Client {
+    settings: Settings,
+    pool: Pool,
+    closed: AtomicBool,
+}
+
+impl Client {
+    pub fn new(settings: Settings) -> Self {
+        let pool = Pool::new(PoolConfig {
+            user_agent: settings.user_agent.clone(),
+            connect_timeout: settings.timeout,
+            bypass_proxy: validate::is_loopback(&settings.base_url),
+        });
+        Self { settings, pool, closed: AtomicBool::new(false) }
+    }
+
+    pub fn settings(&self) -> &Settings {
+        &self.settings
+    }
+
+    /// Refuse further calls and drop idle connections.
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.pool.clear();
+    }
+
+    pub fn is_closed(&self) -> bool {
+        self.closed.load(Ordering::Acquire)
+    }
+
+    /// Send a validated cancel and map its answer.
+    pub async fn cancel(&self, call: &Cancel, token: &str, log: &dyn Log) -> Result<Cancelled> {
+        let sent = self.send(&call.prepare(&self.settings.base_url), token, log).await?;
+        let outcome = response::cancel_outcome(&sent.response, &self.settings.base_url);
+        if outcome.status == 202 && outcome.operation_location.is_none() {
+            log.warning(&format!(
+                "cancel of {}/{} was accepted (202) but the answer names no operation location \
+                 (client request id {})",
+                call.publisher, call.offer, sent.client_request_id
+            ));
+        }
+        Ok(Cancelled { outcome, client_request_id: sent.client_request_id })
+    }
+
+    /// Send with retries until a 2xx answer (returned) or a final failure (the error).
+    async fn send(&self, request: &Prepared, token: &str, log: &dyn Log) -> Result<Sent> {
+        if self.is_closed() {
+            return Err(Error::Closed);
+        }
+        let client_request_id = uuid::Uuid::new_v4().to_string();
+        let headers = headers(token, &client_request_id, request.body.is_some())?;
+        let client = self.pool.client().map_err(|reason| Error::Transport { reason, client_request_id: None })?;
+        let mut retries = 0;
+        loop {
+            let started = Instant::now();
+            let outcome = transport::attempt(&client, request, headers.clone(), self.settings.timeout).await;
+            let elapsed = started.elapsed();
+            let (verdict, failure) = match outcome {
+                Ok(response) if (200..300).contains(&response.status) => {
+                    log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, None);
+                    return Ok(Sent { response, client_request_id });
+                }
+                Ok(response) => {
+                    let wait = header_retry_after(&response);
+                    let verdict = self.settings.retry.after_status(response.status, retries, wait);
+                    let failure = response::api_failure(&response, &client_request_id, wait.map(|d| d.as_secs_f64()));
+                    log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, Some(verdict));
+                    (verdict, Error::Api(Box::new(failure)))
+                }
+                Err(error) => {
+                    let verdict = match &error {
+                        AttemptError::Connect(_) => self.settings.retry.after_connect_failure(retries),
+                        // The request may have reached the service: a second cancel is not ours to send.
+                        AttemptError::Broken(_) | AttemptError::Timeout => Verdict::GiveUp,
+                    };
+                    log_attempt(log, request, &client_request_id, &Err(&error), elapsed, Some(verdict));
+                    let client_request_id = Some(client_request_id.clone());
+                    let failure = match error {
+                        AttemptError::Connect(reason) | AttemptError::Broken(reason) => {
+                            Error::Transport { reason, client_request_id }
+                        }
+                        AttemptError::Timeout => Error::Timeout { after: self.settings.timeout, client_request_id },
+                    };
+                    (verdict, failure)
+                }
+            };
+            match verdict {
+                Verdict::GiveUp => return Err(failure),
+                Verdict::RetryAfter(delay) => {
+                    tokio::time::sleep(delay).await;
+                    if self.is_closed() {
+                        return Err(Error::Closed);
+                    }
+                    retries += 1;
+                }
+            }
+        }
+    }
+}
+
+/// The per-call headers. The token is checked here, before anything is sent, and marked
+/// sensitive so no debug output of the headers can show it.
+fn headers(token: &str, client_request_id: &str, has_body: bool) -> Result<HeaderMap> {
+    let token = validate::token(token)?;
+    let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
+        .map_err(|_| Error::invalid("token", "is not a valid header value (the value is not shown)"))?;
+    auth.set_sensitive(true);
+    let mut headers = HeaderMap::with_capacity(4);
+    headers.insert(AUTHORIZATION, auth);
+    headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
+    if has_body {
+        headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if let Ok(id) = HeaderValue::from_str(client_request_id) {
+        headers.insert(CLIENT_REQUEST_ID, id);
+    }
+    Ok(headers)
+}
+
+fn header_retry_after(response: &RawResponse) -> Option<Duration> {
+    let value = response::header(&response.headers, "retry-after")?;
+    retry::parse_retry_after(&value, SystemTime::now())
+}
+
+/// One DEBUG line per attempt: method, URL, status or error, duration, ids, and the retry plan.
+fn log_attempt(
+    log: &dyn Log,
+    request: &Prepared,
+    client_request_id: &str,
+    outcome: &std::result::Result<&RawResponse, &AttemptError>,
+    elapsed: Duration,
+    verdict: Option<Verdict>,
+) {
+    if !log.debug_enabled() {
+        return;
+    }
+    let result = match outcome {
+        Ok(response) => format!(
+            "HTTP {} request-id={}",
+            response.status,
+            response::request_id(&response.headers).as_deref().unwrap_or("-")
+        ),
+        Err(AttemptError::Connect(reason)) => format!("connect failed: {reason}"),
+        Err(AttemptError::Broken(reason)) => format!("no usable answer: {reason}"),
+        Err(AttemptError::Timeout) => "timed out".to_owned(),
+    };
+    let plan = match verdict {
+        Some(Verdict::RetryAfter(delay)) => format!("; retrying in {:.3} s", delay.as_secs_f64()),
+        Some(Verdict::GiveUp) | None => String::new(),
+    };
+    log.debug(&format!(
+        "{} {} -> {result} in {:.1} ms client-request-id={client_request_id}{plan}",
+        request.method,
+        request.url,
+        elapsed.as_secs_f64() * 1000.0
+    ));
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn settings_validate_every_field() {
+        let ok = Settings::new(DEFAULT_BASE_URL, 30.0, 3, 0.5, Some("release-bot/2.1")).unwrap();
+        assert_eq!(ok.user_agent, format!("release-bot/2.1 {PRODUCT}"));
+        assert!(matches!(Settings::new(DEFAULT_BASE_URL, 0.0, 3, 0.5, None), Err(Error::InvalidArgument { field: "timeout", .. })));
+        assert!(matches!(Settings::new(DEFAULT_BASE_URL, 1.0, 11, 0.5, None), Err(Error::InvalidArgument { field: "max_retries", .. })));
+        assert!(matches!(Settings::new("http://example.com", 1.0, 1, 0.5, None), Err(Error::InvalidArgument { field: "base_url", .. })));
+        assert!(matches!(Settings::new(DEFAULT_BASE_URL, 1.0, 1, 0.5, Some("a\nb")), Err(Error::InvalidArgument { field: "user_agent", .. })));
+    }
+
+    #[test]
+    fn headers_carry_a_sensitive_bearer_and_the_request_id() {
+        let h = headers("Bearer abc", "id-1", true).unwrap();
+        assert_eq!(h[AUTHORIZATION], "Bearer abc");
+        assert!(h[AUTHORIZATION].is_sensitive());
+        assert_eq!(h[CONTENT_TYPE], "application/json");
+        assert_eq!(h[CLIENT_REQUEST_ID], "id-1");
+        assert!(!format!("{h:?}").contains("abc"));
+        assert!(headers("a b", "id", true).is_err());
+    }
+
+    #[test]
+    fn a_closed_client_refuses_before_sending() {
+        let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
+        client.close();
+        let call = Cancel::new("p", "o", []).unwrap();
+        let got = crate::runtime::get().unwrap().block_on(client.cancel(&call, "t", &Silent));
+        assert_eq!(got, Err(Error::Closed));
+    }
+}

@@ -1,0 +1,119 @@
+//! The one error type of the core. The binding turns each variant into one Python exception
+//! class (see `binding/errors.rs`); nothing here knows about Python.
+
+use std::fmt;
+use std::time::Duration;
+
+/// Everything a call can fail with.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Error {
+    /// Bad input, refused before anything was sent. `reason` names the value (never a token).
+    InvalidArgument { field: &'static str, reason: String },
+    /// The service answered, and the answer was not a success.
+    Api(Box<ApiFailure>),
+    /// No usable answer: connect, TLS, reset, malformed HTTP.
+    Transport { reason: String, client_request_id: Option<String> },
+    /// An attempt did not finish within the configured timeout.
+    Timeout { after: Duration, client_request_id: Option<String> },
+    /// The client was closed before the call.
+    Closed,
+}
+
+/// A non-success answer, with everything the caller may want to log or branch on.
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct ApiFailure {
+    pub status: u16,
+    /// `error.code` of an `{"error": {"code", "message"}}` body.
+    pub code: Option<String>,
+    /// `error.message` of such a body, or a short excerpt of a plain-text body.
+    pub message: Option<String>,
+    /// The raw body text (lossy UTF-8), at most what was read.
+    pub body: String,
+    /// The service's request id header, when present.
+    pub request_id: Option<String>,
+    /// The `x-ms-client-request-id` we sent.
+    pub client_request_id: Option<String>,
+    /// `Retry-After`, in seconds, when the answer carried one.
+    pub retry_after: Option<f64>,
+    /// `Location` of a redirect that was not followed.
+    pub location: Option<String>,
+    /// True when the body was longer than the read cap and was cut.
+    pub body_truncated: bool,
+}
+
+impl ApiFailure {
+    /// The name of the Python exception class for this status (defined in `cloudpartner._errors`).
+    pub fn exception_name(&self) -> &'static str {
+        match self.status {
+            400 => "BadRequestError",
+            401 => "AuthenticationError",
+            403 => "ForbiddenError",
+            404 => "NotFoundError",
+            409 => "ConflictError",
+            429 => "ThrottledError",
+            500..=599 => "ServerError",
+            _ => "ApiError",
+        }
+    }
+}
+
+impl fmt::Display for ApiFailure {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "HTTP {}", self.status)?;
+        if let Some(code) = &self.code {
+            write!(f, " {code}")?;
+        }
+        if let Some(message) = &self.message {
+            write!(f, ": {message}")?;
+        }
+        Ok(())
+    }
+}
+
+impl Error {
+    #[cold]
+    pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
+        Error::InvalidArgument { field, reason: reason.into() }
+    }
+
+    /// The client request id the failed call carried, when it got as far as sending.
+    pub fn client_request_id(&self) -> Option<&str> {
+        match self {
+            Error::Api(failure) => failure.client_request_id.as_deref(),
+            Error::Transport { client_request_id, .. } | Error::Timeout { client_request_id, .. } => {
+                client_request_id.as_deref()
+            }
+            Error::InvalidArgument { .. } | Error::Closed => None,
+        }
+    }
+
+    /// Attach the client request id to an error raised before it was known.
+    pub fn with_client_request_id(mut self, id: &str) -> Self {
+        match &mut self {
+            Error::Api(failure) => failure.client_request_id = Some(id.to_owned()),
+            Error::Transport { client_request_id, .. } | Error::Timeout { client_request_id, .. } => {
+                *client_request_id = Some(id.to_owned());
+            }
+            Error::InvalidArgument { .. } | Error::Closed => {}
+        }
+        self
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Error::InvalidArgument { field, reason } => write!(f, "invalid {field}: {reason}"),
+            Error::Api(failure) => failure.fmt(f),
+            Error::Transport { reason, .. } => f.write_str(reason),
+            Error::Timeout { after, .. } => {
+                write!(f, "no complete answer within the timeout of {} s", after.as_secs_f64())
+            }
+            Error::Closed => f.write_str("the client is closed"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+pub type Result<T> = std::result::Result<T, Error>;

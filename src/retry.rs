@@ -1,0 +1,133 @@
+//! When to try again, and how long to wait first.
+
+use std::time::{Duration, SystemTime};
+
+/// Statuses worth another attempt: the service or something in front of it was busy or broken.
+/// 4xx other than 408/429 are never retried: they would only repeat the failure.
+pub const RETRIABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
+
+/// A `Retry-After` longer than this is not waited for: the call fails at once and the caller
+/// sees `retry_after` on the exception.
+pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct RetryPolicy {
+    pub max_retries: u32,
+    /// The first backoff's upper bound; it doubles each retry (full jitter picks below it).
+    pub backoff: Duration,
+    pub backoff_cap: Duration,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        Self { max_retries: 3, backoff: Duration::from_millis(500), backoff_cap: Duration::from_secs(30) }
+    }
+}
+
+/// What to do after a failed attempt.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Verdict {
+    RetryAfter(Duration),
+    GiveUp,
+}
+
+impl RetryPolicy {
+    /// After an answer with `status`; `retries_done` counts the retries already made.
+    pub fn after_status(&self, status: u16, retries_done: u32, retry_after: Option<Duration>) -> Verdict {
+        if !RETRIABLE_STATUSES.contains(&status) || retries_done >= self.max_retries {
+            return Verdict::GiveUp;
+        }
+        match retry_after {
+            Some(wait) if wait > MAX_RETRY_AFTER => Verdict::GiveUp,
+            Some(wait) => Verdict::RetryAfter(wait),
+            None => Verdict::RetryAfter(self.backoff(retries_done)),
+        }
+    }
+
+    /// After a connection could not be made (nothing reached the service, so retrying is safe).
+    pub fn after_connect_failure(&self, retries_done: u32) -> Verdict {
+        if retries_done >= self.max_retries {
+            Verdict::GiveUp
+        } else {
+            Verdict::RetryAfter(self.backoff(retries_done))
+        }
+    }
+
+    /// Exponential backoff with full jitter: uniform in [0, min(cap, backoff * 2^n)].
+    pub fn backoff(&self, retries_done: u32) -> Duration {
+        let ceiling = self.backoff.saturating_mul(1u32.checked_shl(retries_done.min(20)).unwrap_or(u32::MAX));
+        ceiling.min(self.backoff_cap).mul_f64(fastrand::f64())
+    }
+}
+
+/// `Retry-After` as delay-seconds (integer or decimal) or an HTTP date, relative to `now`.
+/// A date in the past means "now"; anything unreadable is `None`.
+pub fn parse_retry_after(value: &str, now: SystemTime) -> Option<Duration> {
+    let value = value.trim();
+    if let Ok(seconds) = value.parse::<f64>() {
+        return (seconds.is_finite() && seconds >= 0.0).then(|| Duration::from_secs_f64(seconds.min(1e9)));
+    }
+    let when = httpdate::parse_http_date(value).ok()?;
+    Some(when.duration_since(now).unwrap_or(Duration::ZERO))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_transient_statuses_are_retried() {
+        let policy = RetryPolicy::default();
+        for status in RETRIABLE_STATUSES {
+            assert!(matches!(policy.after_status(status, 0, None), Verdict::RetryAfter(_)), "{status}");
+        }
+        for status in [400, 401, 403, 404, 409, 422, 301, 501] {
+            assert_eq!(policy.after_status(status, 0, None), Verdict::GiveUp, "{status}");
+        }
+    }
+
+    #[test]
+    fn retries_stop_at_the_limit() {
+        let policy = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        assert!(matches!(policy.after_status(503, 1, None), Verdict::RetryAfter(_)));
+        assert_eq!(policy.after_status(503, 2, None), Verdict::GiveUp);
+        assert_eq!(policy.after_connect_failure(2), Verdict::GiveUp);
+        let none = RetryPolicy { max_retries: 0, ..RetryPolicy::default() };
+        assert_eq!(none.after_status(503, 0, None), Verdict::GiveUp);
+    }
+
+    #[test]
+    fn retry_after_is_honoured_up_to_sixty_seconds() {
+        let policy = RetryPolicy::default();
+        assert_eq!(policy.after_status(429, 0, Some(Duration::from_secs(3))), Verdict::RetryAfter(Duration::from_secs(3)));
+        assert_eq!(policy.after_status(429, 0, Some(Duration::from_secs(60))), Verdict::RetryAfter(MAX_RETRY_AFTER));
+        assert_eq!(policy.after_status(429, 0, Some(Duration::from_secs(3600))), Verdict::GiveUp);
+    }
+
+    #[test]
+    fn backoff_is_jittered_below_a_doubling_capped_ceiling() {
+        let policy = RetryPolicy { max_retries: 50, backoff: Duration::from_millis(100), backoff_cap: Duration::from_secs(1) };
+        for n in 0..40 {
+            let ceiling = Duration::from_millis(100 * 2u64.pow(n.min(10))).min(Duration::from_secs(1));
+            for _ in 0..50 {
+                assert!(policy.backoff(n) <= ceiling);
+            }
+        }
+        let spread: std::collections::HashSet<_> = (0..50).map(|_| policy.backoff(3)).collect();
+        assert!(spread.len() > 10, "full jitter should spread the delays");
+    }
+
+    #[test]
+    fn retry_after_forms() {
+        let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
+        assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
+        assert_eq!(parse_retry_after(" 0.5 ", now), Some(Duration::from_millis(500)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now), Some(Duration::from_secs(60)));
+        assert_eq!(parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(parse_retry_after("Sun Nov  6 08:49:40 1994", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
+        for bad in ["", "-1", "soon", "NaN", "inf"] {
+            assert_eq!(parse_retry_after(bad, now), None, "{bad}");
+        }
+    }
+}

@@ -1,0 +1,245 @@
+//! Input checks that run before anything is sent. Each refusal names the field and shows the
+//! value (escaped with `{:?}`, so control characters are visible) — except tokens, which are
+//! never shown.
+
+use std::net::IpAddr;
+use std::time::Duration;
+
+use url::{Host, Url};
+
+use crate::error::{Error, Result};
+
+const MAX_ID_LEN: usize = 256;
+const MAX_EMAIL_LEN: usize = 254;
+const MAX_EMAILS: usize = 100;
+
+/// A publisher or offer id: letters, digits, `-`, `_` and `.`, not `.` or `..`. This is also
+/// what keeps every id a single, unescaped path segment.
+pub fn id(field: &'static str, value: &str) -> Result<()> {
+    if value.is_empty() {
+        return Err(Error::invalid(field, "must not be empty"));
+    }
+    if value.len() > MAX_ID_LEN {
+        return Err(Error::invalid(field, format!("is longer than {MAX_ID_LEN} characters")));
+    }
+    if value == "." || value == ".." {
+        return Err(Error::invalid(field, format!("{value:?} is not an id")));
+    }
+    if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
+        return Err(Error::invalid(
+            field,
+            format!("{value:?} contains {bad:?}; only letters, digits, '-', '_' and '.' are allowed"),
+        ));
+    }
+    Ok(())
+}
+
+/// Split, trim, de-duplicate (keeping first occurrences in order) and check notification
+/// addresses. Each item may itself hold several comma-separated addresses.
+pub fn emails<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<String>> {
+    let mut out: Vec<String> = Vec::new();
+    for item in items {
+        for address in item.split(',').map(str::trim).filter(|a| !a.is_empty()) {
+            email(address)?;
+            if !out.iter().any(|seen| seen.eq_ignore_ascii_case(address)) {
+                out.push(address.to_owned());
+            }
+        }
+    }
+    if out.len() > MAX_EMAILS {
+        return Err(Error::invalid("emails", format!("{} addresses given; at most {MAX_EMAILS}", out.len())));
+    }
+    Ok(out)
+}
+
+/// One address in the plain `local@domain.tld` form. Quoted local parts and comments are refused:
+/// the service takes the addresses as one comma-separated string, so the simple form is the only
+/// one that survives that unambiguously.
+pub fn email(address: &str) -> Result<()> {
+    let bad = |why: &str| Err(Error::invalid("emails", format!("{address:?} is not an e-mail address: {why}")));
+    if address.len() > MAX_EMAIL_LEN {
+        return bad("too long");
+    }
+    let Some((local, domain)) = address.rsplit_once('@') else {
+        return bad("no '@'");
+    };
+    let local_ok = |c: char| c.is_ascii_alphanumeric() || "!#$%&'*+/=?^_`{|}~-.".contains(c);
+    if local.is_empty() || local.len() > 64 || !local.chars().all(local_ok) {
+        return bad("the part before '@' is empty or has characters not allowed there");
+    }
+    if local.starts_with('.') || local.ends_with('.') || local.contains("..") {
+        return bad("misplaced '.' before '@'");
+    }
+    let labels: Vec<&str> = domain.split('.').collect();
+    let label_ok = |l: &&str| {
+        !l.is_empty()
+            && l.len() <= 63
+            && !l.starts_with('-')
+            && !l.ends_with('-')
+            && l.chars().all(|c| c.is_ascii_alphanumeric() || c == '-')
+    };
+    if labels.len() < 2 || !labels.iter().all(label_ok) {
+        return bad("the domain is not a host name like contoso.com");
+    }
+    Ok(())
+}
+
+/// The bearer token, with a leading `Bearer ` (any case) removed so it is never doubled.
+/// Refuses whitespace and control characters, which could split or inject headers.
+pub fn token(raw: &str) -> Result<&str> {
+    let trimmed = raw.trim();
+    let token = match trimmed.get(..7) {
+        Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => trimmed.get(7..).unwrap_or("").trim_start(),
+        _ => trimmed,
+    };
+    if token.is_empty() || token.eq_ignore_ascii_case("bearer") {
+        return Err(Error::invalid("token", "is empty"));
+    }
+    if !token.chars().all(|c| c.is_ascii_graphic()) {
+        return Err(Error::invalid(
+            "token",
+            "contains whitespace, control or non-ASCII characters (the value is not shown)",
+        ));
+    }
+    Ok(token)
+}
+
+/// The service root: http(s), a host, no credentials, query or fragment; plain http only to a
+/// loopback host, so a bearer token never travels in clear text over a network.
+pub fn base_url(raw: &str) -> Result<Url> {
+    let mut url = Url::parse(raw.trim())
+        .map_err(|e| Error::invalid("base_url", format!("{raw:?} is not a URL ({e})")))?;
+    match url.scheme() {
+        "https" => {}
+        "http" if is_loopback(&url) => {}
+        "http" => {
+            return Err(Error::invalid(
+                "base_url",
+                format!("{raw:?} uses plain http to a non-loopback host; use https (the token must not travel in clear text)"),
+            ));
+        }
+        other => {
+            return Err(Error::invalid("base_url", format!("{raw:?} has scheme {other:?}; expected https")));
+        }
+    }
+    if url.host().is_none() {
+        return Err(Error::invalid("base_url", format!("{raw:?} has no host")));
+    }
+    if !url.username().is_empty() || url.password().is_some() {
+        return Err(Error::invalid("base_url", "must not carry a user name or password"));
+    }
+    if url.query().is_some() || url.fragment().is_some() {
+        return Err(Error::invalid("base_url", format!("{raw:?} must not have a query or fragment")));
+    }
+    // Keep a path prefix (a proxy mount point) but drop the trailing slash so joining is uniform.
+    let path = url.path().trim_end_matches('/').to_owned();
+    url.set_path(&path);
+    Ok(url)
+}
+
+/// True for `localhost`, 127.0.0.0/8 and ::1.
+pub fn is_loopback(url: &Url) -> bool {
+    match url.host() {
+        Some(Host::Domain(d)) => d.eq_ignore_ascii_case("localhost"),
+        Some(Host::Ipv4(ip)) => IpAddr::V4(ip).is_loopback(),
+        Some(Host::Ipv6(ip)) => IpAddr::V6(ip).is_loopback(),
+        None => false,
+    }
+}
+
+/// A timeout in seconds: finite and above zero.
+pub fn timeout(field: &'static str, seconds: f64) -> Result<Duration> {
+    if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 {
+        return Err(Error::invalid(field, format!("{seconds} is not a number of seconds in (0, 86400]")));
+    }
+    Ok(Duration::from_secs_f64(seconds))
+}
+
+/// A User-Agent prefix: printable ASCII, no control characters.
+pub fn user_agent(value: &str) -> Result<()> {
+    if value.is_empty() || value.len() > 256 || !value.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+        return Err(Error::invalid(
+            "user_agent",
+            format!("{value:?} must be 1 to 256 printable ASCII characters"),
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_accept_the_documented_alphabet() {
+        for ok in ["contoso", "contoso-virtualmachineoffer", "a_b.c-1", "A9", "..a"] {
+            assert_eq!(id("offer", ok), Ok(()), "{ok}");
+        }
+    }
+
+    #[test]
+    fn ids_refuse_path_and_control_characters_naming_the_value() {
+        for bad in ["", ".", "..", "a/b", "a?b", "a#b", "a b", "a\nb", "a%2Fb", "é", "a\\b"] {
+            let err = id("publisher", bad).expect_err(bad);
+            let text = err.to_string();
+            assert!(text.starts_with("invalid publisher"), "{text}");
+            if !bad.is_empty() {
+                assert!(text.contains(&format!("{bad:?}")), "{text}");
+            }
+        }
+        assert!(id("offer", &"a".repeat(257)).is_err());
+    }
+
+    #[test]
+    fn emails_are_split_trimmed_deduplicated_in_order() {
+        let got = emails(["b@contoso.com, a@contoso.com", " ", "B@contoso.com", "c@x.io,,"]).expect("valid");
+        assert_eq!(got, ["b@contoso.com", "a@contoso.com", "c@x.io"]);
+        assert_eq!(emails(Vec::<&str>::new()), Ok(vec![]));
+    }
+
+    #[test]
+    fn malformed_emails_are_refused_by_value() {
+        for bad in ["jondoe", "@contoso.com", "jon@", "jon@contoso", "jon doe@contoso.com", "a..b@c.com",
+            "a@-c.com", "a@c..com", "\"a,b\"@c.com", "a@c.com\r\nBcc: x@y.z", "a@b@c.com"] {
+            let err = emails([bad]).expect_err(bad);
+            assert!(matches!(err, Error::InvalidArgument { field: "emails", .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn token_strips_one_bearer_prefix_and_refuses_injection_without_echoing() {
+        assert_eq!(token("abc.def"), Ok("abc.def"));
+        assert_eq!(token("Bearer abc"), Ok("abc"));
+        assert_eq!(token("bearer   abc"), Ok("abc"));
+        for bad in ["", "   ", "Bearer ", "ab c", "abc\r\nX-Evil: 1", "abc\u{7f}", "tök"] {
+            let err = token(bad).expect_err(bad);
+            let text = err.to_string();
+            assert!(text.starts_with("invalid token"));
+            if bad.trim().len() > 2 {
+                assert!(!text.contains(bad.trim()), "token echoed: {text}");
+            }
+        }
+    }
+
+    #[test]
+    fn base_url_rules() {
+        assert_eq!(base_url("https://cloudpartner.azure.com/").map(String::from), Ok("https://cloudpartner.azure.com/".into()));
+        assert_eq!(base_url("https://proxy.example/cpp/").map(|u| u.path().to_owned()), Ok("/cpp".into()));
+        for ok in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9", "http://127.9.9.9"] {
+            assert!(base_url(ok).is_ok(), "{ok}");
+        }
+        for bad in ["ftp://x.com", "http://cloudpartner.azure.com", "http://10.0.0.1", "not a url",
+            "https://u:p@x.com", "https://x.com/?a=1", "https://x.com/#f", "file:///etc/passwd"] {
+            let err = base_url(bad).expect_err(bad);
+            assert!(matches!(err, Error::InvalidArgument { field: "base_url", .. }), "{bad}");
+        }
+    }
+
+    #[test]
+    fn timeouts_must_be_positive_and_finite() {
+        assert!(timeout("timeout", 0.5).is_ok());
+        for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
+            assert!(timeout("timeout", bad).is_err());
+        }
+    }
+}
