@@ -55,7 +55,10 @@ impl Settings {
         user_agent: Option<&str>,
     ) -> Result<Self> {
         if max_retries > 10 {
-            return Err(Error::invalid("max_retries", format!("{max_retries} is more than 10")));
+            return Err(Error::invalid(
+                "max_retries",
+                format!("{max_retries} is more than 10"),
+            ));
         }
         let backoff = if backoff_seconds == 0.0 {
             Duration::ZERO
@@ -72,7 +75,11 @@ impl Settings {
         Ok(Self {
             base_url: validate::base_url(base_url)?,
             timeout: validate::timeout("timeout", timeout_seconds)?,
-            retry: RetryPolicy { max_retries, backoff, ..RetryPolicy::default() },
+            retry: RetryPolicy {
+                max_retries,
+                backoff,
+                ..RetryPolicy::default()
+            },
             user_agent,
         })
     }
@@ -105,7 +112,11 @@ impl Client {
             connect_timeout: settings.timeout,
             bypass_proxy: validate::is_loopback(&settings.base_url),
         });
-        Self { settings, pool, closed: AtomicBool::new(false) }
+        Self {
+            settings,
+            pool,
+            closed: AtomicBool::new(false),
+        }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -124,7 +135,9 @@ impl Client {
 
     /// Send a validated cancel and map its answer.
     pub async fn cancel(&self, call: &Cancel, token: &str, log: &dyn Log) -> Result<Cancelled> {
-        let sent = self.send(&call.prepare(&self.settings.base_url), token, log).await?;
+        let sent = self
+            .send(&call.prepare(&self.settings.base_url), token, log)
+            .await?;
         let outcome = response::cancel_outcome(&sent.response, &self.settings.base_url);
         if outcome.status == 202 && outcome.operation_location.is_none() {
             log.warning(&format!(
@@ -133,7 +146,10 @@ impl Client {
                 call.publisher, call.offer, sent.client_request_id
             ));
         }
-        Ok(Cancelled { outcome, client_request_id: sent.client_request_id })
+        Ok(Cancelled {
+            outcome,
+            client_request_id: sent.client_request_id,
+        })
     }
 
     /// Send with retries until a 2xx answer (returned) or a final failure (the error).
@@ -143,7 +159,10 @@ impl Client {
         }
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let headers = headers(token, &client_request_id, request.body.is_some())?;
-        let client = self.pool.client().map_err(|reason| Error::Transport { reason, client_request_id: None })?;
+        let client = self.pool.client().map_err(|reason| Error::Transport {
+            reason,
+            client_request_id: None,
+        })?;
         let mut retries = 0;
         loop {
             let started = Instant::now();
@@ -152,13 +171,24 @@ impl Client {
             let (verdict, failure) = match outcome {
                 Ok(response) if (200..300).contains(&response.status) => {
                     log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, None);
-                    return Ok(Sent { response, client_request_id });
+                    return Ok(Sent {
+                        response,
+                        client_request_id,
+                    });
                 }
                 Ok(response) => {
                     let wait = header_retry_after(&response);
                     let verdict = self.settings.retry.after_status(response.status, retries, wait);
-                    let failure = response::api_failure(&response, &client_request_id, wait.map(|d| d.as_secs_f64()));
-                    log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, Some(verdict));
+                    let failure =
+                        response::api_failure(&response, &client_request_id, wait.map(|d| d.as_secs_f64()));
+                    log_attempt(
+                        log,
+                        request,
+                        &client_request_id,
+                        &Ok(&response),
+                        elapsed,
+                        Some(verdict),
+                    );
                     (verdict, Error::Api(Box::new(failure)))
                 }
                 Err(error) => {
@@ -167,13 +197,24 @@ impl Client {
                         // The request may have reached the service: a second cancel is not ours to send.
                         AttemptError::Broken(_) | AttemptError::Timeout => Verdict::GiveUp,
                     };
-                    log_attempt(log, request, &client_request_id, &Err(&error), elapsed, Some(verdict));
+                    log_attempt(
+                        log,
+                        request,
+                        &client_request_id,
+                        &Err(&error),
+                        elapsed,
+                        Some(verdict),
+                    );
                     let client_request_id = Some(client_request_id.clone());
                     let failure = match error {
-                        AttemptError::Connect(reason) | AttemptError::Broken(reason) => {
-                            Error::Transport { reason, client_request_id }
-                        }
-                        AttemptError::Timeout => Error::Timeout { after: self.settings.timeout, client_request_id },
+                        AttemptError::Connect(reason) | AttemptError::Broken(reason) => Error::Transport {
+                            reason,
+                            client_request_id,
+                        },
+                        AttemptError::Timeout => Error::Timeout {
+                            after: self.settings.timeout,
+                            client_request_id,
+                        },
                     };
                     (verdict, failure)
                 }
@@ -258,10 +299,31 @@ mod tests {
     fn settings_validate_every_field() {
         let ok = Settings::new(DEFAULT_BASE_URL, 30.0, 3, 0.5, Some("release-bot/2.1")).unwrap();
         assert_eq!(ok.user_agent, format!("release-bot/2.1 {PRODUCT}"));
-        assert!(matches!(Settings::new(DEFAULT_BASE_URL, 0.0, 3, 0.5, None), Err(Error::InvalidArgument { field: "timeout", .. })));
-        assert!(matches!(Settings::new(DEFAULT_BASE_URL, 1.0, 11, 0.5, None), Err(Error::InvalidArgument { field: "max_retries", .. })));
-        assert!(matches!(Settings::new("http://example.com", 1.0, 1, 0.5, None), Err(Error::InvalidArgument { field: "base_url", .. })));
-        assert!(matches!(Settings::new(DEFAULT_BASE_URL, 1.0, 1, 0.5, Some("a\nb")), Err(Error::InvalidArgument { field: "user_agent", .. })));
+        assert!(matches!(
+            Settings::new(DEFAULT_BASE_URL, 0.0, 3, 0.5, None),
+            Err(Error::InvalidArgument { field: "timeout", .. })
+        ));
+        assert!(matches!(
+            Settings::new(DEFAULT_BASE_URL, 1.0, 11, 0.5, None),
+            Err(Error::InvalidArgument {
+                field: "max_retries",
+                ..
+            })
+        ));
+        assert!(matches!(
+            Settings::new("http://example.com", 1.0, 1, 0.5, None),
+            Err(Error::InvalidArgument {
+                field: "base_url",
+                ..
+            })
+        ));
+        assert!(matches!(
+            Settings::new(DEFAULT_BASE_URL, 1.0, 1, 0.5, Some("a\nb")),
+            Err(Error::InvalidArgument {
+                field: "user_agent",
+                ..
+            })
+        ));
     }
 
     #[test]
@@ -280,7 +342,9 @@ mod tests {
         let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
         client.close();
         let call = Cancel::new("p", "o", []).unwrap();
-        let got = crate::runtime::get().unwrap().block_on(client.cancel(&call, "t", &Silent));
+        let got = crate::runtime::get()
+            .unwrap()
+            .block_on(client.cancel(&call, "t", &Silent));
         assert_eq!(got, Err(Error::Closed));
     }
 }

@@ -12,9 +12,15 @@ pub enum Error {
     /// The service answered, and the answer was not a success.
     Api(Box<ApiFailure>),
     /// No usable answer: connect, TLS, reset, malformed HTTP.
-    Transport { reason: String, client_request_id: Option<String> },
+    Transport {
+        reason: String,
+        client_request_id: Option<String>,
+    },
     /// An attempt did not finish within the configured timeout.
-    Timeout { after: Duration, client_request_id: Option<String> },
+    Timeout {
+        after: Duration,
+        client_request_id: Option<String>,
+    },
     /// The client was closed before the call.
     Closed,
 }
@@ -73,16 +79,22 @@ impl fmt::Display for ApiFailure {
 impl Error {
     #[cold]
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidArgument { field, reason: reason.into() }
+        Error::InvalidArgument {
+            field,
+            reason: reason.into(),
+        }
     }
 
     /// The client request id the failed call carried, when it got as far as sending.
     pub fn client_request_id(&self) -> Option<&str> {
         match self {
             Error::Api(failure) => failure.client_request_id.as_deref(),
-            Error::Transport { client_request_id, .. } | Error::Timeout { client_request_id, .. } => {
-                client_request_id.as_deref()
+            Error::Transport {
+                client_request_id, ..
             }
+            | Error::Timeout {
+                client_request_id, ..
+            } => client_request_id.as_deref(),
             Error::InvalidArgument { .. } | Error::Closed => None,
         }
     }
@@ -91,7 +103,12 @@ impl Error {
     pub fn with_client_request_id(mut self, id: &str) -> Self {
         match &mut self {
             Error::Api(failure) => failure.client_request_id = Some(id.to_owned()),
-            Error::Transport { client_request_id, .. } | Error::Timeout { client_request_id, .. } => {
+            Error::Transport {
+                client_request_id, ..
+            }
+            | Error::Timeout {
+                client_request_id, ..
+            } => {
                 *client_request_id = Some(id.to_owned());
             }
             Error::InvalidArgument { .. } | Error::Closed => {}
@@ -107,7 +124,11 @@ impl fmt::Display for Error {
             Error::Api(failure) => failure.fmt(f),
             Error::Transport { reason, .. } => f.write_str(reason),
             Error::Timeout { after, .. } => {
-                write!(f, "no complete answer within the timeout of {} s", after.as_secs_f64())
+                write!(
+                    f,
+                    "no complete answer within the timeout of {} s",
+                    after.as_secs_f64()
+                )
             }
             Error::Closed => f.write_str("the client is closed"),
         }

@@ -42,7 +42,11 @@ impl Cancel {
     pub fn new<'a>(publisher: &str, offer: &str, emails: impl IntoIterator<Item = &'a str>) -> Result<Self> {
         validate::id("publisher", publisher)?;
         validate::id("offer", offer)?;
-        Ok(Self { publisher: publisher.to_owned(), offer: offer.to_owned(), emails: validate::emails(emails)? })
+        Ok(Self {
+            publisher: publisher.to_owned(),
+            offer: offer.to_owned(),
+            emails: validate::emails(emails)?,
+        })
     }
 
     /// `POST {base}/api/publishers/{publisher}/offers/{offer}/cancel?api-version=2017-10-31` with
@@ -51,11 +55,17 @@ impl Cancel {
         let url = offer_url(base, &self.publisher, &self.offer, &["cancel"]);
         let joined = self.emails.join(",");
         let body = CancelBody {
-            metadata: Metadata { notification_emails: (!joined.is_empty()).then_some(joined.as_str()) },
+            metadata: Metadata {
+                notification_emails: (!joined.is_empty()).then_some(joined.as_str()),
+            },
         };
         // Serializing a struct of strings cannot fail; an empty metadata object is the fallback.
         let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"metadata":{}}"#.to_vec());
-        Prepared { method: reqwest::Method::POST, url, body: Some(body) }
+        Prepared {
+            method: reqwest::Method::POST,
+            url,
+            body: Some(body),
+        }
     }
 }
 
@@ -64,7 +74,10 @@ impl Cancel {
 pub fn offer_url(base: &Url, publisher: &str, offer: &str, tail: &[&str]) -> Url {
     let mut url = base.clone();
     if let Ok(mut segments) = url.path_segments_mut() {
-        segments.pop_if_empty().extend(["api", "publishers", publisher, "offers", offer]).extend(tail);
+        segments
+            .pop_if_empty()
+            .extend(["api", "publishers", publisher, "offers", offer])
+            .extend(tail);
     }
     url.query_pairs_mut().append_pair("api-version", API_VERSION);
     url
@@ -87,13 +100,21 @@ mod tests {
             req.url.as_str(),
             "https://cloudpartner.azure.com/api/publishers/contoso/offers/contoso-virtualmachineoffer/cancel?api-version=2017-10-31"
         );
-        assert_eq!(req.body.unwrap(), br#"{"metadata":{"notification-emails":"jondoe@contoso.com"}}"#);
+        assert_eq!(
+            req.body.unwrap(),
+            br#"{"metadata":{"notification-emails":"jondoe@contoso.com"}}"#
+        );
     }
 
     #[test]
     fn several_emails_are_one_comma_joined_string_and_none_is_empty_metadata() {
-        let two = Cancel::new("p", "o", ["a@contoso.com", "b@contoso.com"]).unwrap().prepare(&base());
-        assert_eq!(two.body.unwrap(), br#"{"metadata":{"notification-emails":"a@contoso.com,b@contoso.com"}}"#);
+        let two = Cancel::new("p", "o", ["a@contoso.com", "b@contoso.com"])
+            .unwrap()
+            .prepare(&base());
+        assert_eq!(
+            two.body.unwrap(),
+            br#"{"metadata":{"notification-emails":"a@contoso.com,b@contoso.com"}}"#
+        );
         let none = Cancel::new("p", "o", []).unwrap().prepare(&base());
         assert_eq!(none.body.unwrap(), br#"{"metadata":{}}"#);
     }
@@ -102,7 +123,10 @@ mod tests {
     fn a_base_path_prefix_is_kept() {
         let base = crate::validate::base_url("http://127.0.0.1:8080/mount/").unwrap();
         let req = Cancel::new("p", "o", []).unwrap().prepare(&base);
-        assert_eq!(req.url.as_str(), "http://127.0.0.1:8080/mount/api/publishers/p/offers/o/cancel?api-version=2017-10-31");
+        assert_eq!(
+            req.url.as_str(),
+            "http://127.0.0.1:8080/mount/api/publishers/p/offers/o/cancel?api-version=2017-10-31"
+        );
     }
 
     #[test]

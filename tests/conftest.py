@@ -4,9 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 
-import pytest
-
 import cloudpartner
+import pytest
 from cloudpartner.testing import FakePortal
 
 PUBLISHER = "contoso"

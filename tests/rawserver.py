@@ -88,9 +88,7 @@ class Connection:
             if "chunked" in headers.get("transfer-encoding", "").lower():
                 body = self._read_chunked(deadline)
             else:
-                body = self._read_exact(
-                    int(headers.get("content-length", "0")), deadline
-                )
+                body = self._read_exact(int(headers.get("content-length", "0")), deadline)
         except (OSError, ValueError):
             return None
         if body is None:
@@ -106,9 +104,7 @@ class Connection:
                 return
             self._closed = True
             try:
-                self.sock.setsockopt(
-                    socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0)
-                )
+                self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
             except OSError:
                 pass
             self.sock.close()
@@ -193,11 +189,9 @@ class RawServer:
         self._listener.settimeout(_POLL)
         self.port: int = self._listener.getsockname()[1]
         self.base_url = f"http://127.0.0.1:{self.port}"
-        self._acceptor = threading.Thread(
-            target=self._accept_loop, name="rawserver-accept", daemon=True
-        )
+        self._acceptor = threading.Thread(target=self._accept_loop, name="rawserver-accept", daemon=True)
 
-    def __enter__(self) -> RawServer:  # noqa: PYI034 (typing.Self needs 3.11)
+    def __enter__(self) -> RawServer:
         self.start()
         return self
 
@@ -244,17 +238,13 @@ class RawServer:
         """Block until at least `n` requests were recorded; AssertionError on timeout."""
         with self._cond:
             if not self._cond.wait_for(lambda: len(self._requests) >= n, timeout):
-                raise AssertionError(
-                    f"expected {n} requests, got {len(self._requests)} within {timeout}s"
-                )
+                raise AssertionError(f"expected {n} requests, got {len(self._requests)} within {timeout}s")
 
     def wait_idle(self, timeout: float = 5.0) -> None:
         """Block until no connection is being handled; AssertionError on timeout."""
         with self._cond:
             if not self._cond.wait_for(lambda: not self._open, timeout):
-                raise AssertionError(
-                    f"{len(self._open)} connections still active after {timeout}s"
-                )
+                raise AssertionError(f"{len(self._open)} connections still active after {timeout}s")
 
     def _record(self, request: RawRequest) -> None:
         with self._cond:
@@ -270,9 +260,7 @@ class RawServer:
             except OSError:
                 return  # listener closed by stop()
             conn = Connection(sock, self)
-            thread = threading.Thread(
-                target=self._serve, args=(conn,), name="rawserver-conn", daemon=True
-            )
+            thread = threading.Thread(target=self._serve, args=(conn,), name="rawserver-conn", daemon=True)
             with self._cond:
                 self._connections += 1
                 self._open.add(conn)
@@ -284,9 +272,7 @@ class RawServer:
             request = conn.read_request()
             if request is not None:
                 with self._cond:
-                    behaviour = self._behaviours[
-                        min(self._next, len(self._behaviours) - 1)
-                    ]
+                    behaviour = self._behaviours[min(self._next, len(self._behaviours) - 1)]
                     self._next += 1
                 behaviour(conn, request)
         except OSError:
@@ -318,9 +304,7 @@ def http_response(
             reason = HTTPStatus(status).phrase
         except ValueError:
             reason = "Unknown"
-    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(
-        f"{k}: {v}\r\n" for k, v in pairs
-    )
+    head = f"HTTP/1.1 {status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in pairs)
     return (head + "\r\n").encode("latin-1") + body
 
 
@@ -436,9 +420,7 @@ def huge_body(status: int, size: int, chunk: int = 65536) -> Behaviour:
 
 def chunked_broken(status: int) -> Behaviour:
     """Send `Transfer-Encoding: chunked` with an invalid chunk-size line, then close."""
-    head = http_response(
-        status, {"Transfer-Encoding": "chunked", "Content-Type": "application/json"}
-    )
+    head = http_response(status, {"Transfer-Encoding": "chunked", "Content-Type": "application/json"})
     return reply(head + b"zz\r\n{}\r\n0\r\n\r\n")
 
 

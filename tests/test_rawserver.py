@@ -42,9 +42,7 @@ def eventually(check: Callable[[], bool], timeout: float = TIMEOUT) -> None:
         time.sleep(0.01)
 
 
-def raw_exchange(
-    srv: RawServer, request: bytes = GET
-) -> tuple[bytes, BaseException | None]:
+def raw_exchange(srv: RawServer, request: bytes = GET) -> tuple[bytes, BaseException | None]:
     """Send `request` on a raw socket; return everything read until EOF, and the error that ended it."""
     received = b""
     with socket.create_connection(("127.0.0.1", srv.port), timeout=TIMEOUT) as sock:
@@ -123,9 +121,7 @@ def test_reply_sends_bytes_verbatim_then_closes() -> None:
 
 
 def test_reply_keepalive_serves_many_requests_on_one_connection() -> None:
-    answer = http_response(
-        200, {"Content-Type": "text/plain"}, b"pong", connection="keep-alive"
-    )
+    answer = http_response(200, {"Content-Type": "text/plain"}, b"pong", connection="keep-alive")
     with RawServer(reply_keepalive(answer)) as srv:
         conn = connect(srv)
         for i in range(3):

@@ -20,16 +20,16 @@ class AccessToken(Protocol):
     """What a credential's ``get_token`` returns (azure-core's ``AccessToken`` fits)."""
 
     @property
-    def token(self) -> str: ...  # noqa: D102
+    def token(self) -> str: ...
 
     @property
-    def expires_on(self) -> int: ...  # noqa: D102
+    def expires_on(self) -> int: ...
 
 
 class TokenCredential(Protocol):
     """A synchronous credential, such as any ``azure.identity`` credential."""
 
-    def get_token(self, *scopes: str) -> AccessToken: ...  # noqa: D102
+    def get_token(self, *scopes: str) -> AccessToken: ...
 
 
 Token = Union[str, TokenCredential, None]

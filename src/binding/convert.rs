@@ -12,13 +12,22 @@ use crate::request::Cancel;
 static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
 
-fn module<'py>(py: Python<'py>, cell: &'static PyOnceLock<Py<PyModule>>, name: &str) -> PyResult<&'py Bound<'py, PyModule>> {
-    Ok(cell.get_or_try_init(py, || py.import(name).map(Bound::unbind))?.bind(py))
+fn module<'py>(
+    py: Python<'py>,
+    cell: &'static PyOnceLock<Py<PyModule>>,
+    name: &str,
+) -> PyResult<&'py Bound<'py, PyModule>> {
+    Ok(cell
+        .get_or_try_init(py, || py.import(name).map(Bound::unbind))?
+        .bind(py))
 }
 
 /// The Python name of a value's type, for messages.
 fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
+    value
+        .get_type()
+        .name()
+        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
 }
 
 /// `InvalidArgumentError` for `field`.
@@ -29,18 +38,32 @@ pub fn invalid(py: Python<'_>, field: &'static str, reason: String) -> PyErr {
 pub fn string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<String> {
     match value.cast::<PyString>() {
         Ok(s) => Ok(s.to_cow()?.into_owned()),
-        Err(_) => Err(invalid(value.py(), field, format!("must be a str, not {}", type_name(value)))),
+        Err(_) => Err(invalid(
+            value.py(),
+            field,
+            format!("must be a str, not {}", type_name(value)),
+        )),
     }
 }
 
 pub fn optional_string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Option<String>> {
-    if value.is_none() { Ok(None) } else { string(value, field).map(Some) }
+    if value.is_none() {
+        Ok(None)
+    } else {
+        string(value, field).map(Some)
+    }
 }
 
 /// A number of seconds: an int or float (a bool is refused: `True` seconds is a bug).
 pub fn seconds(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<f64> {
-    if value.is_instance_of::<PyBool>() || !(value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>()) {
-        return Err(invalid(value.py(), field, format!("must be a number of seconds, not {}", type_name(value))));
+    if value.is_instance_of::<PyBool>()
+        || !(value.is_instance_of::<PyInt>() || value.is_instance_of::<PyFloat>())
+    {
+        return Err(invalid(
+            value.py(),
+            field,
+            format!("must be a number of seconds, not {}", type_name(value)),
+        ));
     }
     value.extract::<f64>()
 }
@@ -48,9 +71,15 @@ pub fn seconds(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<f64> {
 /// A count: a non-negative int.
 pub fn count(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<u32> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(invalid(value.py(), field, format!("must be an int, not {}", type_name(value))));
+        return Err(invalid(
+            value.py(),
+            field,
+            format!("must be an int, not {}", type_name(value)),
+        ));
     }
-    value.extract::<u32>().map_err(|_| invalid(value.py(), field, format!("{value} is not a count from 0 up")))
+    value
+        .extract::<u32>()
+        .map_err(|_| invalid(value.py(), field, format!("{value} is not a count from 0 up")))
 }
 
 /// `None`, one comma-separated string, or any iterable of strings.
@@ -63,18 +92,30 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
         return Ok(vec![one.to_cow()?.into_owned()]);
     }
     if value.is_instance_of::<PyBytes>() {
-        return Err(invalid(py, "emails", "must be a str or an iterable of str, not bytes".to_owned()));
+        return Err(invalid(
+            py,
+            "emails",
+            "must be a str or an iterable of str, not bytes".to_owned(),
+        ));
     }
-    let items = value
-        .try_iter()
-        .map_err(|_| invalid(py, "emails", format!("must be a str or an iterable of str, not {}", type_name(value))))?;
+    let items = value.try_iter().map_err(|_| {
+        invalid(
+            py,
+            "emails",
+            format!("must be a str or an iterable of str, not {}", type_name(value)),
+        )
+    })?;
     let mut out = Vec::new();
     for (index, item) in items.enumerate() {
         let item = item?;
         match item.cast::<PyString>() {
             Ok(s) => out.push(s.to_cow()?.into_owned()),
             Err(_) => {
-                return Err(invalid(py, "emails", format!("item {index} is a {}, not a str", type_name(&item))));
+                return Err(invalid(
+                    py,
+                    "emails",
+                    format!("item {index} is a {}, not a str", type_name(&item)),
+                ));
             }
         }
     }
@@ -86,7 +127,9 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
 pub fn error(py: Python<'_>, err: Error) -> PyErr {
     build_error(py, &err).unwrap_or_else(|import_failure| {
         // Only reachable if the package is broken; still say what failed.
-        PyRuntimeError::new_err(format!("{err} (and cloudpartner._errors failed: {import_failure})"))
+        PyRuntimeError::new_err(format!(
+            "{err} (and cloudpartner._errors failed: {import_failure})"
+        ))
     })
 }
 
@@ -109,11 +152,17 @@ fn build_error(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kwargs.set_item("body_truncated", failure.body_truncated)?;
             (failure.exception_name(), (failure.status,).into_pyobject(py)?)
         }
-        Error::Transport { reason, client_request_id } => {
+        Error::Transport {
+            reason,
+            client_request_id,
+        } => {
             kwargs.set_item("client_request_id", client_request_id)?;
             ("TransportError", (reason,).into_pyobject(py)?)
         }
-        Error::Timeout { after, client_request_id } => {
+        Error::Timeout {
+            after,
+            client_request_id,
+        } => {
             kwargs.set_item("client_request_id", client_request_id)?;
             kwargs.set_item("timeout", after.as_secs_f64())?;
             ("RequestTimeoutError", (err.to_string(),).into_pyobject(py)?)
@@ -161,6 +210,8 @@ pub fn credential_error(py: Python<'_>, message: String) -> PyErr {
         .and_then(|class| class.call1((message.as_str(),)));
     match built {
         Ok(instance) => PyErr::from_value(instance),
-        Err(import_failure) => PyRuntimeError::new_err(format!("{message} (and cloudpartner._errors failed: {import_failure})")),
+        Err(import_failure) => PyRuntimeError::new_err(format!(
+            "{message} (and cloudpartner._errors failed: {import_failure})"
+        )),
     }
 }

@@ -45,7 +45,10 @@ impl PyClient {
             convert::optional_string(user_agent, "user_agent")?.as_deref(),
         )
         .map_err(|e| convert::error(py, e))?;
-        Ok(Self { core: Arc::new(client::Client::new(settings)), token: TokenSource::from_py(token)? })
+        Ok(Self {
+            core: Arc::new(client::Client::new(settings)),
+            token: TokenSource::from_py(token)?,
+        })
     }
 
     /// Cancel the running operation on an offer; blocks with the GIL released.
@@ -60,7 +63,9 @@ impl PyClient {
     ) -> PyResult<Py<PyAny>> {
         let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
-        let outcome = wait::blocking(py, async move { core.cancel(&call, &token, &log).await.map(|c| (call, c)) })?;
+        let outcome = wait::blocking(py, async move {
+            core.cancel(&call, &token, &log).await.map(|c| (call, c))
+        })?;
         convert::cancel_result(py, outcome)
     }
 
@@ -93,7 +98,12 @@ impl PyClient {
 
     #[getter]
     fn base_url(&self) -> String {
-        self.core.settings().base_url.as_str().trim_end_matches('/').to_owned()
+        self.core
+            .settings()
+            .base_url
+            .as_str()
+            .trim_end_matches('/')
+            .to_owned()
     }
 
     #[getter]

@@ -77,7 +77,7 @@ impl JoinError for TaskError {
 
     fn into_panic(self) -> Box<dyn std::any::Any + Send + 'static> {
         match self {
-            Self::Join(e) => e.try_into_panic().map_or_else(|e| Box::new(e.to_string()) as _, |p| p),
+            Self::Join(e) => e.try_into_panic().unwrap_or_else(|e| Box::new(e.to_string())),
             Self::Unavailable => Box::new("the I/O runtime is unavailable"),
         }
     }

@@ -241,7 +241,7 @@ class FakePortal:
         for handler in handlers:
             handler.join(timeout=5)
 
-    def __enter__(self) -> FakePortal:  # noqa: PYI034 - typing.Self needs Python 3.11
+    def __enter__(self) -> FakePortal:
         return self.start()
 
     def __exit__(self, *exc_info: object) -> None:
@@ -279,10 +279,8 @@ class FakePortal:
             now = time.time()
             if running and all(op.canceled(now) for op in operations):
                 number = len(operations) + 1
-                if self._style == "non-migrated":
-                    op_id = f"{publisher}${offer}${number}$preview"
-                else:
-                    op_id = str(uuid.uuid4())
+                non_migrated = self._style == "non-migrated"
+                op_id = f"{publisher}${offer}${number}$preview" if non_migrated else str(uuid.uuid4())
                 operation = _Operation(op_id, publisher, offer, number, now)
                 operations.append(operation)
                 self._operations[op_id] = operation
@@ -315,7 +313,7 @@ class FakePortal:
                 return self._route(request)
             except _HttpError as error:
                 return error.response
-            except Exception as exc:  # noqa: BLE001 - a bug here must reach the client, not hang it
+            except Exception as exc:
                 return _Response(500, {"error": {"code": "InternalServerError", "message": repr(exc)}})
 
     def _route(self, request: RecordedRequest) -> _Response:
