@@ -1,5 +1,6 @@
 //! A configured client: settings, a connection pool, and the send loop with retries.
 
+use std::ops::ControlFlow;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -7,7 +8,8 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValu
 use url::Url;
 
 use crate::error::{Error, Result};
-use crate::request::{Cancel, Prepared};
+use crate::operation::{self, Operation};
+use crate::request::{self, Cancel, Prepared};
 use crate::response::{self, RawResponse};
 use crate::retry::{self, RetryPolicy, Verdict};
 use crate::transport::{self, AttemptError, Pool, PoolConfig};
@@ -55,10 +57,7 @@ impl Settings {
         user_agent: Option<&str>,
     ) -> Result<Self> {
         if max_retries > 10 {
-            return Err(Error::invalid(
-                "max_retries",
-                format!("{max_retries} is more than 10"),
-            ));
+            return Err(Error::invalid("max_retries", format!("{max_retries} is more than 10")));
         }
         let backoff = if backoff_seconds == 0.0 {
             Duration::ZERO
@@ -75,11 +74,7 @@ impl Settings {
         Ok(Self {
             base_url: validate::base_url(base_url)?,
             timeout: validate::timeout("timeout", timeout_seconds)?,
-            retry: RetryPolicy {
-                max_retries,
-                backoff,
-                ..RetryPolicy::default()
-            },
+            retry: RetryPolicy { max_retries, backoff, ..RetryPolicy::default() },
             user_agent,
         })
     }
@@ -91,6 +86,29 @@ pub struct Cancelled {
     pub outcome: response::CancelOutcome,
     pub client_request_id: String,
 }
+
+/// How `wait` polls.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct WaitOptions {
+    pub timeout: Duration,
+    pub poll_interval: Duration,
+}
+
+impl WaitOptions {
+    pub fn new(timeout_seconds: f64, poll_interval_seconds: f64) -> Result<Self> {
+        Ok(Self {
+            timeout: validate::timeout("timeout", timeout_seconds)?,
+            poll_interval: validate::timeout("poll_interval", poll_interval_seconds)?,
+        })
+    }
+}
+
+/// Gives the token for each poll of a long wait (a credential's token may be refreshed meanwhile);
+/// `None` when the token source failed (the binding keeps the reason).
+pub type TokenSupplier<'a> = dyn Fn() -> Option<String> + Send + Sync + 'a;
+
+/// Told each new state while waiting; `Break` stops the wait with `Error::Stopped`.
+pub type ProgressSink<'a> = dyn FnMut(&Operation) -> ControlFlow<()> + Send + 'a;
 
 /// A 2xx answer and the request id it was sent with.
 struct Sent {
@@ -112,11 +130,7 @@ impl Client {
             connect_timeout: settings.timeout,
             bypass_proxy: validate::is_loopback(&settings.base_url),
         });
-        Self {
-            settings,
-            pool,
-            closed: AtomicBool::new(false),
-        }
+        Self { settings, pool, closed: AtomicBool::new(false) }
     }
 
     pub fn settings(&self) -> &Settings {
@@ -135,9 +149,7 @@ impl Client {
 
     /// Send a validated cancel and map its answer.
     pub async fn cancel(&self, call: &Cancel, token: &str, log: &dyn Log) -> Result<Cancelled> {
-        let sent = self
-            .send(&call.prepare(&self.settings.base_url), token, log)
-            .await?;
+        let sent = self.send(&call.prepare(&self.settings.base_url), token, log).await?;
         let outcome = response::cancel_outcome(&sent.response, &self.settings.base_url);
         if outcome.status == 202 && outcome.operation_location.is_none() {
             log.warning(&format!(
@@ -146,10 +158,82 @@ impl Client {
                 call.publisher, call.offer, sent.client_request_id
             ));
         }
-        Ok(Cancelled {
-            outcome,
-            client_request_id: sent.client_request_id,
-        })
+        Ok(Cancelled { outcome, client_request_id: sent.client_request_id })
+    }
+
+    /// One operation, by the location a cancel returned (absolute or relative), with the
+    /// `Retry-After` the answer carried, if any.
+    pub async fn get_operation(
+        &self,
+        location: &str,
+        token: &str,
+        log: &dyn Log,
+    ) -> Result<(Operation, Option<Duration>)> {
+        let prepared = request::operation(&self.settings.base_url, location)?;
+        let fallback_id = response::operation_id(&prepared.url);
+        let sent = self.send(&prepared, token, log).await?;
+        let operation = operation::parse_one(&sent.response.body, fallback_id.as_deref())
+            .map_err(|r| malformed(&sent, r))?;
+        Ok((operation, header_retry_after(&sent.response)))
+    }
+
+    /// The operations of an offer, newest first as the service lists them.
+    pub async fn list_operations(
+        &self,
+        publisher: &str,
+        offer: &str,
+        status: Option<&str>,
+        token: &str,
+        log: &dyn Log,
+    ) -> Result<Vec<Operation>> {
+        let prepared = request::submissions(&self.settings.base_url, publisher, offer, status)?;
+        let sent = self.send(&prepared, token, log).await?;
+        operation::parse_list(&sent.response.body).map_err(|r| malformed(&sent, r))
+    }
+
+    /// Poll an operation until it ends (returned), `options.timeout` passes
+    /// (`Error::WaitTimeout` with the last state seen), or it cannot be polled. Transient failures
+    /// (5xx, 429, transport, unreadable answers) are polled through; `on_progress` hears every
+    /// change of status or step progress, the first state included.
+    pub async fn wait(
+        &self,
+        location: &str,
+        tokens: &TokenSupplier<'_>,
+        options: WaitOptions,
+        log: &dyn Log,
+        on_progress: &mut ProgressSink<'_>,
+    ) -> Result<Operation> {
+        request::operation(&self.settings.base_url, location)?;
+        let deadline = Instant::now() + options.timeout;
+        let mut last: Option<Operation> = None;
+        loop {
+            let token = tokens().ok_or(Error::Stopped)?;
+            let mut delay = options.poll_interval;
+            match self.get_operation(location, &token, log).await {
+                Ok((operation, retry_after)) => {
+                    let changed = last.as_ref().is_none_or(|l| !l.same_progress(&operation));
+                    if changed && on_progress(&operation).is_break() {
+                        return Err(Error::Stopped);
+                    }
+                    if operation.phase().is_terminal() {
+                        return Ok(operation);
+                    }
+                    delay = delay.max(retry_after.unwrap_or_default());
+                    last = Some(operation);
+                }
+                Err(error) if error.is_transient() => {
+                    if log.debug_enabled() {
+                        log.debug(&format!("polling {location} failed, polling on: {error}"));
+                    }
+                }
+                Err(error) => return Err(error),
+            }
+            let now = Instant::now();
+            if now >= deadline {
+                return Err(Error::WaitTimeout { after: options.timeout, last: last.map(Box::new) });
+            }
+            tokio::time::sleep(delay.min(deadline - now)).await;
+        }
     }
 
     /// Send with retries until a 2xx answer (returned) or a final failure (the error).
@@ -159,10 +243,8 @@ impl Client {
         }
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let headers = headers(token, &client_request_id, request.body.is_some())?;
-        let client = self.pool.client().map_err(|reason| Error::Transport {
-            reason,
-            client_request_id: None,
-        })?;
+        let client =
+            self.pool.client().map_err(|reason| Error::Transport { reason, client_request_id: None })?;
         let mut retries = 0;
         loop {
             let started = Instant::now();
@@ -171,50 +253,35 @@ impl Client {
             let (verdict, failure) = match outcome {
                 Ok(response) if (200..300).contains(&response.status) => {
                     log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, None);
-                    return Ok(Sent {
-                        response,
-                        client_request_id,
-                    });
+                    return Ok(Sent { response, client_request_id });
                 }
                 Ok(response) => {
                     let wait = header_retry_after(&response);
                     let verdict = self.settings.retry.after_status(response.status, retries, wait);
                     let failure =
                         response::api_failure(&response, &client_request_id, wait.map(|d| d.as_secs_f64()));
-                    log_attempt(
-                        log,
-                        request,
-                        &client_request_id,
-                        &Ok(&response),
-                        elapsed,
-                        Some(verdict),
-                    );
+                    log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, Some(verdict));
                     (verdict, Error::Api(Box::new(failure)))
                 }
                 Err(error) => {
                     let verdict = match &error {
                         AttemptError::Connect(_) => self.settings.retry.after_connect_failure(retries),
-                        // The request may have reached the service: a second cancel is not ours to send.
+                        // A GET may be repeated; a POST may have reached the service, and a second
+                        // cancel is not ours to send.
+                        AttemptError::Broken(_) | AttemptError::Timeout if request.is_idempotent() => {
+                            self.settings.retry.after_connect_failure(retries)
+                        }
                         AttemptError::Broken(_) | AttemptError::Timeout => Verdict::GiveUp,
                     };
-                    log_attempt(
-                        log,
-                        request,
-                        &client_request_id,
-                        &Err(&error),
-                        elapsed,
-                        Some(verdict),
-                    );
+                    log_attempt(log, request, &client_request_id, &Err(&error), elapsed, Some(verdict));
                     let client_request_id = Some(client_request_id.clone());
                     let failure = match error {
-                        AttemptError::Connect(reason) | AttemptError::Broken(reason) => Error::Transport {
-                            reason,
-                            client_request_id,
-                        },
-                        AttemptError::Timeout => Error::Timeout {
-                            after: self.settings.timeout,
-                            client_request_id,
-                        },
+                        AttemptError::Connect(reason) | AttemptError::Broken(reason) => {
+                            Error::Transport { reason, client_request_id }
+                        }
+                        AttemptError::Timeout => {
+                            Error::Timeout { after: self.settings.timeout, client_request_id }
+                        }
                     };
                     (verdict, failure)
                 }
@@ -250,6 +317,16 @@ fn headers(token: &str, client_request_id: &str, has_body: bool) -> Result<Heade
         headers.insert(CLIENT_REQUEST_ID, id);
     }
     Ok(headers)
+}
+
+#[cold]
+fn malformed(sent: &Sent, reason: String) -> Error {
+    Error::Malformed {
+        reason,
+        status: sent.response.status,
+        request_id: response::request_id(&sent.response.headers),
+        client_request_id: Some(sent.client_request_id.clone()),
+    }
 }
 
 fn header_retry_after(response: &RawResponse) -> Option<Duration> {
@@ -305,24 +382,15 @@ mod tests {
         ));
         assert!(matches!(
             Settings::new(DEFAULT_BASE_URL, 1.0, 11, 0.5, None),
-            Err(Error::InvalidArgument {
-                field: "max_retries",
-                ..
-            })
+            Err(Error::InvalidArgument { field: "max_retries", .. })
         ));
         assert!(matches!(
             Settings::new("http://example.com", 1.0, 1, 0.5, None),
-            Err(Error::InvalidArgument {
-                field: "base_url",
-                ..
-            })
+            Err(Error::InvalidArgument { field: "base_url", .. })
         ));
         assert!(matches!(
             Settings::new(DEFAULT_BASE_URL, 1.0, 1, 0.5, Some("a\nb")),
-            Err(Error::InvalidArgument {
-                field: "user_agent",
-                ..
-            })
+            Err(Error::InvalidArgument { field: "user_agent", .. })
         ));
     }
 
@@ -342,9 +410,7 @@ mod tests {
         let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
         client.close();
         let call = Cancel::new("p", "o", []).unwrap();
-        let got = crate::runtime::get()
-            .unwrap()
-            .block_on(client.cancel(&call, "t", &Silent));
+        let got = crate::runtime::get().unwrap().block_on(client.cancel(&call, "t", &Silent));
         assert_eq!(got, Err(Error::Closed));
     }
 }

@@ -4,6 +4,8 @@
 use std::fmt;
 use std::time::Duration;
 
+use crate::operation::Operation;
+
 /// Everything a call can fail with.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Error {
@@ -12,17 +14,17 @@ pub enum Error {
     /// The service answered, and the answer was not a success.
     Api(Box<ApiFailure>),
     /// No usable answer: connect, TLS, reset, malformed HTTP.
-    Transport {
-        reason: String,
-        client_request_id: Option<String>,
-    },
+    Transport { reason: String, client_request_id: Option<String> },
     /// An attempt did not finish within the configured timeout.
-    Timeout {
-        after: Duration,
-        client_request_id: Option<String>,
-    },
+    Timeout { after: Duration, client_request_id: Option<String> },
     /// The client was closed before the call.
     Closed,
+    /// A success answer whose body is not what the call returns (not JSON, wrong shape).
+    Malformed { reason: String, status: u16, request_id: Option<String>, client_request_id: Option<String> },
+    /// `wait` ran out of time before the operation ended; `last` is the last state seen.
+    WaitTimeout { after: Duration, last: Option<Box<Operation>> },
+    /// A caller-supplied callback (progress, token) failed; the binding holds its exception.
+    Stopped,
 }
 
 /// A non-success answer, with everything the caller may want to log or branch on.
@@ -79,41 +81,18 @@ impl fmt::Display for ApiFailure {
 impl Error {
     #[cold]
     pub fn invalid(field: &'static str, reason: impl Into<String>) -> Self {
-        Error::InvalidArgument {
-            field,
-            reason: reason.into(),
-        }
+        Error::InvalidArgument { field, reason: reason.into() }
     }
 
-    /// The client request id the failed call carried, when it got as far as sending.
-    pub fn client_request_id(&self) -> Option<&str> {
+    /// Worth polling again: the service or the path to it failed, not the request itself.
+    pub fn is_transient(&self) -> bool {
         match self {
-            Error::Api(failure) => failure.client_request_id.as_deref(),
-            Error::Transport {
-                client_request_id, ..
+            Error::Api(failure) => crate::retry::RETRIABLE_STATUSES.contains(&failure.status),
+            Error::Transport { .. } | Error::Timeout { .. } | Error::Malformed { .. } => true,
+            Error::InvalidArgument { .. } | Error::Closed | Error::WaitTimeout { .. } | Error::Stopped => {
+                false
             }
-            | Error::Timeout {
-                client_request_id, ..
-            } => client_request_id.as_deref(),
-            Error::InvalidArgument { .. } | Error::Closed => None,
         }
-    }
-
-    /// Attach the client request id to an error raised before it was known.
-    pub fn with_client_request_id(mut self, id: &str) -> Self {
-        match &mut self {
-            Error::Api(failure) => failure.client_request_id = Some(id.to_owned()),
-            Error::Transport {
-                client_request_id, ..
-            }
-            | Error::Timeout {
-                client_request_id, ..
-            } => {
-                *client_request_id = Some(id.to_owned());
-            }
-            Error::InvalidArgument { .. } | Error::Closed => {}
-        }
-        self
     }
 }
 
@@ -124,13 +103,18 @@ impl fmt::Display for Error {
             Error::Api(failure) => failure.fmt(f),
             Error::Transport { reason, .. } => f.write_str(reason),
             Error::Timeout { after, .. } => {
-                write!(
-                    f,
-                    "no complete answer within the timeout of {} s",
-                    after.as_secs_f64()
-                )
+                write!(f, "no complete answer within the timeout of {} s", after.as_secs_f64())
             }
             Error::Closed => f.write_str("the client is closed"),
+            Error::Malformed { reason, status, .. } => write!(f, "unreadable HTTP {status} answer: {reason}"),
+            Error::WaitTimeout { after, last } => {
+                write!(f, "the operation did not finish within {} s", after.as_secs_f64())?;
+                match last {
+                    Some(op) if !op.status.is_empty() => write!(f, " (last status: {})", op.status),
+                    _ => Ok(()),
+                }
+            }
+            Error::Stopped => f.write_str("stopped by a callback"),
         }
     }
 }

@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod error;
+pub mod operation;
 pub mod request;
 pub mod response;
 pub mod retry;

@@ -3,7 +3,7 @@
 use serde::Serialize;
 use url::Url;
 
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::validate;
 
 /// The API version every route of the Cloud Partner Portal API takes.
@@ -16,6 +16,13 @@ pub struct Prepared {
     pub url: Url,
     /// JSON body, for POST.
     pub body: Option<Vec<u8>>,
+}
+
+impl Prepared {
+    /// Safe to send twice: a GET changes nothing.
+    pub fn is_idempotent(&self) -> bool {
+        self.method == reqwest::Method::GET
+    }
 }
 
 /// A validated "Cancel operation" call.
@@ -55,18 +62,69 @@ impl Cancel {
         let url = offer_url(base, &self.publisher, &self.offer, &["cancel"]);
         let joined = self.emails.join(",");
         let body = CancelBody {
-            metadata: Metadata {
-                notification_emails: (!joined.is_empty()).then_some(joined.as_str()),
-            },
+            metadata: Metadata { notification_emails: (!joined.is_empty()).then_some(joined.as_str()) },
         };
         // Serializing a struct of strings cannot fail; an empty metadata object is the fallback.
         let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"metadata":{}}"#.to_vec());
-        Prepared {
-            method: reqwest::Method::POST,
-            url,
-            body: Some(body),
-        }
+        Prepared { method: reqwest::Method::POST, url, body: Some(body) }
     }
+}
+
+/// `GET` of one operation: an absolute or relative location (as a cancel returned it), resolved
+/// against the base URL. Refused when it points at another origin than the configured service:
+/// the token goes nowhere else. `api-version` is added when the location lacks one.
+pub fn operation(base: &Url, location: &str) -> Result<Prepared> {
+    let trimmed = location.trim();
+    if trimmed.is_empty() {
+        return Err(Error::invalid("location", "must not be empty"));
+    }
+    if trimmed.chars().any(char::is_control) {
+        return Err(Error::invalid("location", format!("{location:?} contains control characters")));
+    }
+    let url = base
+        .join(trimmed)
+        .map_err(|e| Error::invalid("location", format!("{location:?} is not a URL or path ({e})")))?;
+    if url.origin() != base.origin() {
+        return Err(Error::invalid(
+            "location",
+            format!(
+                "{location:?} is on {}, not on the configured service {} (the token is only sent there)",
+                url.origin().ascii_serialization(),
+                base.origin().ascii_serialization()
+            ),
+        ));
+    }
+    if url.fragment().is_some() || !url.username().is_empty() {
+        return Err(Error::invalid(
+            "location",
+            format!("{location:?} must not carry a fragment or user name"),
+        ));
+    }
+    let mut url = url;
+    if !url.query_pairs().any(|(name, _)| name == "api-version") {
+        url.query_pairs_mut().append_pair("api-version", API_VERSION);
+    }
+    Ok(Prepared { method: reqwest::Method::GET, url, body: None })
+}
+
+/// `GET {base}/api/publishers/{publisher}/offers/{offer}/submissions?api-version=...[&status=...]`.
+pub fn submissions(base: &Url, publisher: &str, offer: &str, status: Option<&str>) -> Result<Prepared> {
+    validate::id("publisher", publisher)?;
+    validate::id("offer", offer)?;
+    let mut url = offer_url(base, publisher, offer, &["submissions"]);
+    if let Some(status) = status {
+        if status.trim().is_empty()
+            || status.len() > 64
+            || !status.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+        {
+            return Err(Error::invalid(
+                "status",
+                format!("{status:?} is not a status like running or completed"),
+            ));
+        }
+        url.query_pairs_mut().append_pair("status", status.trim());
+    }
+    Ok(Prepared { method: reqwest::Method::GET, url, body: None })
 }
 
 /// `{base}/api/publishers/{publisher}/offers/{offer}/{tail...}?api-version=...`. The ids are
@@ -74,10 +132,7 @@ impl Cancel {
 pub fn offer_url(base: &Url, publisher: &str, offer: &str, tail: &[&str]) -> Url {
     let mut url = base.clone();
     if let Ok(mut segments) = url.path_segments_mut() {
-        segments
-            .pop_if_empty()
-            .extend(["api", "publishers", publisher, "offers", offer])
-            .extend(tail);
+        segments.pop_if_empty().extend(["api", "publishers", publisher, "offers", offer]).extend(tail);
     }
     url.query_pairs_mut().append_pair("api-version", API_VERSION);
     url
@@ -100,17 +155,12 @@ mod tests {
             req.url.as_str(),
             "https://cloudpartner.azure.com/api/publishers/contoso/offers/contoso-virtualmachineoffer/cancel?api-version=2017-10-31"
         );
-        assert_eq!(
-            req.body.unwrap(),
-            br#"{"metadata":{"notification-emails":"jondoe@contoso.com"}}"#
-        );
+        assert_eq!(req.body.unwrap(), br#"{"metadata":{"notification-emails":"jondoe@contoso.com"}}"#);
     }
 
     #[test]
     fn several_emails_are_one_comma_joined_string_and_none_is_empty_metadata() {
-        let two = Cancel::new("p", "o", ["a@contoso.com", "b@contoso.com"])
-            .unwrap()
-            .prepare(&base());
+        let two = Cancel::new("p", "o", ["a@contoso.com", "b@contoso.com"]).unwrap().prepare(&base());
         assert_eq!(
             two.body.unwrap(),
             br#"{"metadata":{"notification-emails":"a@contoso.com,b@contoso.com"}}"#
@@ -127,6 +177,55 @@ mod tests {
             req.url.as_str(),
             "http://127.0.0.1:8080/mount/api/publishers/p/offers/o/cancel?api-version=2017-10-31"
         );
+    }
+
+    #[test]
+    fn operation_locations_resolve_and_get_an_api_version() {
+        let absolute = "https://cloudpartner.azure.com/api/publishers/contoso/offers/o/operations/56615b67";
+        assert_eq!(
+            operation(&base(), absolute).unwrap().url.as_str(),
+            format!("{absolute}?api-version=2017-10-31")
+        );
+        let relative = "/api/operations/contoso$o$2$preview?api-version=2017-10-31";
+        let req = operation(&base(), relative).unwrap();
+        assert_eq!(req.method, reqwest::Method::GET);
+        assert_eq!(req.url.as_str(), format!("https://cloudpartner.azure.com{relative}"));
+    }
+
+    #[test]
+    fn operation_locations_elsewhere_are_refused() {
+        for bad in [
+            "https://evil.example/api/operations/1",
+            "http://cloudpartner.azure.com/api/operations/1",
+            "https://cloudpartner.azure.com:8443/x",
+            "//evil.example/x",
+            "",
+            "/api/\nx",
+            "/a\r\nX: y",
+        ] {
+            assert!(
+                matches!(operation(&base(), bad), Err(Error::InvalidArgument { field: "location", .. })),
+                "{bad}"
+            );
+        }
+    }
+
+    #[test]
+    fn submissions_with_an_optional_status() {
+        let req = submissions(&base(), "contoso", "o", Some("running")).unwrap();
+        assert_eq!(
+            req.url.as_str(),
+            "https://cloudpartner.azure.com/api/publishers/contoso/offers/o/submissions?api-version=2017-10-31&status=running"
+        );
+        assert!(
+            submissions(&base(), "contoso", "o", None)
+                .unwrap()
+                .url
+                .as_str()
+                .ends_with("submissions?api-version=2017-10-31")
+        );
+        assert!(submissions(&base(), "contoso", "o", Some("a&b=c")).is_err());
+        assert!(submissions(&base(), "con/toso", "o", None).is_err());
     }
 
     #[test]

@@ -61,14 +61,9 @@ pub fn api_failure(resp: &RawResponse, client_request_id: &str, retry_after: Opt
 
 /// The service's id for this request, under the names Azure front ends use.
 pub fn request_id(headers: &HeaderMap) -> Option<String> {
-    [
-        "x-ms-request-id",
-        "request-id",
-        "x-ms-correlation-request-id",
-        "x-request-id",
-    ]
-    .iter()
-    .find_map(|name| header(headers, name))
+    ["x-ms-request-id", "request-id", "x-ms-correlation-request-id", "x-request-id"]
+        .iter()
+        .find_map(|name| header(headers, name))
 }
 
 /// A header as text (lossy: a non-UTF-8 value is still readable), trimmed, `None` when empty.
@@ -83,9 +78,7 @@ pub fn operation_location(headers: &HeaderMap, body: &[u8], base: &Url) -> Optio
     let raw = header(headers, "operation-location")
         .or_else(|| header(headers, "location"))
         .or_else(|| body_location(body))?;
-    base.join(&raw)
-        .ok()
-        .filter(|u| matches!(u.scheme(), "http" | "https"))
+    base.join(&raw).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
 }
 
 /// Some pages say the location of a cancel that needs its own operation is in the body.
@@ -134,10 +127,7 @@ pub fn error_fields(body: &str) -> (Option<String>, Option<String>) {
             _ => None,
         })
     };
-    (
-        field(&["code", "Code"]),
-        field(&["message", "Message", "error_description"]),
-    )
+    (field(&["code", "Code"]), field(&["message", "Message", "error_description"]))
 }
 
 /// Whitespace folded and the length capped, so an exception's text stays one short line.
@@ -164,12 +154,7 @@ mod tests {
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
-        RawResponse {
-            status,
-            headers: map,
-            body: body.as_bytes().to_vec(),
-            truncated: false,
-        }
+        RawResponse { status, headers: map, body: body.as_bytes().to_vec(), truncated: false }
     }
 
     #[test]
@@ -180,10 +165,7 @@ mod tests {
             &base(),
         );
         assert_eq!(out.operation_location.as_deref(), Some(loc));
-        assert_eq!(
-            out.operation_id.as_deref(),
-            Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8")
-        );
+        assert_eq!(out.operation_id.as_deref(), Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8"));
         assert_eq!(out.request_id.as_deref(), Some("r1"));
     }
 
@@ -195,23 +177,14 @@ mod tests {
             out.operation_location.as_deref(),
             Some(&*format!("https://cloudpartner.azure.com{migrated}"))
         );
-        assert_eq!(
-            out.operation_id.as_deref(),
-            Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8")
-        );
+        assert_eq!(out.operation_id.as_deref(), Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8"));
 
         let legacy = "/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31";
         let out = cancel_outcome(&answer(202, &[("location", legacy)], ""), &base());
-        assert_eq!(
-            out.operation_id.as_deref(),
-            Some("contoso$contoso-offer$2$preview")
-        );
+        assert_eq!(out.operation_id.as_deref(), Some("contoso$contoso-offer$2$preview"));
         let encoded = "/api/operations/contoso%24contoso-offer%242%24preview";
         let out = cancel_outcome(&answer(202, &[("location", encoded)], ""), &base());
-        assert_eq!(
-            out.operation_id.as_deref(),
-            Some("contoso$contoso-offer$2$preview")
-        );
+        assert_eq!(out.operation_id.as_deref(), Some("contoso$contoso-offer$2$preview"));
     }
 
     #[test]
@@ -219,19 +192,13 @@ mod tests {
         let out = cancel_outcome(
             &answer(
                 202,
-                &[
-                    ("location", "/api/operations/b"),
-                    ("operation-location", "/api/operations/a"),
-                ],
+                &[("location", "/api/operations/b"), ("operation-location", "/api/operations/a")],
                 "",
             ),
             &base(),
         );
         assert_eq!(out.operation_id.as_deref(), Some("a"));
-        let out = cancel_outcome(
-            &answer(202, &[], r#"{"operationLocation": "/api/operations/c"}"#),
-            &base(),
-        );
+        let out = cancel_outcome(&answer(202, &[], r#"{"operationLocation": "/api/operations/c"}"#), &base());
         assert_eq!(out.operation_id.as_deref(), Some("c"));
         let none = cancel_outcome(&answer(200, &[], ""), &base());
         assert_eq!((none.operation_location, none.operation_id), (None, None));
@@ -250,15 +217,9 @@ mod tests {
             )
         );
         assert_eq!(error_fields(r#"{"error": "nope"}"#), (None, Some("nope".into())));
-        assert_eq!(
-            error_fields(r#"{"code": 12, "Message": "m"}"#),
-            (Some("12".into()), Some("m".into()))
-        );
+        assert_eq!(error_fields(r#"{"code": 12, "Message": "m"}"#), (Some("12".into()), Some("m".into())));
         assert_eq!(error_fields(""), (None, None));
-        assert_eq!(
-            error_fields("  upstream\n  timed out "),
-            (None, Some("upstream timed out".into()))
-        );
+        assert_eq!(error_fields("  upstream\n  timed out "), (None, Some("upstream timed out".into())));
         assert_eq!(error_fields("[1,2]"), (None, Some("[1,2]".into())));
         let long = error_fields(&"x".repeat(10_000)).1.unwrap();
         assert!(long.chars().count() <= MAX_MESSAGE_CHARS + 1);
@@ -277,13 +238,7 @@ mod tests {
 
     #[test]
     fn exception_names_by_status() {
-        let name = |status| {
-            ApiFailure {
-                status,
-                ..ApiFailure::default()
-            }
-            .exception_name()
-        };
+        let name = |status| ApiFailure { status, ..ApiFailure::default() }.exception_name();
         assert_eq!(
             [400, 401, 403, 404, 409, 429, 500, 503, 302, 418].map(name),
             [

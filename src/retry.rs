@@ -20,11 +20,7 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self {
-            max_retries: 3,
-            backoff: Duration::from_millis(500),
-            backoff_cap: Duration::from_secs(30),
-        }
+        Self { max_retries: 3, backoff: Duration::from_millis(500), backoff_cap: Duration::from_secs(30) }
     }
 }
 
@@ -59,9 +55,7 @@ impl RetryPolicy {
 
     /// Exponential backoff with full jitter: uniform in [0, min(cap, backoff * 2^n)].
     pub fn backoff(&self, retries_done: u32) -> Duration {
-        let ceiling = self
-            .backoff
-            .saturating_mul(1u32.checked_shl(retries_done.min(20)).unwrap_or(u32::MAX));
+        let ceiling = self.backoff.saturating_mul(1u32.checked_shl(retries_done.min(20)).unwrap_or(u32::MAX));
         ceiling.min(self.backoff_cap).mul_f64(fastrand::f64())
     }
 }
@@ -85,10 +79,7 @@ mod tests {
     fn only_transient_statuses_are_retried() {
         let policy = RetryPolicy::default();
         for status in RETRIABLE_STATUSES {
-            assert!(
-                matches!(policy.after_status(status, 0, None), Verdict::RetryAfter(_)),
-                "{status}"
-            );
+            assert!(matches!(policy.after_status(status, 0, None), Verdict::RetryAfter(_)), "{status}");
         }
         for status in [400, 401, 403, 404, 409, 422, 301, 501] {
             assert_eq!(policy.after_status(status, 0, None), Verdict::GiveUp, "{status}");
@@ -97,20 +88,11 @@ mod tests {
 
     #[test]
     fn retries_stop_at_the_limit() {
-        let policy = RetryPolicy {
-            max_retries: 2,
-            ..RetryPolicy::default()
-        };
-        assert!(matches!(
-            policy.after_status(503, 1, None),
-            Verdict::RetryAfter(_)
-        ));
+        let policy = RetryPolicy { max_retries: 2, ..RetryPolicy::default() };
+        assert!(matches!(policy.after_status(503, 1, None), Verdict::RetryAfter(_)));
         assert_eq!(policy.after_status(503, 2, None), Verdict::GiveUp);
         assert_eq!(policy.after_connect_failure(2), Verdict::GiveUp);
-        let none = RetryPolicy {
-            max_retries: 0,
-            ..RetryPolicy::default()
-        };
+        let none = RetryPolicy { max_retries: 0, ..RetryPolicy::default() };
         assert_eq!(none.after_status(503, 0, None), Verdict::GiveUp);
     }
 
@@ -125,10 +107,7 @@ mod tests {
             policy.after_status(429, 0, Some(Duration::from_secs(60))),
             Verdict::RetryAfter(MAX_RETRY_AFTER)
         );
-        assert_eq!(
-            policy.after_status(429, 0, Some(Duration::from_secs(3600))),
-            Verdict::GiveUp
-        );
+        assert_eq!(policy.after_status(429, 0, Some(Duration::from_secs(3600))), Verdict::GiveUp);
     }
 
     #[test]
@@ -153,22 +132,10 @@ mod tests {
         let now = httpdate::parse_http_date("Sun, 06 Nov 1994 08:49:37 GMT").unwrap();
         assert_eq!(parse_retry_after("120", now), Some(Duration::from_secs(120)));
         assert_eq!(parse_retry_after(" 0.5 ", now), Some(Duration::from_millis(500)));
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now),
-            Some(Duration::from_secs(60))
-        );
-        assert_eq!(
-            parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now),
-            Some(Duration::from_secs(10))
-        );
-        assert_eq!(
-            parse_retry_after("Sun Nov  6 08:49:40 1994", now),
-            Some(Duration::from_secs(3))
-        );
-        assert_eq!(
-            parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now),
-            Some(Duration::ZERO)
-        );
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:50:37 GMT", now), Some(Duration::from_secs(60)));
+        assert_eq!(parse_retry_after("Sunday, 06-Nov-94 08:49:47 GMT", now), Some(Duration::from_secs(10)));
+        assert_eq!(parse_retry_after("Sun Nov  6 08:49:40 1994", now), Some(Duration::from_secs(3)));
+        assert_eq!(parse_retry_after("Sun, 06 Nov 1994 08:00:00 GMT", now), Some(Duration::ZERO));
         for bad in ["", "-1", "soon", "NaN", "inf"] {
             assert_eq!(parse_retry_after(bad, now), None, "{bad}");
         }

@@ -44,11 +44,7 @@ pub fn get() -> std::io::Result<&'static Runtime> {
 
 fn build() -> std::io::Result<Runtime> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
-    Builder::new_multi_thread()
-        .worker_threads(workers)
-        .thread_name("cloudpartner-io")
-        .enable_all()
-        .build()
+    Builder::new_multi_thread().worker_threads(workers).thread_name("cloudpartner-io").enable_all().build()
 }
 
 #[cfg(test)]
@@ -56,9 +52,7 @@ mod tests {
     #[test]
     fn one_runtime_per_process_shared_by_threads() {
         let a = super::get().unwrap() as *const _ as usize;
-        let b = std::thread::spawn(|| super::get().unwrap() as *const _ as usize)
-            .join()
-            .unwrap();
+        let b = std::thread::spawn(|| super::get().unwrap() as *const _ as usize).join().unwrap();
         assert_eq!(a, b);
         assert_eq!(super::get().unwrap().block_on(async { 7 }), 7);
     }

@@ -19,9 +19,7 @@ impl CachedToken {
 
 /// Seconds since the Unix epoch, as credentials express `expires_on`.
 pub fn unix_now() -> f64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0.0, |d| d.as_secs_f64())
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).map_or(0.0, |d| d.as_secs_f64())
 }
 
 #[cfg(test)]
@@ -30,10 +28,7 @@ mod tests {
 
     #[test]
     fn refreshes_five_minutes_before_expiry() {
-        let token = CachedToken {
-            token: "t".into(),
-            expires_on: 10_000.0,
-        };
+        let token = CachedToken { token: "t".into(), expires_on: 10_000.0 };
         assert!(token.is_fresh(10_000.0 - 301.0));
         assert!(!token.is_fresh(10_000.0 - 300.0));
         assert!(!token.is_fresh(20_000.0));

@@ -43,10 +43,7 @@ pub enum AttemptError {
 
 impl Pool {
     pub fn new(config: PoolConfig) -> Self {
-        Self {
-            config,
-            current: Mutex::new(None),
-        }
+        Self { config, current: Mutex::new(None) }
     }
 
     /// The pool's client (a cheap handle), built on first use in this process.
@@ -58,9 +55,7 @@ impl Pool {
         {
             return Ok(client.clone());
         }
-        let client = self
-            .build()
-            .map_err(|e| format!("could not set up HTTP: {}", describe(&e)))?;
+        let client = self.build().map_err(|e| format!("could not set up HTTP: {}", describe(&e)))?;
         *current = Some((pid, client.clone()));
         Ok(client)
     }
@@ -91,9 +86,7 @@ pub async fn attempt(
     headers: HeaderMap,
     deadline: Duration,
 ) -> Result<RawResponse, AttemptError> {
-    let mut builder = client
-        .request(request.method.clone(), request.url.clone())
-        .headers(headers);
+    let mut builder = client.request(request.method.clone(), request.url.clone()).headers(headers);
     if let Some(body) = &request.body {
         builder = builder.body(body.clone());
     }
@@ -102,16 +95,9 @@ pub async fn attempt(
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
         let (body, truncated) = read_capped(&mut response).await;
-        Ok(RawResponse {
-            status,
-            headers,
-            body,
-            truncated,
-        })
+        Ok(RawResponse { status, headers, body, truncated })
     };
-    tokio::time::timeout(deadline, exchange)
-        .await
-        .unwrap_or(Err(AttemptError::Timeout))
+    tokio::time::timeout(deadline, exchange).await.unwrap_or(Err(AttemptError::Timeout))
 }
 
 /// Read at most `MAX_BODY_BYTES`. A body that breaks off (reset, short Content-Length, bad
@@ -146,9 +132,7 @@ fn classify(error: &reqwest::Error) -> AttemptError {
 
 fn is_tls(text: &str) -> bool {
     let lower = text.to_ascii_lowercase();
-    ["certificate", "tls", "handshake", "invalidcert", "unknownissuer"]
-        .iter()
-        .any(|w| lower.contains(w))
+    ["certificate", "tls", "handshake", "invalidcert", "unknownissuer"].iter().any(|w| lower.contains(w))
 }
 
 /// reqwest's error and its causes, outermost first, each said once; a certificate problem is
@@ -203,11 +187,7 @@ mod tests {
     }
 
     fn get(url: &str) -> Prepared {
-        Prepared {
-            method: reqwest::Method::GET,
-            url: url.parse().unwrap(),
-            body: None,
-        }
+        Prepared { method: reqwest::Method::GET, url: url.parse().unwrap(), body: None }
     }
 
     fn run<F: std::future::Future>(f: F) -> F::Output {
@@ -219,18 +199,11 @@ mod tests {
         run(async {
             let url =
                 serve_once(b"HTTP/1.1 202 Accepted\r\nLocation: /a\r\nContent-Length: 2\r\n\r\nok").await;
-            let got = attempt(
-                &pool().client().unwrap(),
-                &get(&url),
-                HeaderMap::new(),
-                Duration::from_secs(2),
-            )
-            .await
-            .unwrap();
-            assert_eq!(
-                (got.status, got.body.as_slice(), got.truncated),
-                (202, &b"ok"[..], false)
-            );
+            let got =
+                attempt(&pool().client().unwrap(), &get(&url), HeaderMap::new(), Duration::from_secs(2))
+                    .await
+                    .unwrap();
+            assert_eq!((got.status, got.body.as_slice(), got.truncated), (202, &b"ok"[..], false));
             assert_eq!(got.headers.get("location").unwrap(), "/a");
         });
     }
@@ -239,18 +212,11 @@ mod tests {
     fn a_short_body_is_kept_and_marked_truncated() {
         run(async {
             let url = serve_once(b"HTTP/1.1 500 Oops\r\nContent-Length: 100\r\n\r\npartial").await;
-            let got = attempt(
-                &pool().client().unwrap(),
-                &get(&url),
-                HeaderMap::new(),
-                Duration::from_secs(2),
-            )
-            .await
-            .unwrap();
-            assert_eq!(
-                (got.status, got.body.as_slice(), got.truncated),
-                (500, &b"partial"[..], true)
-            );
+            let got =
+                attempt(&pool().client().unwrap(), &get(&url), HeaderMap::new(), Duration::from_secs(2))
+                    .await
+                    .unwrap();
+            assert_eq!((got.status, got.body.as_slice(), got.truncated), (500, &b"partial"[..], true));
         });
     }
 
@@ -262,12 +228,7 @@ mod tests {
             let got = attempt(&client, &get(&url), HeaderMap::new(), Duration::from_millis(200)).await;
             assert_eq!(got.unwrap_err(), AttemptError::Timeout);
 
-            let port = TcpListener::bind("127.0.0.1:0")
-                .await
-                .unwrap()
-                .local_addr()
-                .unwrap()
-                .port();
+            let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
             let refused = format!("http://127.0.0.1:{port}/x");
             let got = attempt(&client, &get(&refused), HeaderMap::new(), Duration::from_secs(2)).await;
             assert!(matches!(got, Err(AttemptError::Connect(_))), "{got:?}");
@@ -278,13 +239,9 @@ mod tests {
     fn garbage_is_a_broken_answer() {
         run(async {
             let url = serve_once(b"SMTP ready\r\n\r\n").await;
-            let got = attempt(
-                &pool().client().unwrap(),
-                &get(&url),
-                HeaderMap::new(),
-                Duration::from_secs(2),
-            )
-            .await;
+            let got =
+                attempt(&pool().client().unwrap(), &get(&url), HeaderMap::new(), Duration::from_secs(2))
+                    .await;
             assert!(matches!(got, Err(AttemptError::Broken(_))), "{got:?}");
         });
     }

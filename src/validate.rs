@@ -20,18 +20,12 @@ pub fn id(field: &'static str, value: &str) -> Result<()> {
         return Err(Error::invalid(field, "must not be empty"));
     }
     if value.len() > MAX_ID_LEN {
-        return Err(Error::invalid(
-            field,
-            format!("is longer than {MAX_ID_LEN} characters"),
-        ));
+        return Err(Error::invalid(field, format!("is longer than {MAX_ID_LEN} characters")));
     }
     if value == "." || value == ".." {
         return Err(Error::invalid(field, format!("{value:?} is not an id")));
     }
-    if let Some(bad) = value
-        .chars()
-        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.')))
-    {
+    if let Some(bad) = value.chars().find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))) {
         return Err(Error::invalid(
             field,
             format!("{value:?} contains {bad:?}; only letters, digits, '-', '_' and '.' are allowed"),
@@ -53,10 +47,7 @@ pub fn emails<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<String
         }
     }
     if out.len() > MAX_EMAILS {
-        return Err(Error::invalid(
-            "emails",
-            format!("{} addresses given; at most {MAX_EMAILS}", out.len()),
-        ));
+        return Err(Error::invalid("emails", format!("{} addresses given; at most {MAX_EMAILS}", out.len())));
     }
     Ok(out)
 }
@@ -65,12 +56,8 @@ pub fn emails<'a>(items: impl IntoIterator<Item = &'a str>) -> Result<Vec<String
 /// the service takes the addresses as one comma-separated string, so the simple form is the only
 /// one that survives that unambiguously.
 pub fn email(address: &str) -> Result<()> {
-    let bad = |why: &str| {
-        Err(Error::invalid(
-            "emails",
-            format!("{address:?} is not an e-mail address: {why}"),
-        ))
-    };
+    let bad =
+        |why: &str| Err(Error::invalid("emails", format!("{address:?} is not an e-mail address: {why}")));
     if address.len() > MAX_EMAIL_LEN {
         return bad("too long");
     }
@@ -135,26 +122,17 @@ pub fn base_url(raw: &str) -> Result<Url> {
             ));
         }
         other => {
-            return Err(Error::invalid(
-                "base_url",
-                format!("{raw:?} has scheme {other:?}; expected https"),
-            ));
+            return Err(Error::invalid("base_url", format!("{raw:?} has scheme {other:?}; expected https")));
         }
     }
     if url.host().is_none() {
         return Err(Error::invalid("base_url", format!("{raw:?} has no host")));
     }
     if !url.username().is_empty() || url.password().is_some() {
-        return Err(Error::invalid(
-            "base_url",
-            "must not carry a user name or password",
-        ));
+        return Err(Error::invalid("base_url", "must not carry a user name or password"));
     }
     if url.query().is_some() || url.fragment().is_some() {
-        return Err(Error::invalid(
-            "base_url",
-            format!("{raw:?} must not have a query or fragment"),
-        ));
+        return Err(Error::invalid("base_url", format!("{raw:?} must not have a query or fragment")));
     }
     // Keep a path prefix (a proxy mount point) but drop the trailing slash so joining is uniform.
     let path = url.path().trim_end_matches('/').to_owned();
@@ -175,10 +153,7 @@ pub fn is_loopback(url: &Url) -> bool {
 /// A timeout in seconds: finite and above zero.
 pub fn timeout(field: &'static str, seconds: f64) -> Result<Duration> {
     if !seconds.is_finite() || seconds <= 0.0 || seconds > 86_400.0 {
-        return Err(Error::invalid(
-            field,
-            format!("{seconds} is not a number of seconds in (0, 86400]"),
-        ));
+        return Err(Error::invalid(field, format!("{seconds} is not a number of seconds in (0, 86400]")));
     }
     Ok(Duration::from_secs_f64(seconds))
 }
@@ -207,9 +182,7 @@ mod tests {
 
     #[test]
     fn ids_refuse_path_and_control_characters_naming_the_value() {
-        for bad in [
-            "", ".", "..", "a/b", "a?b", "a#b", "a b", "a\nb", "a%2Fb", "é", "a\\b",
-        ] {
+        for bad in ["", ".", "..", "a/b", "a?b", "a#b", "a b", "a\nb", "a%2Fb", "é", "a\\b"] {
             let err = id("publisher", bad).expect_err(bad);
             let text = err.to_string();
             assert!(text.starts_with("invalid publisher"), "{text}");
@@ -243,10 +216,7 @@ mod tests {
             "a@b@c.com",
         ] {
             let err = emails([bad]).expect_err(bad);
-            assert!(
-                matches!(err, Error::InvalidArgument { field: "emails", .. }),
-                "{bad}"
-            );
+            assert!(matches!(err, Error::InvalidArgument { field: "emails", .. }), "{bad}");
         }
     }
 
@@ -255,15 +225,7 @@ mod tests {
         assert_eq!(token("abc.def"), Ok("abc.def"));
         assert_eq!(token("Bearer abc"), Ok("abc"));
         assert_eq!(token("bearer   abc"), Ok("abc"));
-        for bad in [
-            "",
-            "   ",
-            "Bearer ",
-            "ab c",
-            "abc\r\nX-Evil: 1",
-            "abc\u{7f}",
-            "tök",
-        ] {
+        for bad in ["", "   ", "Bearer ", "ab c", "abc\r\nX-Evil: 1", "abc\u{7f}", "tök"] {
             let err = token(bad).expect_err(bad);
             let text = err.to_string();
             assert!(text.starts_with("invalid token"));
@@ -279,16 +241,8 @@ mod tests {
             base_url("https://cloudpartner.azure.com/").map(String::from),
             Ok("https://cloudpartner.azure.com/".into())
         );
-        assert_eq!(
-            base_url("https://proxy.example/cpp/").map(|u| u.path().to_owned()),
-            Ok("/cpp".into())
-        );
-        for ok in [
-            "http://127.0.0.1:8080",
-            "http://localhost",
-            "http://[::1]:9",
-            "http://127.9.9.9",
-        ] {
+        assert_eq!(base_url("https://proxy.example/cpp/").map(|u| u.path().to_owned()), Ok("/cpp".into()));
+        for ok in ["http://127.0.0.1:8080", "http://localhost", "http://[::1]:9", "http://127.9.9.9"] {
             assert!(base_url(ok).is_ok(), "{ok}");
         }
         for bad in [
@@ -302,16 +256,7 @@ mod tests {
             "file:///etc/passwd",
         ] {
             let err = base_url(bad).expect_err(bad);
-            assert!(
-                matches!(
-                    err,
-                    Error::InvalidArgument {
-                        field: "base_url",
-                        ..
-                    }
-                ),
-                "{bad}"
-            );
+            assert!(matches!(err, Error::InvalidArgument { field: "base_url", .. }), "{bad}");
         }
     }
 

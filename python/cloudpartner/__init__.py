@@ -20,13 +20,15 @@ from ._errors import (
     CredentialError,
     ForbiddenError,
     InvalidArgumentError,
+    MalformedResponseError,
     NotFoundError,
     RequestTimeoutError,
     ServerError,
     ThrottledError,
     TransportError,
+    WaitTimeoutError,
 )
-from ._types import CancelResult
+from ._types import CancelResult, Operation, OperationStep
 
 __all__ = [
     "API_VERSION",
@@ -42,12 +44,16 @@ __all__ = [
     "CredentialError",
     "ForbiddenError",
     "InvalidArgumentError",
+    "MalformedResponseError",
     "NotFoundError",
+    "Operation",
+    "OperationStep",
     "RequestTimeoutError",
     "ServerError",
     "ThrottledError",
     "TokenCredential",
     "TransportError",
+    "WaitTimeoutError",
     "__version__",
     "cancel",
     "cancel_async",

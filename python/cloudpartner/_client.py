@@ -6,10 +6,10 @@ import os
 import threading
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Optional, Protocol, Union
+from typing import Callable, Optional, Protocol, Union
 
 from . import _core
-from ._types import CancelResult
+from ._types import CancelResult, Operation
 
 __all__ = ["Client", "TokenCredential", "cancel", "cancel_async"]
 
@@ -34,6 +34,8 @@ class TokenCredential(Protocol):
 
 Token = Union[str, TokenCredential, None]
 Emails = Union[str, Iterable[str], None]
+Location = Union[str, CancelResult]
+ProgressCallback = Callable[[Operation], object]
 
 
 def _base_url(base_url: Optional[str]) -> str:
@@ -100,6 +102,68 @@ class Client:
     async def cancel_async(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
         """Asyncio twin of :meth:`cancel`."""
         return await self._core.cancel_async(publisher, offer, emails)
+
+    def get_operation(self, location: Location) -> Operation:
+        """Fetch one operation.
+
+        Args:
+            location: a ``CancelResult``, or the absolute or relative location it carried.
+                ``api-version`` is added when missing; a location on another host than
+                ``base_url`` is refused (the token only goes to the configured service).
+
+        """
+        return self._core.get_operation(location)
+
+    async def get_operation_async(self, location: Location) -> Operation:
+        """Asyncio twin of :meth:`get_operation`."""
+        return await self._core.get_operation_async(location)
+
+    def list_operations(self, publisher: str, offer: str, status: Optional[str] = None) -> list[Operation]:
+        """List an offer's operations (``GET .../submissions``), optionally only those with ``status``."""
+        return self._core.list_operations(publisher, offer, status)
+
+    async def list_operations_async(self, publisher: str, offer: str, status: Optional[str] = None) -> list[Operation]:
+        """Asyncio twin of :meth:`list_operations`."""
+        return await self._core.list_operations_async(publisher, offer, status)
+
+    def wait(
+        self,
+        target: Location,
+        timeout: float = 600.0,
+        poll_interval: float = 5.0,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> Optional[Operation]:
+        """Poll an operation until it ends, and return its final state.
+
+        Args:
+            target: a ``CancelResult`` or an operation location. A cancel that completed
+                synchronously (200) has nothing to follow: ``None`` is returned at once.
+            timeout: seconds to wait in all.
+            poll_interval: seconds between polls (longer when the service sends ``Retry-After``).
+            on_progress: called with the ``Operation`` at the first poll and whenever its status
+                or a step's progress changes; an exception from it stops the wait.
+
+        Raises:
+            WaitTimeoutError: ``timeout`` passed; ``.operation`` is the last state seen.
+            ApiError: polling was refused (e.g. ``NotFoundError``). Transient failures (5xx,
+                429, transport) are polled through until the timeout.
+
+        """
+        if isinstance(target, CancelResult) and target.completed:
+            return None
+        return self._core.wait(target, timeout, poll_interval, on_progress)
+
+    async def wait_async(
+        self,
+        target: Location,
+        timeout: float = 600.0,
+        poll_interval: float = 5.0,
+        on_progress: Optional[ProgressCallback] = None,
+    ) -> Optional[Operation]:
+        """Asyncio twin of :meth:`wait`; ``on_progress`` runs on the event loop."""
+        if isinstance(target, CancelResult) and target.completed:
+            return None
+        return await self._core.wait_async(target, timeout, poll_interval, on_progress)
 
     def close(self) -> None:
         """Drop idle connections and refuse further calls (``ClientClosedError``)."""

@@ -1,9 +1,9 @@
 """Type stubs of the Rust extension (checked against it by mypy.stubtest in CI)."""
 
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, Optional, Union
 
-from ._types import CancelResult
+from ._types import CancelResult, Operation
 
 __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]
@@ -11,6 +11,10 @@ API_VERSION: Final[str]
 MAX_BODY_BYTES: Final[int]
 
 _Emails = Union[str, Iterable[str], None]
+_Location = Union[str, CancelResult]
+_Progress = Optional[Callable[[Operation], object]]
+
+def status_phase(status: str) -> str: ...
 
 class Client:
     def __new__(
@@ -26,6 +30,18 @@ class Client:
     def cancel_async(
         self, publisher: str, offer: str, emails: _Emails = None, token: Any = None
     ) -> Awaitable[CancelResult]: ...
+    def get_operation(self, location: _Location) -> Operation: ...
+    def get_operation_async(self, location: _Location) -> Awaitable[Operation]: ...
+    def list_operations(self, publisher: str, offer: str, status: Optional[str] = None) -> list[Operation]: ...
+    def list_operations_async(
+        self, publisher: str, offer: str, status: Optional[str] = None
+    ) -> Awaitable[list[Operation]]: ...
+    def wait(
+        self, location: _Location, timeout: float, poll_interval: float, on_progress: _Progress = None
+    ) -> Operation: ...
+    def wait_async(
+        self, location: _Location, timeout: float, poll_interval: float, on_progress: _Progress = None
+    ) -> Awaitable[Operation]: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...

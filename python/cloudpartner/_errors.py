@@ -4,8 +4,10 @@
     ├── InvalidArgumentError (also ValueError)   bad input, refused before anything was sent
     ├── CredentialError                          the token source failed
     ├── ClientClosedError (also RuntimeError)    the Client was closed
+    ├── WaitTimeoutError (also TimeoutError)     wait() ran out of time (.operation: last state)
     ├── TransportError                           no usable answer (connect, TLS, reset, bad HTTP)
-    │   └── RequestTimeoutError (also TimeoutError)
+    │   ├── RequestTimeoutError (also TimeoutError)
+    │   └── MalformedResponseError               a success answer whose body is unreadable
     └── ApiError                                 the service answered with a failure status
         ├── BadRequestError       400
         ├── AuthenticationError   401
@@ -21,7 +23,10 @@ No exception's text, repr or attributes ever hold the bearer token.
 from __future__ import annotations
 
 from http import HTTPStatus
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
+
+if TYPE_CHECKING:
+    from ._types import Operation
 
 __all__ = [
     "ApiError",
@@ -33,11 +38,13 @@ __all__ = [
     "CredentialError",
     "ForbiddenError",
     "InvalidArgumentError",
+    "MalformedResponseError",
     "NotFoundError",
     "RequestTimeoutError",
     "ServerError",
     "ThrottledError",
     "TransportError",
+    "WaitTimeoutError",
 ]
 
 
@@ -80,6 +87,31 @@ class RequestTimeoutError(TransportError, TimeoutError):
     ) -> None:
         super().__init__(message, client_request_id=client_request_id)
         self.timeout = timeout
+
+
+class MalformedResponseError(TransportError):
+    """A success answer whose body is not what the call returns (not JSON, or the wrong shape)."""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status_code: Optional[int] = None,
+        request_id: Optional[str] = None,
+        client_request_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, client_request_id=client_request_id)
+        self.status_code = status_code
+        self.request_id = request_id
+
+
+class WaitTimeoutError(CloudPartnerError, TimeoutError):
+    """``wait`` gave up before the operation ended; ``operation`` is the last state seen (or None)."""
+
+    def __init__(self, message: str, *, timeout: Optional[float] = None, operation: Optional[Operation] = None) -> None:
+        super().__init__(message)
+        self.timeout = timeout
+        self.operation = operation
 
 
 class ApiError(CloudPartnerError):

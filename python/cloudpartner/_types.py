@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Optional
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Any, Optional
 
-__all__ = ["CancelResult"]
+from ._core import status_phase
+
+__all__ = ["CancelResult", "Operation", "OperationStep"]
 
 
 @dataclass(frozen=True)
@@ -35,3 +38,65 @@ class CancelResult:
     def completed(self) -> bool:
         """True when the cancel finished synchronously (any 2xx but 202)."""
         return self.status_code != 202
+
+
+@dataclass(frozen=True)
+class OperationStep:
+    """One step of an operation, e.g. ``Certification`` at 45 %."""
+
+    name: Optional[str]
+    status: Optional[str]
+    progress: Optional[float] = None
+
+
+@dataclass(frozen=True)
+class Operation:
+    """An operation on an offer (a publish, or the cancel of one), as the service reported it.
+
+    Attributes:
+        id: a GUID, or ``publisher$offer$N$slot`` for non-migrated offers.
+        status: as the service spelled it (``running``, ``canceled``, ``completed``, ...).
+        publisher: ``publisherId``, when given.
+        offer: ``offerId``, when given.
+        submission_type: ``submissionType``, e.g. ``Publish``.
+        created: ``createdDateTime``, timezone-aware.
+        changed: ``lastActionDateTime`` (or ``changedTime``), timezone-aware.
+        steps: the steps with their status and progress percentage.
+        raw: the whole JSON object; integers stay exact however large.
+
+    """
+
+    id: str
+    status: str
+    publisher: Optional[str] = None
+    offer: Optional[str] = None
+    submission_type: Optional[str] = None
+    created: Optional[datetime] = None
+    changed: Optional[datetime] = None
+    steps: tuple[OperationStep, ...] = ()
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def phase(self) -> str:
+        """``pending``, ``succeeded``, ``failed`` or ``canceled`` (unknown statuses are pending)."""
+        return status_phase(self.status)
+
+    @property
+    def is_terminal(self) -> bool:
+        """True once the operation has ended, however it ended."""
+        return self.phase != "pending"
+
+    @property
+    def succeeded(self) -> bool:
+        """``complete``, ``completed`` or ``succeeded``, in any case."""
+        return self.phase == "succeeded"
+
+    @property
+    def failed(self) -> bool:
+        """``failed``, in any case."""
+        return self.phase == "failed"
+
+    @property
+    def canceled(self) -> bool:
+        """``canceled`` or ``cancelled``, in any case."""
+        return self.phase == "canceled"

@@ -3,10 +3,11 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString, PyTuple};
 
 use crate::client::Cancelled;
 use crate::error::{Error, Result};
+use crate::operation::Operation;
 use crate::request::Cancel;
 
 static ERRORS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -17,17 +18,12 @@ fn module<'py>(
     cell: &'static PyOnceLock<Py<PyModule>>,
     name: &str,
 ) -> PyResult<&'py Bound<'py, PyModule>> {
-    Ok(cell
-        .get_or_try_init(py, || py.import(name).map(Bound::unbind))?
-        .bind(py))
+    Ok(cell.get_or_try_init(py, || py.import(name).map(Bound::unbind))?.bind(py))
 }
 
 /// The Python name of a value's type, for messages.
 fn type_name(value: &Bound<'_, PyAny>) -> String {
-    value
-        .get_type()
-        .name()
-        .map_or_else(|_| "object".to_owned(), |n| n.to_string())
+    value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
 }
 
 /// `InvalidArgumentError` for `field`.
@@ -38,20 +34,12 @@ pub fn invalid(py: Python<'_>, field: &'static str, reason: String) -> PyErr {
 pub fn string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<String> {
     match value.cast::<PyString>() {
         Ok(s) => Ok(s.to_cow()?.into_owned()),
-        Err(_) => Err(invalid(
-            value.py(),
-            field,
-            format!("must be a str, not {}", type_name(value)),
-        )),
+        Err(_) => Err(invalid(value.py(), field, format!("must be a str, not {}", type_name(value)))),
     }
 }
 
 pub fn optional_string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Option<String>> {
-    if value.is_none() {
-        Ok(None)
-    } else {
-        string(value, field).map(Some)
-    }
+    if value.is_none() { Ok(None) } else { string(value, field).map(Some) }
 }
 
 /// A number of seconds: an int or float (a bool is refused: `True` seconds is a bug).
@@ -71,11 +59,7 @@ pub fn seconds(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<f64> {
 /// A count: a non-negative int.
 pub fn count(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<u32> {
     if value.is_instance_of::<PyBool>() || !value.is_instance_of::<PyInt>() {
-        return Err(invalid(
-            value.py(),
-            field,
-            format!("must be an int, not {}", type_name(value)),
-        ));
+        return Err(invalid(value.py(), field, format!("must be an int, not {}", type_name(value))));
     }
     value
         .extract::<u32>()
@@ -92,18 +76,10 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
         return Ok(vec![one.to_cow()?.into_owned()]);
     }
     if value.is_instance_of::<PyBytes>() {
-        return Err(invalid(
-            py,
-            "emails",
-            "must be a str or an iterable of str, not bytes".to_owned(),
-        ));
+        return Err(invalid(py, "emails", "must be a str or an iterable of str, not bytes".to_owned()));
     }
     let items = value.try_iter().map_err(|_| {
-        invalid(
-            py,
-            "emails",
-            format!("must be a str or an iterable of str, not {}", type_name(value)),
-        )
+        invalid(py, "emails", format!("must be a str or an iterable of str, not {}", type_name(value)))
     })?;
     let mut out = Vec::new();
     for (index, item) in items.enumerate() {
@@ -127,9 +103,7 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
 pub fn error(py: Python<'_>, err: Error) -> PyErr {
     build_error(py, &err).unwrap_or_else(|import_failure| {
         // Only reachable if the package is broken; still say what failed.
-        PyRuntimeError::new_err(format!(
-            "{err} (and cloudpartner._errors failed: {import_failure})"
-        ))
+        PyRuntimeError::new_err(format!("{err} (and cloudpartner._errors failed: {import_failure})"))
     })
 }
 
@@ -152,22 +126,30 @@ fn build_error(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kwargs.set_item("body_truncated", failure.body_truncated)?;
             (failure.exception_name(), (failure.status,).into_pyobject(py)?)
         }
-        Error::Transport {
-            reason,
-            client_request_id,
-        } => {
+        Error::Transport { reason, client_request_id } => {
             kwargs.set_item("client_request_id", client_request_id)?;
             ("TransportError", (reason,).into_pyobject(py)?)
         }
-        Error::Timeout {
-            after,
-            client_request_id,
-        } => {
+        Error::Timeout { after, client_request_id } => {
             kwargs.set_item("client_request_id", client_request_id)?;
             kwargs.set_item("timeout", after.as_secs_f64())?;
             ("RequestTimeoutError", (err.to_string(),).into_pyobject(py)?)
         }
         Error::Closed => ("ClientClosedError", (err.to_string(),).into_pyobject(py)?),
+        Error::Malformed { status, request_id, client_request_id, .. } => {
+            kwargs.set_item("status_code", status)?;
+            kwargs.set_item("request_id", request_id)?;
+            kwargs.set_item("client_request_id", client_request_id)?;
+            ("MalformedResponseError", (err.to_string(),).into_pyobject(py)?)
+        }
+        Error::WaitTimeout { after, last } => {
+            kwargs.set_item("timeout", after.as_secs_f64())?;
+            let last = last.as_deref().map(|op| operation(py, op)).transpose()?;
+            kwargs.set_item("operation", last)?;
+            ("WaitTimeoutError", (err.to_string(),).into_pyobject(py)?)
+        }
+        // The binding raises the callback's own exception instead; this is only a fallback.
+        Error::Stopped => ("CloudPartnerError", (err.to_string(),).into_pyobject(py)?),
     };
     let instance = errors.getattr(class)?.call(args, Some(&kwargs))?;
     Ok(PyErr::from_value(instance))
@@ -187,6 +169,80 @@ pub fn cancel_result(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> Py
     kwargs.set_item("request_id", outcome.request_id)?;
     kwargs.set_item("client_request_id", cancelled.client_request_id)?;
     Ok(class.call((), Some(&kwargs))?.unbind())
+}
+
+/// An `Operation` dataclass (`raw` parsed by Python's json, so big integers stay exact).
+pub fn operation<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, PyAny>> {
+    let types = module(py, &TYPES, "cloudpartner._types")?;
+    let step_class = types.getattr("OperationStep")?;
+    let steps = op
+        .steps
+        .iter()
+        .map(|s| step_class.call1((&s.name, &s.status, s.progress)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("id", &op.id)?;
+    kwargs.set_item("status", &op.status)?;
+    kwargs.set_item("publisher", &op.publisher)?;
+    kwargs.set_item("offer", &op.offer)?;
+    kwargs.set_item("submission_type", &op.submission_type)?;
+    kwargs.set_item("created", op.created)?;
+    kwargs.set_item("changed", op.changed)?;
+    kwargs.set_item("steps", PyTuple::new(py, steps)?)?;
+    kwargs.set_item("raw", json_loads(py)?.call1((&op.raw,))?)?;
+    types.getattr("Operation")?.call((), Some(&kwargs))
+}
+
+fn json_loads<'py>(py: Python<'py>) -> PyResult<&'py Bound<'py, PyAny>> {
+    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(LOADS.get_or_try_init(py, || py.import("json")?.getattr("loads").map(Bound::unbind))?.bind(py))
+}
+
+/// A location string, or a `CancelResult` (anything with `operation_location`).
+pub fn location(value: &Bound<'_, PyAny>) -> PyResult<String> {
+    if value.is_instance_of::<PyString>() {
+        return string(value, "location");
+    }
+    if value.hasattr("operation_location")? {
+        let location = value.getattr("operation_location")?;
+        if location.is_none() {
+            return Err(invalid(
+                value.py(),
+                "location",
+                "the cancel answer names no operation to follow (it completed, or the service sent no location)"
+                    .to_owned(),
+            ));
+        }
+        return string(&location, "location");
+    }
+    Err(invalid(
+        value.py(),
+        "location",
+        format!("must be a location str or a CancelResult, not {}", type_name(value)),
+    ))
+}
+
+/// Python results of calls that return operations, raised or converted under the GIL.
+pub enum Outcome {
+    One(Result<Operation>),
+    Many(Result<Vec<Operation>>),
+}
+
+impl<'py> IntoPyObject<'py> for Outcome {
+    type Target = PyAny;
+    type Output = Bound<'py, PyAny>;
+    type Error = PyErr;
+
+    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
+        match self {
+            Outcome::One(result) => operation(py, &result.map_err(|e| error(py, e))?),
+            Outcome::Many(result) => {
+                let ops = result.map_err(|e| error(py, e))?;
+                let items = ops.iter().map(|op| operation(py, op)).collect::<PyResult<Vec<_>>>()?;
+                Ok(pyo3::types::PyList::new(py, items)?.into_any())
+            }
+        }
+    }
 }
 
 /// What an async cancel resolves to; converted (or raised) once back under the GIL.
@@ -210,8 +266,8 @@ pub fn credential_error(py: Python<'_>, message: String) -> PyErr {
         .and_then(|class| class.call1((message.as_str(),)));
     match built {
         Ok(instance) => PyErr::from_value(instance),
-        Err(import_failure) => PyRuntimeError::new_err(format!(
-            "{message} (and cloudpartner._errors failed: {import_failure})"
-        )),
+        Err(import_failure) => {
+            PyRuntimeError::new_err(format!("{message} (and cloudpartner._errors failed: {import_failure})"))
+        }
     }
 }

@@ -18,10 +18,7 @@ const TOKEN_VARIABLE: &str = "CLOUDPARTNER_TOKEN";
 pub enum TokenSource {
     Environment,
     Fixed(String),
-    Credential {
-        credential: Py<PyAny>,
-        cache: Mutex<Option<CachedToken>>,
-    },
+    Credential { credential: Py<PyAny>, cache: Mutex<Option<CachedToken>> },
 }
 
 impl TokenSource {
@@ -36,15 +33,9 @@ impl TokenSource {
             return Ok(Self::Fixed(token.to_owned()));
         }
         if value.hasattr("get_token")? {
-            return Ok(Self::Credential {
-                credential: value.clone().unbind(),
-                cache: Mutex::new(None),
-            });
+            return Ok(Self::Credential { credential: value.clone().unbind(), cache: Mutex::new(None) });
         }
-        let kind = value
-            .get_type()
-            .name()
-            .map_or_else(|_| "object".to_owned(), |n| n.to_string());
+        let kind = value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string());
         Err(convert::invalid(
             py,
             "token",
@@ -58,10 +49,7 @@ impl TokenSource {
         match self {
             Self::Fixed(token) => Ok(token.clone()),
             Self::Environment => {
-                let value = py
-                    .import("os")?
-                    .getattr("environ")?
-                    .call_method1("get", (TOKEN_VARIABLE,))?;
+                let value = py.import("os")?.getattr("environ")?.call_method1("get", (TOKEN_VARIABLE,))?;
                 match value.extract::<Option<String>>()? {
                     Some(token) if !token.trim().is_empty() => Ok(token),
                     _ => Err(convert::error(
@@ -109,11 +97,6 @@ fn fetch(credential: &Bound<'_, PyAny>) -> PyResult<CachedToken> {
     let expires_on = answer
         .getattr("expires_on")
         .and_then(|t| t.extract::<f64>())
-        .map_err(|e| {
-            failed(
-                "the credential's token has no numeric `.expires_on`".to_owned(),
-                Some(e),
-            )
-        })?;
+        .map_err(|e| failed("the credential's token has no numeric `.expires_on`".to_owned(), Some(e)))?;
     Ok(CachedToken { token, expires_on })
 }

@@ -4,6 +4,7 @@
 //! and core results and errors into Python objects; `credentials` resolves tokens; `pylog`
 //! forwards the core's log lines to `logging`; `wait` runs futures for sync and async callers.
 
+mod callbacks;
 mod convert;
 mod credentials;
 mod pylog;
@@ -21,7 +22,7 @@ use credentials::TokenSource;
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
 struct PyClient {
     core: Arc<client::Client>,
-    token: TokenSource,
+    token: Arc<TokenSource>,
 }
 
 #[pymethods]
@@ -47,7 +48,7 @@ impl PyClient {
         .map_err(|e| convert::error(py, e))?;
         Ok(Self {
             core: Arc::new(client::Client::new(settings)),
-            token: TokenSource::from_py(token)?,
+            token: Arc::new(TokenSource::from_py(token)?),
         })
     }
 
@@ -63,9 +64,8 @@ impl PyClient {
     ) -> PyResult<Py<PyAny>> {
         let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
-        let outcome = wait::blocking(py, async move {
-            core.cancel(&call, &token, &log).await.map(|c| (call, c))
-        })?;
+        let outcome =
+            wait::blocking(py, async move { core.cancel(&call, &token, &log).await.map(|c| (call, c)) })?;
         convert::cancel_result(py, outcome)
     }
 
@@ -86,6 +86,108 @@ impl PyClient {
         })
     }
 
+    /// One operation, by location or `CancelResult`.
+    fn get_operation(&self, py: Python<'_>, location: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let (location, token, log) = self.prepare_poll(py, location)?;
+        let core = Arc::clone(&self.core);
+        let outcome = wait::blocking(py, async move { core.get_operation(&location, &token, &log).await })?;
+        let (operation, _) = outcome.map_err(|e| convert::error(py, e))?;
+        Ok(convert::operation(py, &operation)?.unbind())
+    }
+
+    fn get_operation_async<'py>(
+        &self,
+        py: Python<'py>,
+        location: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (location, token, log) = self.prepare_poll(py, location)?;
+        let core = Arc::clone(&self.core);
+        wait::awaitable(py, async move {
+            convert::Outcome::One(core.get_operation(&location, &token, &log).await.map(|(op, _)| op))
+        })
+    }
+
+    /// The operations of an offer, optionally only those with `status`.
+    #[pyo3(signature = (publisher, offer, status=None))]
+    fn list_operations(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+        status: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (publisher, offer, status, token, log) = self.prepare_list(py, publisher, offer, status)?;
+        let core = Arc::clone(&self.core);
+        let outcome = wait::blocking(py, async move {
+            convert::Outcome::Many(
+                core.list_operations(&publisher, &offer, status.as_deref(), &token, &log).await,
+            )
+        })?;
+        Ok(outcome.into_pyobject(py)?.unbind())
+    }
+
+    #[pyo3(signature = (publisher, offer, status=None))]
+    fn list_operations_async<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+        status: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (publisher, offer, status, token, log) = self.prepare_list(py, publisher, offer, status)?;
+        let core = Arc::clone(&self.core);
+        wait::awaitable(py, async move {
+            convert::Outcome::Many(
+                core.list_operations(&publisher, &offer, status.as_deref(), &token, &log).await,
+            )
+        })
+    }
+
+    /// Poll until the operation ends; `on_progress(op)` runs on this thread at each change.
+    #[pyo3(signature = (location, timeout, poll_interval, on_progress=None))]
+    fn wait(
+        &self,
+        py: Python<'_>,
+        location: &Bound<'_, PyAny>,
+        timeout: &Bound<'_, PyAny>,
+        poll_interval: &Bound<'_, PyAny>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (location, options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
+        let failure = callbacks::Failure::default();
+        let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
+        let mut progress = callbacks::progress_here(on_progress, failure.clone());
+        let core = Arc::clone(&self.core);
+        let outcome =
+            wait::blocking(
+                py,
+                async move { core.wait(&location, &tokens, options, &log, &mut progress).await },
+            )?;
+        let operation = outcome.map_err(|e| failure.take().unwrap_or_else(|| convert::error(py, e)))?;
+        Ok(convert::operation(py, &operation)?.unbind())
+    }
+
+    /// `wait` for asyncio; `on_progress(op)` is scheduled on the running event loop.
+    #[pyo3(signature = (location, timeout, poll_interval, on_progress=None))]
+    fn wait_async<'py>(
+        &self,
+        py: Python<'py>,
+        location: &Bound<'py, PyAny>,
+        timeout: &Bound<'py, PyAny>,
+        poll_interval: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (location, options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
+        let failure = callbacks::Failure::default();
+        let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
+        let mut progress = callbacks::progress_on_loop(py, on_progress)?;
+        let core = Arc::clone(&self.core);
+        wait::awaitable(py, async move {
+            let outcome = core.wait(&location, &tokens, options, &log, &mut progress).await;
+            callbacks::WaitOutcome { outcome, failure }
+        })
+    }
+
     /// Refuse further calls and drop idle connections.
     fn close(&self) {
         self.core.close();
@@ -98,12 +200,7 @@ impl PyClient {
 
     #[getter]
     fn base_url(&self) -> String {
-        self.core
-            .settings()
-            .base_url
-            .as_str()
-            .trim_end_matches('/')
-            .to_owned()
+        self.core.settings().base_url.as_str().trim_end_matches('/').to_owned()
     }
 
     #[getter]
@@ -118,6 +215,66 @@ impl PyClient {
 }
 
 impl PyClient {
+    fn refuse_if_closed(&self, py: Python<'_>) -> PyResult<()> {
+        if self.core.is_closed() { Err(convert::error(py, crate::error::Error::Closed)) } else { Ok(()) }
+    }
+
+    fn token_for_call(&self, py: Python<'_>) -> PyResult<String> {
+        let token = self.token.resolve(py)?;
+        crate::validate::token(&token).map_err(|e| convert::error(py, e))?;
+        Ok(token)
+    }
+
+    fn prepare_poll(
+        &self,
+        py: Python<'_>,
+        location: &Bound<'_, PyAny>,
+    ) -> PyResult<(String, String, pylog::PyLog)> {
+        self.refuse_if_closed(py)?;
+        let location = convert::location(location)?;
+        crate::request::operation(&self.core.settings().base_url, &location)
+            .map_err(|e| convert::error(py, e))?;
+        Ok((location, self.token_for_call(py)?, pylog::PyLog::new(py)?))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare_list(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+        status: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(String, String, Option<String>, String, pylog::PyLog)> {
+        self.refuse_if_closed(py)?;
+        let publisher = convert::string(publisher, "publisher")?;
+        let offer = convert::string(offer, "offer")?;
+        let status = status.map(|s| convert::optional_string(s, "status")).transpose()?.flatten();
+        crate::request::submissions(&self.core.settings().base_url, &publisher, &offer, status.as_deref())
+            .map_err(|e| convert::error(py, e))?;
+        Ok((publisher, offer, status, self.token_for_call(py)?, pylog::PyLog::new(py)?))
+    }
+
+    fn prepare_wait(
+        &self,
+        py: Python<'_>,
+        location: &Bound<'_, PyAny>,
+        timeout: &Bound<'_, PyAny>,
+        poll_interval: &Bound<'_, PyAny>,
+    ) -> PyResult<(String, client::WaitOptions, pylog::PyLog)> {
+        self.refuse_if_closed(py)?;
+        let location = convert::location(location)?;
+        let options = client::WaitOptions::new(
+            convert::seconds(timeout, "timeout")?,
+            convert::seconds(poll_interval, "poll_interval")?,
+        )
+        .map_err(|e| convert::error(py, e))?;
+        crate::request::operation(&self.core.settings().base_url, &location)
+            .map_err(|e| convert::error(py, e))?;
+        // Resolve once now, so a missing token is refused before the first poll.
+        self.token_for_call(py)?;
+        Ok((location, options, pylog::PyLog::new(py)?))
+    }
+
     /// Validate input and resolve the token, all before anything is sent.
     fn prepare(
         &self,
@@ -127,9 +284,7 @@ impl PyClient {
         emails: Option<&Bound<'_, PyAny>>,
         token: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<(Cancel, String, pylog::PyLog)> {
-        if self.core.is_closed() {
-            return Err(convert::error(py, crate::error::Error::Closed));
-        }
+        self.refuse_if_closed(py)?;
         let publisher = convert::string(publisher, "publisher")?;
         let offer = convert::string(offer, "offer")?;
         let emails = convert::emails(emails)?;
@@ -144,6 +299,12 @@ impl PyClient {
     }
 }
 
+/// "pending", "succeeded", "failed" or "canceled" for an operation status, in any spelling.
+#[pyfunction]
+fn status_phase(status: &str) -> &'static str {
+    crate::operation::Phase::of(status).as_str()
+}
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -152,5 +313,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("API_VERSION", crate::request::API_VERSION)?;
     m.add("MAX_BODY_BYTES", crate::transport::MAX_BODY_BYTES)?;
     m.add_class::<PyClient>()?;
+    m.add_function(wrap_pyfunction!(status_phase, m)?)?;
     Ok(())
 }

@@ -22,18 +22,12 @@ impl PyLog {
     pub fn new(py: Python<'_>) -> PyResult<Self> {
         let logger = LOGGER
             .get_or_try_init(py, || {
-                py.import("logging")?
-                    .call_method1("getLogger", ("cloudpartner",))
-                    .map(Bound::unbind)
+                py.import("logging")?.call_method1("getLogger", ("cloudpartner",)).map(Bound::unbind)
             })?
             .bind(py);
         let enabled =
             |level: u8| -> PyResult<bool> { logger.call_method1("isEnabledFor", (level,))?.extract() };
-        Ok(Self {
-            debug: enabled(DEBUG)?,
-            warning: enabled(WARNING)?,
-            logger: logger.clone().unbind(),
-        })
+        Ok(Self { debug: enabled(DEBUG)?, warning: enabled(WARNING)?, logger: logger.clone().unbind() })
     }
 
     fn emit(&self, method: &str, message: &str) {

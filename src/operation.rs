@@ -1,0 +1,244 @@
+//! Operation objects: what `GET .../operations/{id}` and `GET .../submissions` return, and what
+//! their statuses mean.
+
+use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use serde_json::{Map, Value};
+
+/// Where an operation stands, from its `status` compared case-insensitively (spellings vary
+/// across the API's pages and versions). Anything unknown is `Pending`: never treated as done.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Phase {
+    Pending,
+    Succeeded,
+    Failed,
+    Canceled,
+}
+
+impl Phase {
+    pub fn of(status: &str) -> Self {
+        match status.trim().to_ascii_lowercase().as_str() {
+            "complete" | "completed" | "succeeded" | "success" => Self::Succeeded,
+            "failed" | "failure" => Self::Failed,
+            "canceled" | "cancelled" => Self::Canceled,
+            _ => Self::Pending,
+        }
+    }
+
+    pub fn is_terminal(self) -> bool {
+        self != Self::Pending
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Succeeded => "succeeded",
+            Self::Failed => "failed",
+            Self::Canceled => "canceled",
+        }
+    }
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Step {
+    pub name: Option<String>,
+    pub status: Option<String>,
+    pub progress: Option<f64>,
+}
+
+#[derive(Debug, Clone, PartialEq)]
+pub struct Operation {
+    pub id: String,
+    /// As the service spelled it ("" when absent).
+    pub status: String,
+    pub publisher: Option<String>,
+    pub offer: Option<String>,
+    pub submission_type: Option<String>,
+    pub created: Option<DateTime<FixedOffset>>,
+    pub changed: Option<DateTime<FixedOffset>>,
+    pub steps: Vec<Step>,
+    /// The whole object as JSON text, numbers exactly as sent.
+    pub raw: String,
+}
+
+impl Operation {
+    pub fn phase(&self) -> Phase {
+        Phase::of(&self.status)
+    }
+
+    /// Same status and steps: nothing a watcher would call progress happened in between.
+    pub fn same_progress(&self, other: &Operation) -> bool {
+        self.status == other.status && self.steps == other.steps
+    }
+}
+
+/// One operation object. `fallback_id` (from the location) stands in for a missing `id`.
+pub fn parse_one(body: &[u8], fallback_id: Option<&str>) -> Result<Operation, String> {
+    match serde_json::from_slice::<Value>(body) {
+        Ok(Value::Object(map)) => Ok(from_object(&map, fallback_id)),
+        Ok(other) => Err(format!("expected an operation object, got {}", kind(&other))),
+        Err(e) => Err(format!("the operation is not JSON ({e})")),
+    }
+}
+
+/// A list of operations: a JSON array, or an object wrapping one in `value` / `items`.
+pub fn parse_list(body: &[u8]) -> Result<Vec<Operation>, String> {
+    let value: Value =
+        serde_json::from_slice(body).map_err(|e| format!("the operation list is not JSON ({e})"))?;
+    let items = match &value {
+        Value::Array(items) => items,
+        Value::Object(map) => match map.get("value").or_else(|| map.get("items")) {
+            Some(Value::Array(items)) => items,
+            _ => return Err("expected a list of operations, got an object without one".to_owned()),
+        },
+        other => return Err(format!("expected a list of operations, got {}", kind(other))),
+    };
+    items
+        .iter()
+        .map(|item| match item {
+            Value::Object(map) => Ok(from_object(map, None)),
+            other => Err(format!("expected operation objects in the list, got {}", kind(other))),
+        })
+        .collect()
+}
+
+fn from_object(map: &Map<String, Value>, fallback_id: Option<&str>) -> Operation {
+    let text = |names: &[&str]| {
+        names.iter().find_map(|n| match map.get(*n) {
+            Some(Value::String(s)) => Some(s.clone()),
+            Some(v @ Value::Number(_)) => Some(v.to_string()),
+            _ => None,
+        })
+    };
+    let when = |names: &[&str]| text(names).as_deref().and_then(timestamp);
+    let steps = match map.get("steps") {
+        Some(Value::Array(steps)) => steps.iter().filter_map(Value::as_object).map(step).collect(),
+        _ => Vec::new(),
+    };
+    Operation {
+        id: text(&["id"]).or_else(|| fallback_id.map(str::to_owned)).unwrap_or_default(),
+        status: text(&["status"]).unwrap_or_default(),
+        publisher: text(&["publisherId", "publisher"]),
+        offer: text(&["offerId", "offer"]),
+        submission_type: text(&["submissionType"]),
+        created: when(&["createdDateTime", "createdTime", "created"]),
+        changed: when(&["lastActionDateTime", "changedTime", "lastModifiedDateTime"]),
+        steps,
+        raw: Value::Object(map.clone()).to_string(),
+    }
+}
+
+fn step(map: &Map<String, Value>) -> Step {
+    let text = |name: &str| map.get(name).and_then(Value::as_str).map(str::to_owned);
+    let progress = match map.get("progressPercentage") {
+        Some(Value::Number(n)) => n.as_f64(),
+        Some(Value::String(s)) => s.trim().trim_end_matches('%').parse().ok(),
+        _ => None,
+    };
+    Step { name: text("stepName"), status: text("status"), progress: progress.filter(|p| p.is_finite()) }
+}
+
+/// RFC 3339 (any number of fraction digits), or the same without an offset, taken as UTC.
+pub fn timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
+    let text = text.trim();
+    DateTime::parse_from_rfc3339(text).ok().or_else(|| {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .map(|naive| naive.and_utc().fixed_offset())
+    })
+}
+
+fn kind(value: &Value) -> &'static str {
+    match value {
+        Value::Null => "null",
+        Value::Bool(_) => "a boolean",
+        Value::Number(_) => "a number",
+        Value::String(_) => "a string",
+        Value::Array(_) => "a list",
+        Value::Object(_) => "an object",
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DOCUMENTED: &str = r#"{
+        "id": "56615b67-2185-49fe-80d2-c4ddf77bb2e8", "submissionType": "Publish",
+        "createdDateTime": "2018-09-13T18:25:43.4423519Z", "lastActionDateTime": "2018-09-13T18:30:01Z",
+        "status": "running", "publisherId": "contoso", "offerId": "contoso-offer",
+        "version": 18446744073709551617,
+        "steps": [{"stepName": "ValidateAssets", "status": "complete", "progressPercentage": 100, "messages": []},
+                  {"stepName": "Certification", "status": "inProgress", "progressPercentage": 45.5}]
+    }"#;
+
+    #[test]
+    fn documented_operation_object() {
+        let op = parse_one(DOCUMENTED.as_bytes(), None).unwrap();
+        assert_eq!(op.id, "56615b67-2185-49fe-80d2-c4ddf77bb2e8");
+        assert_eq!((op.status.as_str(), op.phase()), ("running", Phase::Pending));
+        assert_eq!(op.publisher.as_deref(), Some("contoso"));
+        assert_eq!(op.submission_type.as_deref(), Some("Publish"));
+        assert_eq!(op.created.unwrap().to_rfc3339(), "2018-09-13T18:25:43.442351900+00:00");
+        assert_eq!(
+            op.steps[1],
+            Step {
+                name: Some("Certification".into()),
+                status: Some("inProgress".into()),
+                progress: Some(45.5)
+            }
+        );
+        assert!(op.raw.contains("18446744073709551617"), "big integers stay exact: {}", op.raw);
+    }
+
+    #[test]
+    fn statuses_in_every_spelling() {
+        for (status, phase) in [
+            ("complete", Phase::Succeeded),
+            ("Completed", Phase::Succeeded),
+            ("SUCCEEDED", Phase::Succeeded),
+            ("failed", Phase::Failed),
+            ("canceled", Phase::Canceled),
+            ("Cancelled", Phase::Canceled),
+            ("running", Phase::Pending),
+            ("inProgress", Phase::Pending),
+            ("notStarted", Phase::Pending),
+            ("not started", Phase::Pending),
+            ("waitingForPublisherReview", Phase::Pending),
+            ("", Phase::Pending),
+            ("something new", Phase::Pending),
+        ] {
+            assert_eq!(Phase::of(status), phase, "{status}");
+        }
+    }
+
+    #[test]
+    fn lists_and_wrapped_lists() {
+        assert_eq!(parse_list(br#"[{"id": "a", "status": "running"}, {"id": "b"}]"#).unwrap().len(), 2);
+        assert_eq!(parse_list(br#"{"value": [{"id": "a"}]}"#).unwrap()[0].id, "a");
+        assert!(parse_list(br#"{"nope": 1}"#).is_err());
+        assert!(parse_list(br#"[1]"#).is_err());
+        assert!(parse_list(b"<html>").is_err());
+    }
+
+    #[test]
+    fn odd_objects_do_not_fail() {
+        let op = parse_one(
+            br#"{"status": 7, "steps": [1, {"progressPercentage": "40%"}], "createdDateTime": "yesterday"}"#,
+            Some("fallback"),
+        )
+        .unwrap();
+        assert_eq!((op.id.as_str(), op.status.as_str(), op.created), ("fallback", "7", None));
+        assert_eq!(op.steps.len(), 1);
+        assert_eq!(op.steps[0].progress, Some(40.0));
+        assert!(parse_one(b"[]", None).is_err());
+        assert!(parse_one(b"", None).is_err());
+    }
+
+    #[test]
+    fn timestamps_with_and_without_offsets() {
+        assert!(timestamp("2018-09-13T18:25:43.4423519Z").is_some());
+        assert_eq!(timestamp("2018-09-13T18:25:43+02:00").unwrap().offset().local_minus_utc(), 7200);
+        assert_eq!(timestamp("2018-09-13T18:25:43.44").unwrap().offset().local_minus_utc(), 0);
+        assert_eq!(timestamp("13/09/2018"), None);
+    }
+}
