@@ -15,6 +15,7 @@ _Location = Union[str, CancelResult]
 _Progress = Optional[Callable[[Operation], object]]
 
 def status_phase(status: str) -> str: ...
+def is_loopback_url(url: str) -> bool: ...
 
 class Client:
     def __new__(

@@ -305,6 +305,12 @@ fn status_phase(status: &str) -> &'static str {
     crate::operation::Phase::of(status).as_str()
 }
 
+/// True when `url` is a valid base URL on a loopback host (where no real token is needed).
+#[pyfunction]
+fn is_loopback_url(url: &str) -> bool {
+    crate::validate::base_url(url).is_ok_and(|u| crate::validate::is_loopback(&u))
+}
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -314,5 +320,6 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_BODY_BYTES", crate::transport::MAX_BODY_BYTES)?;
     m.add_class::<PyClient>()?;
     m.add_function(wrap_pyfunction!(status_phase, m)?)?;
+    m.add_function(wrap_pyfunction!(is_loopback_url, m)?)?;
     Ok(())
 }

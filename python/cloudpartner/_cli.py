@@ -1,0 +1,319 @@
+"""The ``cloudpartner`` command: cancel, follow and list operations, or run the offline portal.
+
+Exit codes: 0 success, 2 usage or bad input, 3 the service refused (4xx), 4 a transient,
+server or transport failure, 5 a wait that timed out, 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any, Callable, NoReturn, Optional, TextIO
+
+from . import _core
+from ._client import Client
+from ._errors import (
+    ApiError,
+    CloudPartnerError,
+    CredentialError,
+    InvalidArgumentError,
+    ServerError,
+    ThrottledError,
+    WaitTimeoutError,
+)
+from ._types import CancelResult, Operation
+
+EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+TOKEN_VARIABLE = "CLOUDPARTNER_TOKEN"
+RESOURCE = "https://cloudpartner.azure.com"
+# Accepted by FakePortal; used only against a loopback base URL, where no real token is needed.
+OFFLINE_TOKEN = "offline-placeholder-token"
+
+
+class UsageError(Exception):
+    """Bad command-line input that argparse could not catch (exit 2)."""
+
+
+def main(argv: Optional[Sequence[str]] = None) -> int:
+    """Run the command line; returns the exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        return int(args.run(args))
+    except KeyboardInterrupt:
+        print("cloudpartner: interrupted", file=sys.stderr)
+        return EXIT_INTERRUPTED
+    except (UsageError, InvalidArgumentError, CredentialError) as error:
+        return _fail(error, EXIT_USAGE)
+    except WaitTimeoutError as error:
+        return _fail(error, EXIT_WAIT_TIMEOUT)
+    except (ServerError, ThrottledError) as error:
+        return _fail(error, EXIT_TRANSIENT)
+    except ApiError as error:
+        return _fail(error, EXIT_REFUSED)
+    except CloudPartnerError as error:
+        return _fail(error, EXIT_TRANSIENT)
+
+
+def _fail(error: BaseException, code: int) -> int:
+    label = "error" if isinstance(error, (UsageError, InvalidArgumentError)) else type(error).__name__
+    print(f"cloudpartner: {label}: {error}", file=sys.stderr)
+    return code
+
+
+# ---------------------------------------------------------------------------------------- parser
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="cloudpartner",
+        description="Cancel Azure Marketplace publishes through the Cloud Partner Portal API.",
+        epilog="Token: CLOUDPARTNER_TOKEN, --token-file or --az (never on the command line). "
+        "Exit codes: 0 ok, 2 usage or bad input, 3 the service refused, 4 transient or "
+        "transport failure, 5 wait timed out.",
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    cancel = commands.add_parser("cancel", help="cancel the operation running on an offer")
+    cancel.add_argument("publisher")
+    cancel.add_argument("offer")
+    cancel.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
+    cancel.add_argument("--wait", action="store_true", help="follow the cancel until the operation ends")
+    cancel.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)")
+    cancel.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
+    _service_options(cancel)
+    cancel.set_defaults(run=_cancel)
+
+    operations = commands.add_parser("operations", help="list an offer's operations")
+    operations.add_argument("publisher")
+    operations.add_argument("offer")
+    operations.add_argument("--status", help="only operations with this status, e.g. running")
+    _service_options(operations)
+    operations.set_defaults(run=_operations)
+
+    operation = commands.add_parser("operation", help="show one operation by its location")
+    operation.add_argument("location", help="the URL or path a cancel returned")
+    _service_options(operation)
+    operation.set_defaults(run=_operation)
+
+    serve = commands.add_parser("serve", help="run the offline portal (FakePortal) until Ctrl-C")
+    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--cancel-seconds", type=float, default=20.0, metavar="S", help="how long a cancel takes")
+    serve.set_defaults(run=_serve)
+
+    demo = commands.add_parser("demo", help="an offline tour: no token or network needed")
+    demo.add_argument("--cancel-seconds", type=float, default=3.0, metavar="S", help=argparse.SUPPRESS)
+    demo.set_defaults(run=_demo)
+    return parser
+
+
+def _service_options(command: argparse.ArgumentParser) -> None:
+    command.add_argument("--json", action="store_true", help="print JSON for scripts")
+    command.add_argument("--base-url", help=f"service root (default: CLOUDPARTNER_BASE_URL or {RESOURCE})")
+    source = command.add_mutually_exclusive_group()
+    source.add_argument("--token-file", metavar="PATH", help="read the bearer token from PATH")
+    source.add_argument("--az", action="store_true", help="get a token from the Azure CLI (az)")
+
+
+# -------------------------------------------------------------------------------------- commands
+
+
+def _cancel(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        result = client.cancel(args.publisher, args.offer, args.email)
+        if not args.json:
+            _print_cancel(result)
+        final = None
+        if args.wait:
+            progress = _progress_printer(sys.stderr) if sys.stderr.isatty() and not args.json else None
+            final = client.wait(result, timeout=args.timeout, poll_interval=args.poll_interval, on_progress=progress)
+        if args.json:
+            _print_json({"result": dataclasses.asdict(result), "operation": _operation_json(final)})
+        elif final is not None:
+            print(f"operation {final.id} ended: {final.status}")
+    return EXIT_OK
+
+
+def _operations(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.list_operations(args.publisher, args.offer, status=args.status)
+    if args.json:
+        _print_json([_operation_json(op) for op in found])
+    elif not found:
+        print(f"no operations on {args.publisher}/{args.offer}")
+    else:
+        for op in found:
+            print(_operation_line(op))
+    return EXIT_OK
+
+
+def _operation(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        op = client.get_operation(args.location)
+    if args.json:
+        _print_json(_operation_json(op))
+    else:
+        print(_operation_line(op))
+        for step in op.steps:
+            print(f"  {step.name or '?':<22} {step.status or '?':<12} {_percent(step.progress)}")
+    return EXIT_OK
+
+
+def _serve(args: argparse.Namespace) -> int:
+    from .testing import FakePortal
+
+    with FakePortal(port=args.port, cancel_seconds=args.cancel_seconds) as portal:
+        portal.add_offer("contoso", "contoso-virtualmachineoffer")
+        portal.add_offer("contoso", "contoso-saasoffer")
+        portal.add_offer("fabrikam", "fabrikam-idle-offer", running=False)
+        print(f"FakePortal listening on {portal.base_url} (Ctrl-C stops it)", flush=True)
+        print("  offers: contoso/contoso-virtualmachineoffer (running), contoso/contoso-saasoffer (running),")
+        print("          fabrikam/fabrikam-idle-offer (nothing running)")
+        print(
+            f"  try:    cloudpartner cancel contoso contoso-saasoffer --wait --base-url {portal.base_url}", flush=True
+        )
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            print("stopped", file=sys.stderr)
+    return EXIT_OK
+
+
+def _demo(args: argparse.Namespace) -> int:
+    from .testing import FakePortal
+
+    publisher, offer = "contoso", "contoso-virtualmachineoffer"
+    with FakePortal(cancel_seconds=args.cancel_seconds) as portal:
+        portal.add_offer(publisher, offer)
+        print(f"1. An offline Cloud Partner Portal is running at {portal.base_url}")
+        with Client(OFFLINE_TOKEN, base_url=portal.base_url) as client:
+            running = client.list_operations(publisher, offer, status="running")
+            print(f"2. {publisher}/{offer} has a publish running:")
+            for op in running:
+                print(f"     {_operation_line(op)}")
+
+            result = client.cancel(publisher, offer, ["jondoe@contoso.com"])
+            print(f"3. Cancel sent: HTTP {result.status_code}, operation {result.operation_id}")
+            print(f"     follow it at {result.operation_location}")
+
+            print("4. Following the cancel:")
+            final = client.wait(result, timeout=60.0, poll_interval=0.25, on_progress=_progress_printer(sys.stdout))
+            if final is not None:
+                print(f"     ended: {final.status} (canceled={final.canceled})")
+
+            print("5. An offer that does not exist:")
+            try:
+                client.cancel(publisher, "no-such-offer")
+            except ApiError as error:
+                print(f"     {type(error).__name__}: {error}")
+    print("Done: the same calls work against https://cloudpartner.azure.com with a real token.")
+    return EXIT_OK
+
+
+# ---------------------------------------------------------------------------------- token, client
+
+
+def _client(args: argparse.Namespace) -> Client:
+    base_url = args.base_url or os.environ.get("CLOUDPARTNER_BASE_URL") or _core.DEFAULT_BASE_URL
+    return Client(_token(args, base_url), base_url=base_url)
+
+
+def _token(args: argparse.Namespace, base_url: str) -> str:
+    if args.token_file:
+        try:
+            with open(args.token_file, encoding="utf-8") as handle:
+                token = handle.read().strip()
+        except OSError as error:
+            raise UsageError(f"cannot read --token-file {args.token_file!r}: {error.strerror}") from None
+        if not token:
+            raise UsageError(f"--token-file {args.token_file!r} is empty")
+        return token
+    if args.az:
+        return _az_token()
+    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    if token:
+        return token
+    if _core.is_loopback_url(base_url):
+        return OFFLINE_TOKEN
+    raise UsageError(f"no token: set {TOKEN_VARIABLE}, or pass --token-file PATH or --az")
+
+
+def _az_token() -> str:
+    az = shutil.which("az")
+    if az is None:
+        raise UsageError("--az needs the Azure CLI (az) on PATH")
+    command = [az, "account", "get-access-token", "--resource", RESOURCE, "--query", "accessToken", "-o", "tsv"]
+    try:
+        done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
+    except subprocess.TimeoutExpired:
+        raise UsageError("az account get-access-token did not answer within 120 s") from None
+    if done.returncode != 0 or not done.stdout.strip():
+        detail = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        raise UsageError(f"az account get-access-token failed: {detail}")
+    return done.stdout.strip()
+
+
+# ---------------------------------------------------------------------------------------- output
+
+
+def _print_cancel(result: CancelResult) -> None:
+    if result.completed:
+        print(f"cancelled {result.publisher}/{result.offer} (HTTP {result.status_code})")
+    else:
+        print(f"cancel accepted for {result.publisher}/{result.offer} (HTTP {result.status_code})")
+        print(f"  operation:  {result.operation_location or '(the service named none)'}")
+    print(f"  request id: {result.request_id or '-'} (client {result.client_request_id})")
+
+
+def _operation_line(op: Operation) -> str:
+    step = _current_step(op)
+    return f"{op.id}  {op.status:<10} {op.submission_type or '':<8} {_when(op.changed or op.created)}  {step}"
+
+
+def _current_step(op: Operation) -> str:
+    for step in op.steps:
+        if (step.status or "").lower() not in ("complete", "completed", "succeeded"):
+            return f"{step.name} {step.status} {_percent(step.progress)}"
+    return ""
+
+
+def _progress_printer(stream: TextIO) -> Callable[[Operation], None]:
+    def show(op: Operation) -> None:
+        print(f"     {op.status:<10} {_current_step(op)}", file=stream, flush=True)
+
+    return show
+
+
+def _percent(value: Optional[float]) -> str:
+    return "" if value is None else f"{value:.0f}%"
+
+
+def _when(value: Optional[datetime]) -> str:
+    return value.isoformat(timespec="seconds") if value else "-"
+
+
+def _operation_json(op: Optional[Operation]) -> Optional[dict[str, Any]]:
+    return None if op is None else dataclasses.asdict(op)
+
+
+def _print_json(value: object) -> None:
+    print(json.dumps(value, indent=2, default=_json_default))
+
+
+def _json_default(value: object) -> str:
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(type(value).__name__)
+
+
+def run() -> NoReturn:
+    """Console-script entry point."""
+    sys.exit(main())
