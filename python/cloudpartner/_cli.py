@@ -30,12 +30,13 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._types import CancelResult, Operation
+from .testing import FakePortal
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
-TOKEN_VARIABLE = "CLOUDPARTNER_TOKEN"
+TOKEN_VARIABLE = "CLOUDPARTNER_TOKEN"  # noqa: S105 - a variable name, not a secret
 RESOURCE = "https://cloudpartner.azure.com"
 # Accepted by FakePortal; used only against a loopback base URL, where no real token is needed.
-OFFLINE_TOKEN = "offline-placeholder-token"
+OFFLINE_TOKEN = "offline-placeholder-token"  # noqa: S105
 
 
 class UsageError(Exception):
@@ -50,22 +51,21 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("cloudpartner: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except (UsageError, InvalidArgumentError, CredentialError) as error:
-        return _fail(error, EXIT_USAGE)
-    except WaitTimeoutError as error:
-        return _fail(error, EXIT_WAIT_TIMEOUT)
-    except (ServerError, ThrottledError) as error:
-        return _fail(error, EXIT_TRANSIENT)
-    except ApiError as error:
-        return _fail(error, EXIT_REFUSED)
-    except CloudPartnerError as error:
-        return _fail(error, EXIT_TRANSIENT)
+    except (UsageError, CloudPartnerError) as error:
+        label = "error" if isinstance(error, (UsageError, InvalidArgumentError)) else type(error).__name__
+        print(f"cloudpartner: {label}: {error}", file=sys.stderr)
+        return _exit_code(error)
 
 
-def _fail(error: BaseException, code: int) -> int:
-    label = "error" if isinstance(error, (UsageError, InvalidArgumentError)) else type(error).__name__
-    print(f"cloudpartner: {label}: {error}", file=sys.stderr)
-    return code
+def _exit_code(error: Exception) -> int:
+    """Most specific first: a 429 or 5xx is transient although it is an ApiError."""
+    if isinstance(error, (UsageError, InvalidArgumentError, CredentialError)):
+        return EXIT_USAGE
+    if isinstance(error, WaitTimeoutError):
+        return EXIT_WAIT_TIMEOUT
+    if isinstance(error, ApiError) and not isinstance(error, (ServerError, ThrottledError)):
+        return EXIT_REFUSED
+    return EXIT_TRANSIENT
 
 
 # ---------------------------------------------------------------------------------------- parser
@@ -167,8 +167,6 @@ def _operation(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from .testing import FakePortal
-
     with FakePortal(port=args.port, cancel_seconds=args.cancel_seconds) as portal:
         portal.add_offer("contoso", "contoso-virtualmachineoffer")
         portal.add_offer("contoso", "contoso-saasoffer")
@@ -188,8 +186,6 @@ def _serve(args: argparse.Namespace) -> int:
 
 
 def _demo(args: argparse.Namespace) -> int:
-    from .testing import FakePortal
-
     publisher, offer = "contoso", "contoso-virtualmachineoffer"
     with FakePortal(cancel_seconds=args.cancel_seconds) as portal:
         portal.add_offer(publisher, offer)
