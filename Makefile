@@ -16,7 +16,7 @@ install: $(BIN)/python ## Build the Rust core (release) and install the package 
 	$(BIN)/python -m pip install -q -e '.[test]'
 
 demo: install ## Run the offline demo
-	$(BIN)/python examples/cancel_offline.py
+	$(BIN)/cloudpartner demo
 
 test: install lint test-rust test-python ## Lint, then run every Rust and Python test
 
