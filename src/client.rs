@@ -46,6 +46,8 @@ pub struct Settings {
     pub timeout: Duration,
     pub retry: RetryPolicy,
     pub user_agent: String,
+    /// Trusted in addition to the system's roots (corporate CAs).
+    pub extra_roots: Vec<reqwest::Certificate>,
 }
 
 impl Settings {
@@ -76,7 +78,26 @@ impl Settings {
             timeout: validate::timeout("timeout", timeout_seconds)?,
             retry: RetryPolicy { max_retries, backoff, ..RetryPolicy::default() },
             user_agent,
+            extra_roots: Vec::new(),
         })
+    }
+
+    /// Also trust the certificates of a PEM bundle. Read now, so a bad file fails at once.
+    pub fn trust_pem_file(mut self, path: &std::path::Path) -> Result<Self> {
+        let shown = path.display();
+        let pem = std::fs::read(path)
+            .map_err(|e| Error::invalid("ca_file", format!("cannot read {:?}: {e}", shown.to_string())))?;
+        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
+            Error::invalid("ca_file", format!("{:?} is not a PEM bundle: {e}", shown.to_string()))
+        })?;
+        if certs.is_empty() {
+            return Err(Error::invalid(
+                "ca_file",
+                format!("{:?} holds no PEM certificate", shown.to_string()),
+            ));
+        }
+        self.extra_roots.extend(certs);
+        Ok(self)
     }
 }
 
@@ -129,6 +150,7 @@ impl Client {
             user_agent: settings.user_agent.clone(),
             connect_timeout: settings.timeout,
             bypass_proxy: validate::is_loopback(&settings.base_url),
+            extra_roots: settings.extra_roots.clone(),
         });
         Self { settings, pool, closed: AtomicBool::new(false) }
     }
@@ -258,8 +280,12 @@ impl Client {
                 Ok(response) => {
                     let wait = header_retry_after(&response);
                     let verdict = self.settings.retry.after_status(response.status, retries, wait);
-                    let failure =
-                        response::api_failure(&response, &client_request_id, wait.map(|d| d.as_secs_f64()));
+                    let failure = response::api_failure(
+                        &response,
+                        &client_request_id,
+                        wait.map(|d| d.as_secs_f64()),
+                        validate::token(token).unwrap_or(token),
+                    );
                     log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, Some(verdict));
                     (verdict, Error::Api(Box::new(failure)))
                 }

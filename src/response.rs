@@ -42,9 +42,26 @@ pub fn cancel_outcome(resp: &RawResponse, base: &Url) -> CancelOutcome {
     }
 }
 
-/// Map a non-success answer.
-pub fn api_failure(resp: &RawResponse, client_request_id: &str, retry_after: Option<f64>) -> ApiFailure {
-    let body = String::from_utf8_lossy(&resp.body).into_owned();
+/// Tokens shorter than this are not redacted from answers: real bearer tokens are hundreds of
+/// characters, and blanking a short test value would garble the service's messages.
+const MIN_REDACTED_LEN: usize = 8;
+
+/// Map a non-success answer. A service that echoes the bearer token back (in a message about a
+/// bad header, say) does not get it into the exception: every copy becomes `***`.
+pub fn api_failure(
+    resp: &RawResponse,
+    client_request_id: &str,
+    retry_after: Option<f64>,
+    token: &str,
+) -> ApiFailure {
+    let redact = |text: String| {
+        if token.len() >= MIN_REDACTED_LEN && text.contains(token) {
+            text.replace(token, "***")
+        } else {
+            text
+        }
+    };
+    let body = redact(String::from_utf8_lossy(&resp.body).into_owned());
     let (code, message) = error_fields(&body);
     ApiFailure {
         status: resp.status,
@@ -53,7 +70,7 @@ pub fn api_failure(resp: &RawResponse, client_request_id: &str, retry_after: Opt
         request_id: request_id(&resp.headers),
         client_request_id: Some(client_request_id.to_owned()),
         retry_after,
-        location: header(&resp.headers, "location"),
+        location: header(&resp.headers, "location").map(redact),
         body_truncated: resp.truncated,
         body,
     }
@@ -229,11 +246,31 @@ mod tests {
     fn api_failure_keeps_raw_body_ids_and_lossy_text() {
         let mut resp = answer(404, &[("x-ms-correlation-request-id", "corr")], "");
         resp.body = b"\xff\xfenot utf8".to_vec();
-        let failure = api_failure(&resp, "cid", None);
+        let failure = api_failure(&resp, "cid", None, "");
         assert_eq!(failure.exception_name(), "NotFoundError");
         assert_eq!(failure.request_id.as_deref(), Some("corr"));
         assert_eq!(failure.client_request_id.as_deref(), Some("cid"));
         assert!(failure.body.ends_with("not utf8"));
+    }
+
+    #[test]
+    fn an_echoed_token_is_redacted_everywhere() {
+        let token = "eyJ0eXAiOiJKV1Qi.secret";
+        let resp = answer(
+            400,
+            &[("location", &format!("/x?t={token}"))],
+            &format!(
+                r#"{{"error": {{"code": "BadHeader", "message": "Bad header Authorization: Bearer {token}"}}}}"#
+            ),
+        );
+        let failure = api_failure(&resp, "cid", None, token);
+        let everything = format!("{failure:?}");
+        assert!(!everything.contains(token), "{everything}");
+        assert_eq!(failure.message.as_deref(), Some("Bad header Authorization: Bearer ***"));
+        assert_eq!(failure.location.as_deref(), Some("/x?t=***"));
+        let short =
+            api_failure(&answer(404, &[], r#"{"error": {"message": "no t here"}}"#), "cid", None, "t");
+        assert_eq!(short.message.as_deref(), Some("no t here"));
     }
 
     #[test]

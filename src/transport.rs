@@ -20,6 +20,9 @@ pub struct PoolConfig {
     pub connect_timeout: Duration,
     /// Loopback targets never go through a proxy (the system proxy would not reach them).
     pub bypass_proxy: bool,
+    /// Trusted besides the platform's roots (which honour `SSL_CERT_FILE`); verification is
+    /// always on.
+    pub extra_roots: Vec<reqwest::Certificate>,
 }
 
 /// A connection pool tied to the process that made it: after `fork()` the child builds its own,
@@ -75,7 +78,7 @@ impl Pool {
         if self.config.bypass_proxy {
             builder = builder.no_proxy();
         }
-        builder.build()
+        builder.tls_certs_merge(self.config.extra_roots.iter().cloned()).build()
     }
 }
 
@@ -167,6 +170,7 @@ mod tests {
             user_agent: "test".into(),
             connect_timeout: Duration::from_secs(2),
             bypass_proxy: true,
+            extra_roots: Vec::new(),
         })
     }
 

@@ -39,7 +39,9 @@ ProgressCallback = Callable[[Operation], object]
 
 
 def _base_url(base_url: Optional[str]) -> str:
-    return base_url or os.environ.get(BASE_URL_VARIABLE) or _core.DEFAULT_BASE_URL
+    if base_url is not None:
+        return base_url  # validated by the core: an empty string is refused, not replaced
+    return os.environ.get(BASE_URL_VARIABLE) or _core.DEFAULT_BASE_URL
 
 
 class Client:
@@ -58,6 +60,8 @@ class Client:
         max_retries: retries of connect failures and 408/429/5xx answers (0 to 10).
         user_agent: a product token put before cloudpartner's own in ``User-Agent``.
         backoff: the first retry's maximum delay in seconds; doubles each retry, full jitter.
+        ca_file: a PEM bundle of extra CA certificates to trust (corporate CAs), besides the
+            system's store (which honours ``SSL_CERT_FILE``). Verification cannot be turned off.
 
     Raises:
         InvalidArgumentError: a setting is malformed (the message names it).
@@ -75,8 +79,9 @@ class Client:
         max_retries: int = 3,
         user_agent: Optional[str] = None,
         backoff: float = 0.5,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> None:
-        self._core = _core.Client(token, _base_url(base_url), timeout, max_retries, backoff, user_agent)
+        self._core = _core.Client(token, _base_url(base_url), timeout, max_retries, backoff, user_agent, ca_file)
 
     def cancel(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
         """Cancel the operation running on an offer.

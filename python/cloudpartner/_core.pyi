@@ -1,7 +1,8 @@
 """Type stubs of the Rust extension (checked against it by mypy.stubtest in CI)."""
 
+import os
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Final, Optional, Union
+from typing import Any, Final, Optional, Union, final
 
 from ._types import CancelResult, Operation
 
@@ -17,6 +18,17 @@ _Progress = Optional[Callable[[Operation], object]]
 def status_phase(status: str) -> str: ...
 def is_loopback_url(url: str) -> bool: ...
 
+__all__ = [
+    "API_VERSION",
+    "DEFAULT_BASE_URL",
+    "MAX_BODY_BYTES",
+    "Client",
+    "__version__",
+    "is_loopback_url",
+    "status_phase",
+]
+
+@final
 class Client:
     def __new__(
         cls,
@@ -26,6 +38,7 @@ class Client:
         max_retries: int,
         backoff: float,
         user_agent: Optional[str],
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> Client: ...
     def cancel(self, publisher: str, offer: str, emails: _Emails = None, token: Any = None) -> CancelResult: ...
     def cancel_async(

@@ -1,4 +1,6 @@
 //! Python callables the core calls back while it waits: the token source and `on_progress`.
+//! Each attaches with `try_attach`: during interpreter shutdown a callback is skipped (and a
+//! token cannot be had) instead of panicking.
 //! The core cannot carry a Python exception, so a failing callback leaves it in a `Failure`
 //! slot and makes the core stop; the binding then raises that exception itself.
 
@@ -28,7 +30,7 @@ impl Failure {
 
 /// A token for each poll (a credential may refresh during a long wait).
 pub fn tokens(source: Arc<TokenSource>, failure: Failure) -> impl Fn() -> Option<String> + Send + Sync {
-    move || Python::attach(|py| source.resolve(py)).map_err(|e| failure.keep(e)).ok()
+    move || Python::try_attach(|py| source.resolve(py))?.map_err(|e| failure.keep(e)).ok()
 }
 
 /// `on_progress` called on the waiting thread; an exception from it stops the wait.
@@ -38,10 +40,12 @@ pub fn progress_here(
 ) -> impl FnMut(&Operation) -> ControlFlow<()> + Send {
     move |op| {
         let Some(callback) = &callback else { return ControlFlow::Continue(()) };
-        let called = Python::attach(|py| callback.bind(py).call1((convert::operation(py, op)?,)).map(drop));
+        let called =
+            Python::try_attach(|py| callback.bind(py).call1((convert::operation(py, op)?,)).map(drop));
         match called {
-            Ok(()) => ControlFlow::Continue(()),
-            Err(e) => {
+            Some(Ok(())) => ControlFlow::Continue(()),
+            None => ControlFlow::Break(()),
+            Some(Err(e)) => {
                 failure.keep(e);
                 ControlFlow::Break(())
             }
@@ -58,7 +62,7 @@ pub fn progress_on_loop(
     let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?.unbind();
     Ok(move |op: &Operation| {
         if let Some(callback) = &callback {
-            Python::attach(|py| {
+            Python::try_attach(|py| {
                 let scheduled = convert::operation(py, op).and_then(|op| {
                     event_loop
                         .bind(py)

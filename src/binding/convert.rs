@@ -42,6 +42,13 @@ pub fn optional_string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResul
     if value.is_none() { Ok(None) } else { string(value, field).map(Some) }
 }
 
+/// A filesystem path: a str or an `os.PathLike`.
+pub fn path(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<std::path::PathBuf> {
+    value.extract::<std::path::PathBuf>().map_err(|_| {
+        invalid(value.py(), field, format!("must be a path (str or os.PathLike), not {}", type_name(value)))
+    })
+}
+
 /// A number of seconds: an int or float (a bool is refused: `True` seconds is a bug).
 pub fn seconds(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<f64> {
     if value.is_instance_of::<PyBool>()

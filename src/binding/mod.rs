@@ -28,7 +28,7 @@ struct PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (token, base_url, timeout, max_retries, backoff, user_agent))]
+    #[pyo3(signature = (token, base_url, timeout, max_retries, backoff, user_agent, ca_file=None))]
     fn new(
         token: &Bound<'_, PyAny>,
         base_url: &Bound<'_, PyAny>,
@@ -36,9 +36,10 @@ impl PyClient {
         max_retries: &Bound<'_, PyAny>,
         backoff: &Bound<'_, PyAny>,
         user_agent: &Bound<'_, PyAny>,
+        ca_file: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let py = token.py();
-        let settings = client::Settings::new(
+        let mut settings = client::Settings::new(
             &convert::string(base_url, "base_url")?,
             convert::seconds(timeout, "timeout")?,
             convert::count(max_retries, "max_retries")?,
@@ -46,6 +47,11 @@ impl PyClient {
             convert::optional_string(user_agent, "user_agent")?.as_deref(),
         )
         .map_err(|e| convert::error(py, e))?;
+        if let Some(path) = ca_file.filter(|p| !p.is_none()) {
+            settings = settings
+                .trust_pem_file(&convert::path(path, "ca_file")?)
+                .map_err(|e| convert::error(py, e))?;
+        }
         Ok(Self {
             core: Arc::new(client::Client::new(settings)),
             token: Arc::new(TokenSource::from_py(token)?),

@@ -31,7 +31,8 @@ impl PyLog {
     }
 
     fn emit(&self, method: &str, message: &str) {
-        Python::attach(|py| {
+        // try_attach: a line logged during interpreter shutdown is dropped, not a panic.
+        Python::try_attach(|py| {
             // A failing log handler must not fail the call; logging reports its own errors.
             let _ = self.logger.bind(py).call_method1(method, ("%s", message));
         });

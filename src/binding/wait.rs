@@ -39,7 +39,8 @@ where
             loop {
                 tokio::select! {
                     output = &mut future => return Ok(output),
-                    () = tokio::time::sleep(SIGNAL_CHECK) => Python::attach(|py| py.check_signals())?,
+                    // During interpreter shutdown there are no handlers to run: keep waiting.
+                    () = tokio::time::sleep(SIGNAL_CHECK) => Python::try_attach(|py| py.check_signals()).unwrap_or(Ok(()))?,
                 }
             }
         })
@@ -109,7 +110,14 @@ impl Runtime for CoreRuntime {
     {
         match runtime::get() {
             Ok(rt) => {
-                let handle = rt.spawn_blocking(f);
+                // pyo3-async-runtimes hands the result to asyncio here, attaching to Python; once
+                // the interpreter has shut down (Ctrl-C during asyncio.run) there is no one to
+                // tell, and attaching would panic.
+                let handle = rt.spawn_blocking(move || {
+                    if Python::try_attach(|_| ()).is_some() {
+                        f();
+                    }
+                });
                 Box::pin(async move { handle.await.map_err(TaskError::Join) })
             }
             Err(_) => Box::pin(async { Err(TaskError::Unavailable) }),
