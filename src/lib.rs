@@ -19,3 +19,6 @@ pub mod validate;
 
 #[cfg(feature = "python")]
 mod binding;
+
+#[cfg(test)]
+mod proptests;

@@ -1,0 +1,102 @@
+//! Property tests: whatever the network sends, mapping it never panics, and whatever the
+//! caller passes, a request either is refused or has exactly the expected path.
+
+use proptest::prelude::*;
+use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
+use url::Url;
+
+use crate::error::Error;
+use crate::request::{self, Cancel};
+use crate::response::{self, RawResponse};
+use crate::{operation, retry};
+
+fn base() -> Url {
+    Url::parse("https://cloudpartner.azure.com").unwrap()
+}
+
+/// Mostly near-valid ids (so both outcomes are exercised), some arbitrary text.
+fn id() -> impl Strategy<Value = String> {
+    prop_oneof!["[A-Za-z0-9._-]{0,12}", "[A-Za-z0-9._/?#% -]{1,12}", any::<String>()]
+}
+
+fn headers() -> impl Strategy<Value = HeaderMap> {
+    let name = prop_oneof![
+        Just("location".to_owned()),
+        Just("operation-location".to_owned()),
+        Just("retry-after".to_owned()),
+        Just("x-ms-request-id".to_owned()),
+        "[a-z][a-z0-9-]{0,12}",
+    ];
+    let value = prop::collection::vec(any::<u8>(), 0..80);
+    prop::collection::vec((name, value), 0..6).prop_map(|pairs| {
+        let mut map = HeaderMap::new();
+        for (name, bytes) in pairs {
+            if let (Ok(name), Ok(value)) = (HeaderName::try_from(name), HeaderValue::from_bytes(&bytes)) {
+                map.append(name, value);
+            }
+        }
+        map
+    })
+}
+
+fn body() -> impl Strategy<Value = Vec<u8>> {
+    prop_oneof![
+        prop::collection::vec(any::<u8>(), 0..300),
+        any::<String>().prop_map(String::into_bytes),
+        "\\{\"(error|code|message|operationLocation|location|id|status|steps)\": ?(\"[^\"]{0,30}\"|[0-9]{1,30}|\\[\\]|\\{\\}|null)\\}"
+            .prop_map(String::into_bytes),
+    ]
+}
+
+proptest! {
+    #[test]
+    fn any_answer_maps_without_panicking(status in 100u16..1000, headers in headers(), body in body(), truncated in any::<bool>()) {
+        let resp = RawResponse { status, headers, body, truncated };
+        let outcome = response::cancel_outcome(&resp, &base());
+        if let Some(location) = &outcome.operation_location {
+            let parsed = Url::parse(location).unwrap();
+            prop_assert!(matches!(parsed.scheme(), "http" | "https"));
+        }
+        let failure = response::api_failure(&resp, "cid", None, "some-long-token");
+        prop_assert_eq!(failure.status, status);
+        prop_assert!(failure.message.as_ref().is_none_or(|m| m.chars().count() <= 501));
+        let _ = failure.exception_name();
+        let _ = operation::parse_one(&resp.body, Some("x"));
+        let _ = operation::parse_list(&resp.body);
+    }
+
+    #[test]
+    fn any_retry_after_parses_or_is_ignored(value in any::<String>()) {
+        let _ = retry::parse_retry_after(&value, std::time::SystemTime::now());
+    }
+
+    #[test]
+    fn any_location_is_refused_or_stays_on_the_service(location in any::<String>()) {
+        match request::operation(&base(), &location) {
+            Ok(prepared) => {
+                prop_assert_eq!(prepared.url.origin(), base().origin());
+                prop_assert!(prepared.url.query_pairs().any(|(k, _)| k == "api-version"));
+            }
+            Err(error) => {
+                let is_location_error = matches!(error, Error::InvalidArgument { field: "location", .. });
+                prop_assert!(is_location_error);
+            }
+        }
+    }
+
+    #[test]
+    fn any_ids_are_refused_or_make_exactly_the_expected_path(publisher in id(), offer in id(), emails in prop::collection::vec(any::<String>(), 0..3)) {
+        match Cancel::new(&publisher, &offer, emails.iter().map(String::as_str)) {
+            Ok(call) => {
+                let url = call.prepare(&base()).url;
+                let segments: Vec<&str> = url.path_segments().unwrap().collect();
+                prop_assert_eq!(segments, vec!["api", "publishers", publisher.as_str(), "offers", offer.as_str(), "cancel"]);
+                prop_assert_eq!(url.query(), Some("api-version=2017-10-31"));
+            }
+            Err(error) => {
+                let refused = matches!(error, Error::InvalidArgument { .. });
+                prop_assert!(refused);
+            }
+        }
+    }
+}
