@@ -31,6 +31,7 @@ import contextlib
 import json
 import re
 import socket
+import ssl
 import sys
 import threading
 import time
@@ -172,7 +173,8 @@ class FakePortal:
     Operation ``version`` numbers are odd integers above 2**53, which no double holds: a client
     that reads JSON numbers as floats gets them wrong. A single string passed as ``tokens`` (or as
     a mapping value) counts as one name. All methods are thread-safe; state (offers, operations,
-    requests) survives stop() and start().
+    requests) survives stop() and start(). ``ssl_context`` (a server-side ``ssl.SSLContext``)
+    serves https instead of http, for testing certificate handling.
     """
 
     def __init__(
@@ -184,6 +186,7 @@ class FakePortal:
         cancel_seconds: float = 2.0,
         host: str = "127.0.0.1",
         port: int = 0,
+        ssl_context: ssl.SSLContext | None = None,
     ) -> None:
         if location_style not in LOCATION_STYLES:
             msg = f"location_style must be one of {LOCATION_STYLES}, not {location_style!r}"
@@ -200,6 +203,7 @@ class FakePortal:
         self._sync_cancel = sync_cancel
         self._cancel_seconds = float(cancel_seconds)
         self._address = (host, port)
+        self._ssl_context = ssl_context
         self._lock = threading.Lock()
         self._offers: dict[tuple[str, str], list[_Operation]] = {}
         self._operations: dict[str, _Operation] = {}
@@ -215,8 +219,9 @@ class FakePortal:
         """Start serving in a background thread (no-op when already started); return self."""
         with self._lock:
             if self._server is None:
-                server = _Server(self._address, self._handle)
-                self._base_url = f"http://{self._address[0]}:{server.server_port}"
+                server = _Server(self._address, self._handle, self._ssl_context)
+                scheme = "https" if self._ssl_context else "http"
+                self._base_url = f"{scheme}://{self._address[0]}:{server.server_port}"
                 thread = threading.Thread(
                     target=server.serve_forever,
                     kwargs={"poll_interval": 0.01},  # stop() waits up to this long
@@ -430,8 +435,14 @@ class _Server(ThreadingHTTPServer):
 
     daemon_threads = True
 
-    def __init__(self, address: tuple[str, int], respond: Callable[[RecordedRequest], _Response]) -> None:
+    def __init__(
+        self,
+        address: tuple[str, int],
+        respond: Callable[[RecordedRequest], _Response],
+        ssl_context: ssl.SSLContext | None = None,
+    ) -> None:
         self.respond = respond
+        self._ssl_context = ssl_context
         self._connections: dict[socket.socket, threading.Thread] = {}
         self._connections_lock = threading.Lock()
         self._closing = False
@@ -455,6 +466,18 @@ class _Server(ThreadingHTTPServer):
         for connection in connections:
             _shutdown(connection)
         return list(connections.values())
+
+    def finish_request(self, request: Any, client_address: Any) -> None:
+        """With TLS, shake hands here, in the connection's own thread, not in the accept loop."""
+        if self._ssl_context is not None:
+            request.settimeout(5)
+            try:
+                request = self._ssl_context.wrap_socket(request, server_side=True)
+            except (OSError, ssl.SSLError):
+                request.close()  # a client that refused our certificate: nothing to serve
+                return
+            request.settimeout(None)
+        super().finish_request(request, client_address)
 
     def handle_error(self, request: object, client_address: object) -> None:
         if not isinstance(sys.exc_info()[1], OSError):  # a dropped connection is not news
