@@ -30,8 +30,8 @@ lint: $(BIN)/python ## rustfmt, clippy (both feature sets), ruff, mypy --strict
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
-	$(BIN)/python -m ruff check python tests examples
-	$(BIN)/python -m ruff format --check python tests examples
+	$(BIN)/python -m ruff check python tests examples benchmarks
+	$(BIN)/python -m ruff format --check python tests examples benchmarks
 	$(BIN)/python -m mypy
 
 fmt: ## Format Rust and Python sources
