@@ -36,7 +36,7 @@ lint: $(BIN)/python ## rustfmt, clippy (both feature sets), ruff, mypy --strict
 
 fmt: ## Format Rust and Python sources
 	cargo fmt
-	$(BIN)/python -m ruff format python tests examples
+	$(BIN)/python -m ruff format python tests examples benchmarks
 
 clean: ## Remove build outputs and the virtualenv
 	rm -rf target $(VENV) python/cloudpartner/*.so
