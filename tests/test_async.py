@@ -129,9 +129,7 @@ def test_two_sequential_asyncio_runs(long_portal: FakePortal) -> None:
         # and the module-level client, whose pool outlives each loop, twice as well
         for offer in ("third", "fourth"):
             long_portal.add_offer(PUBLISHER, offer)
-            coroutine = cloudpartner.cancel_async(
-                PUBLISHER, offer, TOKEN, base_url=long_portal.base_url, timeout=5.0
-            )
+            coroutine = cloudpartner.cancel_async(PUBLISHER, offer, TOKEN, base_url=long_portal.base_url, timeout=5.0)
             assert_cancelled(asyncio.run(asyncio.wait_for(coroutine, 10)), long_portal, PUBLISHER, offer)
     assert_cancelled(first, long_portal, PUBLISHER, "first")
     assert_cancelled(second, long_portal, PUBLISHER, "second")

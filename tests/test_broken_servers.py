@@ -232,10 +232,7 @@ def test_broken_chunked_body_on_a_202_is_still_a_result() -> None:
 
 
 def test_non_utf8_request_id_on_a_404() -> None:
-    raw = (
-        b"HTTP/1.1 404 Not Found\r\nx-ms-request-id: \xff\xfe\r\n"
-        b"Content-Length: 0\r\nConnection: close\r\n\r\n"
-    )
+    raw = b"HTTP/1.1 404 Not Found\r\nx-ms-request-id: \xff\xfe\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
     with RawServer(reply(raw)) as srv:
         exc, elapsed = expect_error(NotFoundError, srv.base_url)
         assert isinstance(exc, NotFoundError)

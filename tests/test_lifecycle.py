@@ -289,7 +289,9 @@ import cloudpartner
 client = cloudpartner.Client("tok", base_url=sys.argv[1], timeout=60.0, max_retries=0)
 """
 
-_SYNC_CAUGHT = _INTERRUPT_PRELUDE + """
+_SYNC_CAUGHT = (
+    _INTERRUPT_PRELUDE
+    + """
 print("ready", flush=True)
 try:
     client.cancel("contoso", "contoso-virtualmachineoffer")
@@ -299,14 +301,20 @@ except KeyboardInterrupt:
 print("returned", flush=True)
 sys.exit(3)
 """
+)
 
-_SYNC_UNCAUGHT = _INTERRUPT_PRELUDE + """
+_SYNC_UNCAUGHT = (
+    _INTERRUPT_PRELUDE
+    + """
 print("ready", flush=True)
 client.cancel("contoso", "contoso-virtualmachineoffer")
 sys.exit(3)
 """
+)
 
-_ASYNC = _INTERRUPT_PRELUDE + """
+_ASYNC = (
+    _INTERRUPT_PRELUDE
+    + """
 import asyncio
 async def main():
     print("ready", flush=True)
@@ -318,6 +326,7 @@ except KeyboardInterrupt:
     sys.exit(130)
 sys.exit(3)
 """
+)
 
 
 def interrupt(script: str) -> tuple[float, int, str, str]:
