@@ -128,6 +128,12 @@ impl WaitOptions {
 /// `None` when the token source failed (the binding keeps the reason).
 pub type TokenSupplier<'a> = dyn Fn() -> Option<String> + Send + Sync + 'a;
 
+/// Told each finished item of a batch (its input index); `Break` stops the batch.
+pub type ResultSink<'a> = dyn FnMut(usize, &Result<(Cancel, Cancelled)>) -> ControlFlow<()> + Send + 'a;
+
+/// The most calls a batch may keep in flight.
+pub const MAX_CONCURRENCY: usize = 1024;
+
 /// Told each new state while waiting; `Break` stops the wait with `Error::Stopped`.
 pub type ProgressSink<'a> = dyn FnMut(&Operation) -> ControlFlow<()> + Send + 'a;
 
@@ -181,6 +187,47 @@ impl Client {
             ));
         }
         Ok(Cancelled { outcome, client_request_id: sent.client_request_id })
+    }
+
+    /// Cancel many offers with at most `concurrency` calls in flight. Each item's outcome is kept
+    /// in input order; a failed item (refused input, 404, ...) does not stop the others.
+    pub async fn cancel_many(
+        &self,
+        calls: Vec<Result<Cancel>>,
+        token: &str,
+        concurrency: usize,
+        log: &dyn Log,
+        on_result: &mut ResultSink<'_>,
+    ) -> Result<Vec<Result<(Cancel, Cancelled)>>> {
+        use futures_util::stream::{self, StreamExt};
+
+        if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
+            return Err(Error::invalid(
+                "concurrency",
+                format!("{concurrency} is not from 1 to {MAX_CONCURRENCY}"),
+            ));
+        }
+        validate::token(token)?;
+        let mut slots: Vec<Option<Result<(Cancel, Cancelled)>>> = vec![None; calls.len()];
+        let mut finished = stream::iter(calls.into_iter().enumerate())
+            .map(|(index, call)| async move {
+                let outcome = match call {
+                    Ok(call) => self.cancel(&call, token, log).await.map(|done| (call, done)),
+                    Err(refused) => Err(refused),
+                };
+                (index, outcome)
+            })
+            .buffer_unordered(concurrency);
+        while let Some((index, outcome)) = finished.next().await {
+            if on_result(index, &outcome).is_break() {
+                return Err(Error::Stopped);
+            }
+            if let Some(slot) = slots.get_mut(index) {
+                *slot = Some(outcome);
+            }
+        }
+        // Every index was filled by the loop above; `Closed` only stands in for the impossible.
+        Ok(slots.into_iter().map(|slot| slot.unwrap_or(Err(Error::Closed))).collect())
     }
 
     /// One operation, by the location a cancel returned (absolute or relative), with the

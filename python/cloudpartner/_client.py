@@ -9,6 +9,7 @@ from types import TracebackType
 from typing import Callable, Optional, Protocol, Union
 
 from . import _core
+from ._errors import CloudPartnerError
 from ._types import CancelResult, Operation
 
 __all__ = ["Client", "TokenCredential", "cancel", "cancel_async"]
@@ -36,6 +37,8 @@ Token = Union[str, TokenCredential, None]
 Emails = Union[str, Iterable[str], None]
 Location = Union[str, CancelResult]
 ProgressCallback = Callable[[Operation], object]
+Outcome = Union[CancelResult, CloudPartnerError]
+ResultCallback = Callable[[int, Outcome], object]
 
 
 def _base_url(base_url: Optional[str]) -> str:
@@ -107,6 +110,42 @@ class Client:
     async def cancel_async(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
         """Asyncio twin of :meth:`cancel`."""
         return await self._core.cancel_async(publisher, offer, emails)
+
+    def cancel_many(
+        self,
+        items: Iterable[tuple[str, str]],
+        *,
+        emails: Emails = None,
+        concurrency: int = 32,
+        on_result: Optional[ResultCallback] = None,
+    ) -> list[Outcome]:
+        """Cancel many offers at once, in Rust, with at most ``concurrency`` calls in flight.
+
+        Args:
+            items: ``(publisher, offer)`` pairs.
+            emails: as for :meth:`cancel`, sent with every item.
+            concurrency: calls in flight at most (1 to 1024).
+            on_result: called as ``on_result(index, outcome)`` as each item finishes (in
+                completion order); an exception from it stops the batch and is raised.
+
+        Returns:
+            One entry per item, in input order: its ``CancelResult``, or the exception that item
+            failed with (``NotFoundError``, ``InvalidArgumentError`` for a malformed pair, ...).
+            One failed item does not stop the others.
+
+        """
+        return self._core.cancel_many(items, emails, concurrency, on_result)
+
+    async def cancel_many_async(
+        self,
+        items: Iterable[tuple[str, str]],
+        *,
+        emails: Emails = None,
+        concurrency: int = 32,
+        on_result: Optional[ResultCallback] = None,
+    ) -> list[Outcome]:
+        """Asyncio twin of :meth:`cancel_many`; ``on_result`` runs on the event loop."""
+        return await self._core.cancel_many_async(items, emails, concurrency, on_result)
 
     def get_operation(self, location: Location) -> Operation:
         """Fetch one operation.

@@ -4,6 +4,7 @@ import os
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, Optional, Union, final
 
+from ._errors import CloudPartnerError
 from ._types import CancelResult, Operation
 
 __version__: Final[str]
@@ -14,6 +15,8 @@ MAX_BODY_BYTES: Final[int]
 _Emails = Union[str, Iterable[str], None]
 _Location = Union[str, CancelResult]
 _Progress = Optional[Callable[[Operation], object]]
+_Outcome = Union[CancelResult, CloudPartnerError]
+_OnResult = Optional[Callable[[int, _Outcome], object]]
 
 def status_phase(status: str) -> str: ...
 def is_loopback_url(url: str) -> bool: ...
@@ -44,6 +47,20 @@ class Client:
     def cancel_async(
         self, publisher: str, offer: str, emails: _Emails = None, token: Any = None
     ) -> Awaitable[CancelResult]: ...
+    def cancel_many(
+        self,
+        items: Iterable[tuple[str, str]],
+        emails: _Emails = None,
+        concurrency: Optional[int] = None,
+        on_result: _OnResult = None,
+    ) -> list[_Outcome]: ...
+    def cancel_many_async(
+        self,
+        items: Iterable[tuple[str, str]],
+        emails: _Emails = None,
+        concurrency: Optional[int] = None,
+        on_result: _OnResult = None,
+    ) -> Awaitable[list[_Outcome]]: ...
     def get_operation(self, location: _Location) -> Operation: ...
     def get_operation_async(self, location: _Location) -> Awaitable[Operation]: ...
     def list_operations(self, publisher: str, offer: str, status: Optional[str] = None) -> list[Operation]: ...

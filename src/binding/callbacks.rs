@@ -1,18 +1,19 @@
-//! Python callables the core calls back while it waits: the token source and `on_progress`.
-//! Each attaches with `try_attach`: during interpreter shutdown a callback is skipped (and a
-//! token cannot be had) instead of panicking.
+//! Python callables the core calls back while it works: the token source, `on_progress` and
+//! `on_result`. Each attaches with `try_attach`: during interpreter shutdown a callback is
+//! skipped (and a token cannot be had) instead of panicking.
+//!
 //! The core cannot carry a Python exception, so a failing callback leaves it in a `Failure`
-//! slot and makes the core stop; the binding then raises that exception itself.
+//! slot and makes the core stop; the binding then raises that exception itself. A callback run
+//! on an asyncio loop fails later than the core called it: the core stops at its next callback
+//! or, while waiting, at its next poll (the token supplier checks the slot).
 
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, PoisonError};
 
 use pyo3::prelude::*;
+use pyo3::types::PyTuple;
 
-use super::convert;
 use super::credentials::TokenSource;
-use crate::error::Result;
-use crate::operation::Operation;
 
 /// The first exception a callback raised, shared between the callbacks and the binding.
 #[derive(Clone, Default)]
@@ -23,76 +24,104 @@ impl Failure {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).get_or_insert(err);
     }
 
+    fn is_set(&self) -> bool {
+        self.0.lock().unwrap_or_else(PoisonError::into_inner).is_some()
+    }
+
     pub fn take(&self) -> Option<PyErr> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
+    }
+
+    /// The callback's exception if one stopped the call, else the core's error converted.
+    pub fn or_else(&self, py: Python<'_>, err: crate::error::Error) -> PyErr {
+        self.take().unwrap_or_else(|| super::convert::error(py, err))
     }
 }
 
 /// A token for each poll (a credential may refresh during a long wait).
 pub fn tokens(source: Arc<TokenSource>, failure: Failure) -> impl Fn() -> Option<String> + Send + Sync {
-    move || Python::try_attach(|py| source.resolve(py))?.map_err(|e| failure.keep(e)).ok()
+    move || {
+        if failure.is_set() {
+            return None;
+        }
+        Python::try_attach(|py| source.resolve(py))?.map_err(|e| failure.keep(e)).ok()
+    }
 }
 
-/// `on_progress` called on the waiting thread; an exception from it stops the wait.
-pub fn progress_here(
-    callback: Option<Py<PyAny>>,
+/// Builds a callback's arguments under the GIL.
+pub type Arguments<'a> = &'a dyn Fn(Python<'_>) -> PyResult<Bound<'_, PyTuple>>;
+
+/// A user callback, called either on the waiting thread (sync calls) or scheduled on the
+/// caller's asyncio loop with `call_soon_threadsafe` (async calls: it runs where the caller's
+/// code runs). Either way an exception from it stops the call and is what the call raises.
+pub enum Callback {
+    None,
+    Here { callback: Py<PyAny>, failure: Failure },
+    OnLoop { guarded: Py<Guarded>, event_loop: Py<PyAny>, failure: Failure },
+}
+
+/// Runs a callback on the event loop and keeps its exception for the call to raise.
+#[pyclass(frozen)]
+pub struct Guarded {
+    callback: Py<PyAny>,
     failure: Failure,
-) -> impl FnMut(&Operation) -> ControlFlow<()> + Send {
-    move |op| {
-        let Some(callback) = &callback else { return ControlFlow::Continue(()) };
-        let called =
-            Python::try_attach(|py| callback.bind(py).call1((convert::operation(py, op)?,)).map(drop));
-        match called {
-            Some(Ok(())) => ControlFlow::Continue(()),
-            None => ControlFlow::Break(()),
-            Some(Err(e)) => {
-                failure.keep(e);
-                ControlFlow::Break(())
-            }
+}
+
+#[pymethods]
+impl Guarded {
+    #[pyo3(signature = (*args))]
+    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) {
+        if let Err(e) = self.callback.bind(py).call1(args) {
+            self.failure.keep(e);
         }
     }
 }
 
-/// `on_progress` scheduled on the caller's event loop (`call_soon_threadsafe`), so it runs where
-/// the caller's code runs; its exceptions go to the loop's exception handler.
-pub fn progress_on_loop(
-    py: Python<'_>,
-    callback: Option<Py<PyAny>>,
-) -> PyResult<impl FnMut(&Operation) -> ControlFlow<()> + Send + 'static> {
-    let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?.unbind();
-    Ok(move |op: &Operation| {
-        if let Some(callback) = &callback {
-            Python::try_attach(|py| {
-                let scheduled = convert::operation(py, op).and_then(|op| {
-                    event_loop
-                        .bind(py)
-                        .call_method1("call_soon_threadsafe", (callback.bind(py), op))
-                        .map(drop)
-                });
-                if let Err(e) = scheduled {
-                    e.write_unraisable(py, None);
+impl Callback {
+    pub fn here(callback: Option<Py<PyAny>>, failure: &Failure) -> Self {
+        callback.map_or(Self::None, |callback| Self::Here { callback, failure: failure.clone() })
+    }
+
+    pub fn on_loop(py: Python<'_>, callback: Option<Py<PyAny>>, failure: &Failure) -> PyResult<Self> {
+        let Some(callback) = callback else { return Ok(Self::None) };
+        let event_loop = py.import("asyncio")?.call_method0("get_running_loop")?.unbind();
+        let guarded = Py::new(py, Guarded { callback, failure: failure.clone() })?;
+        Ok(Self::OnLoop { guarded, event_loop, failure: failure.clone() })
+    }
+
+    /// Call it with the arguments `args` builds; `Break` when a sync callback raised.
+    pub fn call(&self, args: Arguments<'_>) -> ControlFlow<()> {
+        match self {
+            Self::None => ControlFlow::Continue(()),
+            Self::Here { callback, failure } => {
+                match Python::try_attach(|py| callback.bind(py).call1(args(py)?).map(drop)) {
+                    Some(Ok(())) => ControlFlow::Continue(()),
+                    Some(Err(e)) => {
+                        failure.keep(e);
+                        ControlFlow::Break(())
+                    }
+                    None => ControlFlow::Break(()),
                 }
-            });
-        }
-        ControlFlow::Continue(())
-    })
-}
-
-/// An async wait's result: the operation, the callback's exception, or the core's error.
-pub struct WaitOutcome {
-    pub outcome: Result<Operation>,
-    pub failure: Failure,
-}
-
-impl<'py> IntoPyObject<'py> for WaitOutcome {
-    type Target = PyAny;
-    type Output = Bound<'py, PyAny>;
-    type Error = PyErr;
-
-    fn into_pyobject(self, py: Python<'py>) -> PyResult<Bound<'py, PyAny>> {
-        match self.outcome {
-            Ok(op) => convert::operation(py, &op),
-            Err(e) => Err(self.failure.take().unwrap_or_else(|| convert::error(py, e))),
+            }
+            Self::OnLoop { guarded, event_loop, failure } => {
+                if failure.is_set() {
+                    return ControlFlow::Break(());
+                }
+                Python::try_attach(|py| {
+                    let scheduled = args(py).and_then(|args| {
+                        let mut all = vec![guarded.bind(py).clone().into_any()];
+                        all.extend(args.iter());
+                        event_loop
+                            .bind(py)
+                            .call_method1("call_soon_threadsafe", PyTuple::new(py, all)?)
+                            .map(drop)
+                    });
+                    if let Err(e) = scheduled {
+                        e.write_unraisable(py, None);
+                    }
+                });
+                ControlFlow::Continue(())
+            }
         }
     }
 }

@@ -3,7 +3,7 @@
 use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyModule, PyString, PyTuple};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyModule, PyString, PyTuple};
 
 use crate::client::Cancelled;
 use crate::error::{Error, Result};
@@ -229,10 +229,92 @@ pub fn location(value: &Bound<'_, PyAny>) -> PyResult<String> {
     ))
 }
 
-/// Python results of calls that return operations, raised or converted under the GIL.
+/// `(op,)`: the arguments of an `on_progress` callback.
+pub fn operation_args<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, [operation(py, op)?])
+}
+
+/// A batch's items: each a `(publisher, offer)` pair, validated on its own so that one bad item
+/// becomes that item's `InvalidArgumentError` instead of failing the batch.
+pub fn batch(items: &Bound<'_, PyAny>, emails: &[String]) -> PyResult<Vec<Result<Cancel>>> {
+    let py = items.py();
+    if items.is_instance_of::<PyString>() || items.is_instance_of::<PyBytes>() {
+        return Err(invalid(
+            py,
+            "items",
+            "must be an iterable of (publisher, offer) pairs, not a string".to_owned(),
+        ));
+    }
+    let iterator = items.try_iter().map_err(|_| {
+        invalid(
+            py,
+            "items",
+            format!("must be an iterable of (publisher, offer) pairs, not {}", type_name(items)),
+        )
+    })?;
+    let mut calls = Vec::new();
+    for item in iterator {
+        calls.push(batch_item(&item?, emails));
+    }
+    Ok(calls)
+}
+
+fn batch_item(item: &Bound<'_, PyAny>, emails: &[String]) -> Result<Cancel> {
+    let not_a_pair = || {
+        Error::invalid(
+            "items",
+            format!("each item must be a (publisher, offer) pair, not {}", type_name(item)),
+        )
+    };
+    if item.is_instance_of::<PyString>() {
+        return Err(not_a_pair());
+    }
+    let (publisher, offer) =
+        item.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>().map_err(|_| not_a_pair())?;
+    let text = |value: &Bound<'_, PyAny>, field: &'static str| match value.cast::<PyString>() {
+        Ok(s) => s
+            .to_cow()
+            .map(std::borrow::Cow::into_owned)
+            .map_err(|_| Error::invalid(field, "is not valid text")),
+        Err(_) => Err(Error::invalid(field, format!("must be a str, not {}", type_name(value)))),
+    };
+    Cancel::new(&text(&publisher, "publisher")?, &text(&offer, "offer")?, emails.iter().map(String::as_str))
+}
+
+/// One batch item as Python sees it: a `CancelResult`, or the exception instance.
+fn batch_item_object(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> PyResult<Bound<'_, PyAny>> {
+    match cancel_result(py, outcome) {
+        Ok(result) => Ok(result.into_bound(py)),
+        Err(err) => Ok(err.into_value(py).into_bound(py).into_any()),
+    }
+}
+
+/// `(index, outcome)`: the arguments of an `on_result` callback.
+pub fn batch_item_args<'py>(
+    py: Python<'py>,
+    index: usize,
+    outcome: &Result<(Cancel, Cancelled)>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let index = index.into_pyobject(py)?.into_any();
+    PyTuple::new(py, [index, batch_item_object(py, outcome.clone())?])
+}
+
+/// The batch's list, in input order.
+pub fn batch_results(
+    py: Python<'_>,
+    results: Vec<Result<(Cancel, Cancelled)>>,
+) -> PyResult<Bound<'_, PyList>> {
+    let items =
+        results.into_iter().map(|outcome| batch_item_object(py, outcome)).collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
+
+/// Async results, raised or converted once back under the GIL.
 pub enum Outcome {
     One(Result<Operation>),
     Many(Result<Vec<Operation>>),
+    Waited(Result<Operation>, super::callbacks::Failure),
+    Batch(Result<Vec<Result<(Cancel, Cancelled)>>>, super::callbacks::Failure),
 }
 
 impl<'py> IntoPyObject<'py> for Outcome {
@@ -246,8 +328,17 @@ impl<'py> IntoPyObject<'py> for Outcome {
             Outcome::Many(result) => {
                 let ops = result.map_err(|e| error(py, e))?;
                 let items = ops.iter().map(|op| operation(py, op)).collect::<PyResult<Vec<_>>>()?;
-                Ok(pyo3::types::PyList::new(py, items)?.into_any())
+                Ok(PyList::new(py, items)?.into_any())
             }
+            // A callback that ran on the loop may have failed after the core's last look.
+            Outcome::Waited(result, failure) => match failure.take() {
+                Some(err) => Err(err),
+                None => operation(py, &result.map_err(|e| error(py, e))?),
+            },
+            Outcome::Batch(result, failure) => match failure.take() {
+                Some(err) => Err(err),
+                None => Ok(batch_results(py, result.map_err(|e| error(py, e))?)?.into_any()),
+            },
         }
     }
 }

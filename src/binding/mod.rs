@@ -16,7 +16,11 @@ use pyo3::prelude::*;
 
 use crate::client;
 use crate::request::Cancel;
+use callbacks::{Callback, Failure};
 use credentials::TokenSource;
+
+/// `cancel_many`'s default number of calls in flight.
+const DEFAULT_CONCURRENCY: usize = 32;
 
 /// The Rust half of `cloudpartner.Client` (the Python class holds one and documents it).
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
@@ -160,16 +164,17 @@ impl PyClient {
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
         let (location, options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
-        let failure = callbacks::Failure::default();
+        let failure = Failure::default();
         let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
-        let mut progress = callbacks::progress_here(on_progress, failure.clone());
+        let progress = Callback::here(on_progress, &failure);
         let core = Arc::clone(&self.core);
-        let outcome =
-            wait::blocking(
-                py,
-                async move { core.wait(&location, &tokens, options, &log, &mut progress).await },
-            )?;
-        let operation = outcome.map_err(|e| failure.take().unwrap_or_else(|| convert::error(py, e)))?;
+        let outcome = wait::blocking(py, async move {
+            core.wait(&location, &tokens, options, &log, &mut |op| {
+                progress.call(&|py| convert::operation_args(py, op))
+            })
+            .await
+        })?;
+        let operation = outcome.map_err(|e| failure.or_else(py, e))?;
         Ok(convert::operation(py, &operation)?.unbind())
     }
 
@@ -184,13 +189,66 @@ impl PyClient {
         on_progress: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (location, options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
-        let failure = callbacks::Failure::default();
+        let failure = Failure::default();
         let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
-        let mut progress = callbacks::progress_on_loop(py, on_progress)?;
+        let progress = Callback::on_loop(py, on_progress, &failure)?;
         let core = Arc::clone(&self.core);
         wait::awaitable(py, async move {
-            let outcome = core.wait(&location, &tokens, options, &log, &mut progress).await;
-            callbacks::WaitOutcome { outcome, failure }
+            let outcome = core
+                .wait(&location, &tokens, options, &log, &mut |op| {
+                    progress.call(&|py| convert::operation_args(py, op))
+                })
+                .await;
+            convert::Outcome::Waited(outcome, failure)
+        })
+    }
+
+    /// Cancel many `(publisher, offer)` pairs, at most `concurrency` at once, GIL released.
+    /// Returns a list in input order of `CancelResult`s or the exception of each failed item.
+    #[pyo3(signature = (items, emails=None, concurrency=None, on_result=None))]
+    fn cancel_many(
+        &self,
+        py: Python<'_>,
+        items: &Bound<'_, PyAny>,
+        emails: Option<&Bound<'_, PyAny>>,
+        concurrency: Option<&Bound<'_, PyAny>>,
+        on_result: Option<Py<PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (calls, concurrency, token, log) = self.prepare_batch(py, items, emails, concurrency)?;
+        let failure = Failure::default();
+        let report = Callback::here(on_result, &failure);
+        let core = Arc::clone(&self.core);
+        let outcome = wait::blocking(py, async move {
+            core.cancel_many(calls, &token, concurrency, &log, &mut |index, outcome| {
+                report.call(&|py| convert::batch_item_args(py, index, outcome))
+            })
+            .await
+        })?;
+        let results = outcome.map_err(|e| failure.or_else(py, e))?;
+        Ok(convert::batch_results(py, results)?.into_any().unbind())
+    }
+
+    /// `cancel_many` for asyncio; `on_result(index, outcome)` is scheduled on the event loop.
+    #[pyo3(signature = (items, emails=None, concurrency=None, on_result=None))]
+    fn cancel_many_async<'py>(
+        &self,
+        py: Python<'py>,
+        items: &Bound<'py, PyAny>,
+        emails: Option<&Bound<'py, PyAny>>,
+        concurrency: Option<&Bound<'py, PyAny>>,
+        on_result: Option<Py<PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (calls, concurrency, token, log) = self.prepare_batch(py, items, emails, concurrency)?;
+        let failure = Failure::default();
+        let report = Callback::on_loop(py, on_result, &failure)?;
+        let core = Arc::clone(&self.core);
+        wait::awaitable(py, async move {
+            let outcome = core
+                .cancel_many(calls, &token, concurrency, &log, &mut |index, outcome| {
+                    report.call(&|py| convert::batch_item_args(py, index, outcome))
+                })
+                .await;
+            convert::Outcome::Batch(outcome, failure)
         })
     }
 
@@ -279,6 +337,30 @@ impl PyClient {
         // Resolve once now, so a missing token is refused before the first poll.
         self.token_for_call(py)?;
         Ok((location, options, pylog::PyLog::new(py)?))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare_batch(
+        &self,
+        py: Python<'_>,
+        items: &Bound<'_, PyAny>,
+        emails: Option<&Bound<'_, PyAny>>,
+        concurrency: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(Vec<crate::error::Result<Cancel>>, usize, String, pylog::PyLog)> {
+        self.refuse_if_closed(py)?;
+        let emails = convert::emails(emails)?;
+        // Checked once for the whole batch: a bad address is the caller's, not one item's.
+        crate::validate::emails(emails.iter().map(String::as_str)).map_err(|e| convert::error(py, e))?;
+        let concurrency = match concurrency {
+            Some(value) if !value.is_none() => convert::count(value, "concurrency")? as usize,
+            _ => DEFAULT_CONCURRENCY,
+        };
+        if !(1..=client::MAX_CONCURRENCY).contains(&concurrency) {
+            let reason = format!("{concurrency} is not from 1 to {}", client::MAX_CONCURRENCY);
+            return Err(convert::error(py, crate::error::Error::invalid("concurrency", reason)));
+        }
+        let calls = convert::batch(items, &emails)?;
+        Ok((calls, concurrency, self.token_for_call(py)?, pylog::PyLog::new(py)?))
     }
 
     /// Validate input and resolve the token, all before anything is sent.
