@@ -51,6 +51,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     except KeyboardInterrupt:
         print("cloudpartner: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
+    except BrokenPipeError:
+        # The reader (| head) stopped early; that is its choice, not an error. Quiet the flush at exit.
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return EXIT_OK
     except (UsageError, CloudPartnerError) as error:
         label = "error" if isinstance(error, (UsageError, InvalidArgumentError)) else type(error).__name__
         print(f"cloudpartner: {label}: {error}", file=sys.stderr)
@@ -90,6 +94,13 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
     _service_options(cancel)
     cancel.set_defaults(run=_cancel)
+
+    many = commands.add_parser("cancel-many", help="cancel many offers from a file (lines 'publisher offer' or CSV)")
+    many.add_argument("file", help="the list of offers; - reads standard input")
+    many.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
+    many.add_argument("--concurrency", type=int, default=32, metavar="N", help="calls in flight (default 32)")
+    _service_options(many)
+    many.set_defaults(run=_cancel_many)
 
     operations = commands.add_parser("operations", help="list an offer's operations")
     operations.add_argument("publisher")
@@ -139,6 +150,100 @@ def _cancel(args: argparse.Namespace) -> int:
         elif final is not None:
             print(f"operation {final.id} ended: {final.status}")
     return EXIT_OK
+
+
+def _cancel_many(args: argparse.Namespace) -> int:
+    items = _read_offers(args.file)
+    bar = _ProgressBar(len(items), sys.stderr) if sys.stderr.isatty() and not args.json else None
+    with _client(args) as client:
+        outcomes = client.cancel_many(
+            items, emails=args.email, concurrency=args.concurrency, on_result=bar.update if bar else None
+        )
+    if bar:
+        bar.close()
+    failures = [(item, o) for item, o in zip(items, outcomes) if isinstance(o, BaseException)]
+    if args.json:
+        _print_json([_outcome_json(item, o) for item, o in zip(items, outcomes)])
+    else:
+        _print_summary(outcomes, failures)
+    codes = [_exit_code(error) for _, error in failures]
+    return max(codes, default=EXIT_OK)
+
+
+def _read_offers(path: str) -> list[tuple[str, str]]:
+    """Read ``publisher offer`` or ``publisher,offer`` lines, skipping blank lines and # comments."""
+    try:
+        if path == "-":
+            text = sys.stdin.read()
+        else:
+            with open(path, encoding="utf-8") as handle:
+                text = handle.read()
+    except OSError as error:
+        raise UsageError(f"cannot read {path!r}: {error.strerror}") from None
+    items = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line or line.startswith("#"):
+            continue
+        fields = [f.strip() for f in line.split(",")] if "," in line else line.split()
+        if len(fields) != 2:
+            raise UsageError(f"{path}:{number}: expected 'publisher offer' or 'publisher,offer', got {line!r}")
+        if number == 1 and [f.lower() for f in fields] == ["publisher", "offer"]:
+            continue  # a CSV header
+        items.append((fields[0], fields[1]))
+    if not items:
+        raise UsageError(f"{path!r} lists no offers")
+    return items
+
+
+class _ProgressBar:
+    """``[#####-----] 120/1000  ok 118  failed 2`` on one terminal line."""
+
+    WIDTH = 30
+
+    def __init__(self, total: int, stream: TextIO) -> None:
+        self.total, self.stream, self.ok, self.failed = total, stream, 0, 0
+
+    def update(self, _index: int, outcome: object) -> None:
+        if isinstance(outcome, BaseException):
+            self.failed += 1
+        else:
+            self.ok += 1
+        done = self.ok + self.failed
+        filled = self.WIDTH * done // self.total
+        bar = "#" * filled + "-" * (self.WIDTH - filled)
+        self.stream.write(f"\r[{bar}] {done}/{self.total}  ok {self.ok}  failed {self.failed}")
+        self.stream.flush()
+
+    def close(self) -> None:
+        self.stream.write("\n")
+
+
+def _print_summary(outcomes: Sequence[object], failures: Sequence[tuple[tuple[str, str], BaseException]]) -> None:
+    counts: dict[str, int] = {}
+    for outcome in outcomes:
+        if isinstance(outcome, CancelResult):
+            key = "cancelled (200)" if outcome.completed else f"accepted ({outcome.status_code})"
+        else:
+            key = type(outcome).__name__
+        counts[key] = counts.get(key, 0) + 1
+    width = max(len(key) for key in counts)
+    print(f"{'outcome':<{width}}  count")
+    for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
+        print(f"{key:<{width}}  {count:>5}")
+    print(f"{'total':<{width}}  {len(outcomes):>5}")
+    for (publisher, offer), error in failures:
+        print(f"failed: {publisher}/{offer}: {type(error).__name__}: {error}")
+
+
+def _outcome_json(item: tuple[str, str], outcome: object) -> dict[str, Any]:
+    publisher, offer = item
+    if isinstance(outcome, CancelResult):
+        return {"ok": True, **dataclasses.asdict(outcome)}
+    error: dict[str, Any] = {"type": type(outcome).__name__, "message": str(outcome)}
+    if isinstance(outcome, ApiError):
+        error["status_code"] = outcome.status_code
+    return {"ok": False, "publisher": publisher, "offer": offer, "error": error}
 
 
 def _operations(args: argparse.Namespace) -> int:
