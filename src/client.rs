@@ -483,7 +483,7 @@ mod tests {
         let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
         client.close();
         let call = Cancel::new("p", "o", []).unwrap();
-        let got = crate::runtime::get().unwrap().block_on(client.cancel(&call, "t", &Silent));
+        let got = crate::runtime::current_thread().unwrap().block_on(client.cancel(&call, "t", &Silent));
         assert_eq!(got, Err(Error::Closed));
     }
 }

@@ -30,7 +30,10 @@ pub struct PoolConfig {
 #[derive(Debug)]
 pub struct Pool {
     config: PoolConfig,
-    current: Mutex<Option<(u32, reqwest::Client)>>,
+    /// One client per runtime kind: a connection belongs to the runtime that opened it, and a
+    /// blocking call's connection is only driven while some thread blocks on that runtime.
+    current_thread: Mutex<Option<(u32, reqwest::Client)>>,
+    multi_thread: Mutex<Option<(u32, reqwest::Client)>>,
 }
 
 /// Why an attempt produced no answer.
@@ -46,13 +49,17 @@ pub enum AttemptError {
 
 impl Pool {
     pub fn new(config: PoolConfig) -> Self {
-        Self { config, current: Mutex::new(None) }
+        Self { config, current_thread: Mutex::new(None), multi_thread: Mutex::new(None) }
     }
 
-    /// The pool's client (a cheap handle), built on first use in this process.
+    /// The client (a cheap handle) for the runtime this is called on, built on first use in
+    /// this process.
     pub fn client(&self) -> Result<reqwest::Client, String> {
+        let on_current_thread = tokio::runtime::Handle::try_current()
+            .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
+        let slot = if on_current_thread { &self.current_thread } else { &self.multi_thread };
         let pid = std::process::id();
-        let mut current = self.current.lock().unwrap_or_else(PoisonError::into_inner);
+        let mut current = slot.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((owner, client)) = current.as_ref()
             && *owner == pid
         {
@@ -65,7 +72,9 @@ impl Pool {
 
     /// Drop the pool's idle connections (in-flight calls keep their own handle).
     pub fn clear(&self) {
-        self.current.lock().unwrap_or_else(PoisonError::into_inner).take();
+        for slot in [&self.current_thread, &self.multi_thread] {
+            slot.lock().unwrap_or_else(PoisonError::into_inner).take();
+        }
     }
 
     fn build(&self) -> reqwest::Result<reqwest::Client> {
@@ -195,7 +204,7 @@ mod tests {
     }
 
     fn run<F: std::future::Future>(f: F) -> F::Output {
-        crate::runtime::get().unwrap().block_on(f)
+        crate::runtime::multi_thread().unwrap().block_on(f)
     }
 
     #[test]

@@ -162,20 +162,27 @@ fn build_error(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     Ok(PyErr::from_value(instance))
 }
 
-/// A `CancelResult` dataclass, or the exception.
+/// A `CancelResult` dataclass, or the exception. Fields are passed positionally, in the
+/// dataclass's field order (a call per result: this is the hot path).
 pub fn cancel_result(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> PyResult<Py<PyAny>> {
+    static CANCEL_RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let (call, cancelled) = outcome.map_err(|e| error(py, e))?;
-    let class = module(py, &TYPES, "cloudpartner._types")?.getattr("CancelResult")?;
-    let kwargs = PyDict::new(py);
+    let class = CANCEL_RESULT
+        .get_or_try_init(py, || {
+            module(py, &TYPES, "cloudpartner._types")?.getattr("CancelResult").map(Bound::unbind)
+        })?
+        .bind(py);
     let outcome = cancelled.outcome;
-    kwargs.set_item("publisher", call.publisher)?;
-    kwargs.set_item("offer", call.offer)?;
-    kwargs.set_item("status_code", outcome.status)?;
-    kwargs.set_item("operation_location", outcome.operation_location)?;
-    kwargs.set_item("operation_id", outcome.operation_id)?;
-    kwargs.set_item("request_id", outcome.request_id)?;
-    kwargs.set_item("client_request_id", cancelled.client_request_id)?;
-    Ok(class.call((), Some(&kwargs))?.unbind())
+    let fields = (
+        call.publisher,
+        call.offer,
+        outcome.status,
+        outcome.operation_location,
+        outcome.operation_id,
+        outcome.request_id,
+        cancelled.client_request_id,
+    );
+    Ok(class.call1(fields)?.unbind())
 }
 
 /// An `Operation` dataclass (`raw` parsed by Python's json, so big integers stay exact).

@@ -10,12 +10,12 @@ const WARNING: u8 = 30;
 
 static LOGGER: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
 
-/// The logger and which levels it wanted when the call started: checking once per call keeps a
-/// silent logger free (no GIL taken for lines nobody reads).
+/// The logger, and whether it wanted DEBUG when the call started: checking once per call keeps a
+/// silent logger free (no GIL taken for per-attempt lines nobody reads). Warnings are rare and
+/// checked when they happen.
 pub struct PyLog {
     logger: Py<PyAny>,
     debug: bool,
-    warning: bool,
 }
 
 impl PyLog {
@@ -25,16 +25,16 @@ impl PyLog {
                 py.import("logging")?.call_method1("getLogger", ("cloudpartner",)).map(Bound::unbind)
             })?
             .bind(py);
-        let enabled =
-            |level: u8| -> PyResult<bool> { logger.call_method1("isEnabledFor", (level,))?.extract() };
-        Ok(Self { debug: enabled(DEBUG)?, warning: enabled(WARNING)?, logger: logger.clone().unbind() })
+        let debug = logger.call_method1("isEnabledFor", (DEBUG,))?.extract()?;
+        Ok(Self { debug, logger: logger.clone().unbind() })
     }
 
-    fn emit(&self, method: &str, message: &str) {
+    /// `logger.log(level, "%s", message)`, which checks the level (and `logging.disable`) itself.
+    fn emit(&self, level: u8, message: &str) {
         // try_attach: a line logged during interpreter shutdown is dropped, not a panic.
         Python::try_attach(|py| {
             // A failing log handler must not fail the call; logging reports its own errors.
-            let _ = self.logger.bind(py).call_method1(method, ("%s", message));
+            let _ = self.logger.bind(py).call_method1("log", (level, "%s", message));
         });
     }
 }
@@ -46,13 +46,11 @@ impl Log for PyLog {
 
     fn debug(&self, message: &str) {
         if self.debug {
-            self.emit("debug", message);
+            self.emit(DEBUG, message);
         }
     }
 
     fn warning(&self, message: &str) {
-        if self.warning {
-            self.emit("warning", message);
-        }
+        self.emit(WARNING, message);
     }
 }

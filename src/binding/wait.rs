@@ -1,8 +1,9 @@
 //! Running core futures for Python: `blocking` for sync callers (GIL released, Ctrl-C honoured),
-//! `awaitable` for asyncio (through pyo3-async-runtimes, on our fork-aware runtime).
+//! `awaitable` for asyncio (through pyo3-async-runtimes, on our fork-aware runtimes).
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::exceptions::PyRuntimeError;
@@ -19,9 +20,10 @@ fn runtime_error(e: std::io::Error) -> PyErr {
     PyRuntimeError::new_err(format!("could not start the I/O runtime: {e}"))
 }
 
-/// Run `future` to completion with the GIL released. Every `SIGNAL_CHECK` the GIL is taken
-/// briefly for `check_signals`; a `KeyboardInterrupt` (or any handler's exception) abandons the
-/// call and is raised.
+/// Run `future` to completion with the GIL released, on the current-thread runtime (this thread
+/// drives the I/O: no hand-offs between threads). On the main thread, the GIL is taken briefly
+/// every `SIGNAL_CHECK` for `check_signals`, so a `KeyboardInterrupt` (or any handler's exception)
+/// abandons the call and is raised; other threads get no signals and skip the check.
 pub fn blocking<F>(py: Python<'_>, future: F) -> PyResult<F::Output>
 where
     F: Future + Send,
@@ -32,19 +34,43 @@ where
             "a blocking cloudpartner call was made from inside its own I/O runtime; use the async API",
         ));
     }
-    let rt = runtime::get().map_err(runtime_error)?;
+    let rt = runtime::current_thread().map_err(runtime_error)?;
+    let on_main_thread = is_main_thread(py)?;
     py.detach(|| {
         rt.block_on(async {
             let mut future = std::pin::pin!(future);
+            if !on_main_thread {
+                return Ok(future.await);
+            }
             loop {
                 tokio::select! {
                     output = &mut future => return Ok(output),
                     // During interpreter shutdown there are no handlers to run: keep waiting.
-                    () = tokio::time::sleep(SIGNAL_CHECK) => Python::try_attach(|py| py.check_signals()).unwrap_or(Ok(()))?,
+                    () = tokio::time::sleep(SIGNAL_CHECK) => {
+                        Python::try_attach(|py| py.check_signals()).unwrap_or(Ok(()))?;
+                    }
                 }
             }
         })
     })
+}
+
+/// Whether this is Python's main thread (the only one that runs signal handlers). Python is
+/// asked once per process; afterwards the answer is the Rust thread id it gave.
+fn is_main_thread(py: Python<'_>) -> PyResult<bool> {
+    static MAIN: Mutex<Option<(u32, std::thread::ThreadId)>> = Mutex::new(None);
+    let (pid, me) = (std::process::id(), std::thread::current().id());
+    if let Some((owner, main)) = *MAIN.lock().unwrap_or_else(PoisonError::into_inner)
+        && owner == pid
+    {
+        return Ok(main == me);
+    }
+    let threading = py.import("threading")?;
+    let on_main = threading.call_method0("current_thread")?.is(&threading.call_method0("main_thread")?);
+    if on_main {
+        *MAIN.lock().unwrap_or_else(PoisonError::into_inner) = Some((pid, me));
+    }
+    Ok(on_main)
 }
 
 /// An asyncio awaitable for `future`, resolved on the running event loop. Cancelling the asyncio
@@ -54,14 +80,14 @@ where
     F: Future<Output = T> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    runtime::get().map_err(runtime_error)?;
+    runtime::multi_thread().map_err(runtime_error)?;
     let locals = TaskLocals::with_running_loop(py)?.copy_context(py)?;
     pyo3_async_runtimes::generic::future_into_py_with_locals::<CoreRuntime, _, T>(py, locals, async move {
         Ok(future.await)
     })
 }
 
-/// pyo3-async-runtimes' view of `runtime::get()`. Its own tokio runtime is a process-wide
+/// pyo3-async-runtimes' view of `runtime::multi_thread()`. Its own tokio runtime is a process-wide
 /// `OnceLock` that a `fork()`ed child could not replace, so we hand it ours.
 struct CoreRuntime;
 
@@ -95,7 +121,7 @@ impl Runtime for CoreRuntime {
         F: Future<Output = ()> + Send + 'static,
     {
         // `awaitable` built the runtime for this process just before, so this finds it.
-        match runtime::get() {
+        match runtime::multi_thread() {
             Ok(rt) => {
                 let handle = rt.spawn(fut);
                 Box::pin(async move { handle.await.map_err(TaskError::Join) })
@@ -108,7 +134,7 @@ impl Runtime for CoreRuntime {
     where
         F: FnOnce() + Send + 'static,
     {
-        match runtime::get() {
+        match runtime::multi_thread() {
             Ok(rt) => {
                 // pyo3-async-runtimes hands the result to asyncio here, attaching to Python; once
                 // the interpreter has shut down (Ctrl-C during asyncio.run) there is no one to
