@@ -6,29 +6,60 @@
 
 The HTTP work happens in a Rust core with the GIL released; see ``Client`` for settings,
 ``cloudpartner.testing.FakePortal`` for an offline portal to test against.
+
+Names are loaded on first use (PEP 562), so ``import cloudpartner`` stays cheap for scripts and
+CLIs that may not need it: ``typing``, ``dataclasses`` and ``threading`` alone cost tens of
+milliseconds to import.
 """
 
-from ._client import Client, TokenCredential, cancel, cancel_async
-from ._core import API_VERSION, DEFAULT_BASE_URL, __version__
-from ._errors import (
-    ApiError,
-    AuthenticationError,
-    BadRequestError,
-    ClientClosedError,
-    CloudPartnerError,
-    ConflictError,
-    CredentialError,
-    ForbiddenError,
-    InvalidArgumentError,
-    MalformedResponseError,
-    NotFoundError,
-    RequestTimeoutError,
-    ServerError,
-    ThrottledError,
-    TransportError,
-    WaitTimeoutError,
-)
-from ._types import CancelResult, Operation, OperationStep
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+if TYPE_CHECKING:
+    from ._client import Client, TokenCredential, cancel, cancel_async
+    from ._core import API_VERSION, DEFAULT_BASE_URL, __version__
+    from ._errors import (
+        ApiError,
+        AuthenticationError,
+        BadRequestError,
+        ClientClosedError,
+        CloudPartnerError,
+        ConflictError,
+        CredentialError,
+        ForbiddenError,
+        InvalidArgumentError,
+        MalformedResponseError,
+        NotFoundError,
+        RequestTimeoutError,
+        ServerError,
+        ThrottledError,
+        TransportError,
+        WaitTimeoutError,
+    )
+    from ._types import CancelResult, Operation, OperationStep
+
+_WHERE = {
+    "_client": ("Client", "TokenCredential", "cancel", "cancel_async"),
+    "_core": ("API_VERSION", "DEFAULT_BASE_URL", "__version__"),
+    "_errors": (
+        "ApiError",
+        "AuthenticationError",
+        "BadRequestError",
+        "ClientClosedError",
+        "CloudPartnerError",
+        "ConflictError",
+        "CredentialError",
+        "ForbiddenError",
+        "InvalidArgumentError",
+        "MalformedResponseError",
+        "NotFoundError",
+        "RequestTimeoutError",
+        "ServerError",
+        "ThrottledError",
+        "TransportError",
+        "WaitTimeoutError",
+    ),
+    "_types": ("CancelResult", "Operation", "OperationStep"),
+}
+_MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "API_VERSION",
@@ -58,3 +89,17 @@ __all__ = [
     "cancel",
     "cancel_async",
 ]
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        msg = f"module 'cloudpartner' has no attribute {name!r}"
+        raise AttributeError(msg)
+    value = getattr(__import__(f"{__name__}.{module}", fromlist=[name]), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

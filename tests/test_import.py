@@ -1,0 +1,37 @@
+"""`import cloudpartner` is cheap: public names load on first use, and every one of them resolves."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import cloudpartner
+
+
+def test_import_loads_nothing_heavy() -> None:
+    probe = (
+        "import sys; import cloudpartner; "
+        "print(sorted(m for m in ('typing', 'dataclasses', 'threading', 'cloudpartner._core', "
+        "'cloudpartner._client', 'http') if m in sys.modules))"
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"
+
+
+def test_every_public_name_resolves_and_all_is_complete() -> None:
+    assert set(cloudpartner.__all__) == set(cloudpartner._MODULE_OF)
+    for name in cloudpartner.__all__:
+        assert getattr(cloudpartner, name) is not None
+    assert set(cloudpartner.__all__) <= set(dir(cloudpartner))
+    namespace: dict[str, object] = {}
+    exec("from cloudpartner import *", namespace)
+    assert {"Client", "cancel", "NotFoundError", "CancelResult"} <= set(namespace)
+
+
+def test_unknown_names_are_attribute_errors() -> None:
+    try:
+        cloudpartner.no_such_name  # type: ignore[attr-defined]  # noqa: B018
+    except AttributeError as error:
+        assert "no_such_name" in str(error)
+    else:
+        raise AssertionError("expected AttributeError")
