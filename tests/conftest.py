@@ -28,6 +28,14 @@ def portal() -> Iterator[FakePortal]:
 
 
 @pytest.fixture
+def slow_portal() -> Iterator[FakePortal]:
+    """A portal whose cancels stay in progress for a minute: repeated cancels all get 202."""
+    with FakePortal(cancel_seconds=60) as fake:
+        fake.add_offer(PUBLISHER, OFFER)
+        yield fake
+
+
+@pytest.fixture
 def client(portal: FakePortal) -> Iterator[cloudpartner.Client]:
     with cloudpartner.Client(TOKEN, base_url=portal.base_url, timeout=5.0, backoff=0.01) as c:
         yield c

@@ -9,7 +9,6 @@ import asyncio
 import socket
 import threading
 import time
-from collections.abc import Iterator
 
 import cloudpartner
 import pytest
@@ -38,13 +37,6 @@ def assert_cancelled(result: CancelResult, portal: FakePortal, publisher: str, o
         f"{portal.base_url}/api/publishers/{publisher}/offers/{offer}/operations/{operation['id']}"
     )
     assert result.client_request_id
-
-
-@pytest.fixture
-def long_portal() -> Iterator[FakePortal]:
-    """A portal whose cancels stay in progress for the whole test."""
-    with FakePortal(cancel_seconds=60) as fake:
-        yield fake
 
 
 def hang_until_closed(closed: threading.Event) -> object:
@@ -101,38 +93,38 @@ def test_module_level_cancel_async_reads_the_token_variable(
     assert portal.requests[-1].headers["authorization"] == f"Bearer {TOKEN}"
 
 
-def test_fifty_concurrent_cancels_in_gather(long_portal: FakePortal) -> None:
+def test_fifty_concurrent_cancels_in_gather(slow_portal: FakePortal) -> None:
     offers = [f"offer-{i}" for i in range(50)]
     for offer in offers:
-        long_portal.add_offer(PUBLISHER, offer)
+        slow_portal.add_offer(PUBLISHER, offer)
 
     async def main() -> list[CancelResult]:
-        async with cloudpartner.Client(TOKEN, base_url=long_portal.base_url, timeout=5.0) as c:
+        async with cloudpartner.Client(TOKEN, base_url=slow_portal.base_url, timeout=5.0) as c:
             calls = [c.cancel_async(PUBLISHER, offer) for offer in offers]
             return await asyncio.wait_for(asyncio.gather(*calls), 20)
 
     results = asyncio.run(main())
     assert [r.offer for r in results] == offers  # gather keeps the order
     for offer, result in zip(offers, results):
-        assert_cancelled(result, long_portal, PUBLISHER, offer)
+        assert_cancelled(result, slow_portal, PUBLISHER, offer)
     assert len({r.client_request_id for r in results}) == 50
     assert len({r.operation_id for r in results}) == 50
-    assert len(long_portal.requests) == 50
+    assert len(slow_portal.requests) == 50
 
 
-def test_two_sequential_asyncio_runs(long_portal: FakePortal) -> None:
-    long_portal.add_offer(PUBLISHER, "first")
-    long_portal.add_offer(PUBLISHER, "second")
-    with cloudpartner.Client(TOKEN, base_url=long_portal.base_url, timeout=5.0) as c:
+def test_two_sequential_asyncio_runs(slow_portal: FakePortal) -> None:
+    slow_portal.add_offer(PUBLISHER, "first")
+    slow_portal.add_offer(PUBLISHER, "second")
+    with cloudpartner.Client(TOKEN, base_url=slow_portal.base_url, timeout=5.0) as c:
         first = asyncio.run(asyncio.wait_for(c.cancel_async(PUBLISHER, "first"), 10))
         second = asyncio.run(asyncio.wait_for(c.cancel_async(PUBLISHER, "second"), 10))
         # and the module-level client, whose pool outlives each loop, twice as well
         for offer in ("third", "fourth"):
-            long_portal.add_offer(PUBLISHER, offer)
-            coroutine = cloudpartner.cancel_async(PUBLISHER, offer, TOKEN, base_url=long_portal.base_url, timeout=5.0)
-            assert_cancelled(asyncio.run(asyncio.wait_for(coroutine, 10)), long_portal, PUBLISHER, offer)
-    assert_cancelled(first, long_portal, PUBLISHER, "first")
-    assert_cancelled(second, long_portal, PUBLISHER, "second")
+            slow_portal.add_offer(PUBLISHER, offer)
+            coroutine = cloudpartner.cancel_async(PUBLISHER, offer, TOKEN, base_url=slow_portal.base_url, timeout=5.0)
+            assert_cancelled(asyncio.run(asyncio.wait_for(coroutine, 10)), slow_portal, PUBLISHER, offer)
+    assert_cancelled(first, slow_portal, PUBLISHER, "first")
+    assert_cancelled(second, slow_portal, PUBLISHER, "second")
 
 
 def test_async_with_closes_the_client(portal: FakePortal) -> None:
@@ -146,15 +138,15 @@ def test_async_with_closes_the_client(portal: FakePortal) -> None:
     assert c.closed
 
 
-def test_sync_and_async_results_agree(long_portal: FakePortal) -> None:
-    long_portal.add_offer(PUBLISHER, "a")
-    long_portal.add_offer(PUBLISHER, "b")
-    with cloudpartner.Client(TOKEN, base_url=long_portal.base_url, timeout=5.0) as c:
+def test_sync_and_async_results_agree(slow_portal: FakePortal) -> None:
+    slow_portal.add_offer(PUBLISHER, "a")
+    slow_portal.add_offer(PUBLISHER, "b")
+    with cloudpartner.Client(TOKEN, base_url=slow_portal.base_url, timeout=5.0) as c:
         sync = c.cancel(PUBLISHER, "a")
         async_ = asyncio.run(asyncio.wait_for(c.cancel_async(PUBLISHER, "b"), 10))
     assert type(sync) is type(async_) is CancelResult
-    assert_cancelled(sync, long_portal, PUBLISHER, "a")
-    assert_cancelled(async_, long_portal, PUBLISHER, "b")
+    assert_cancelled(sync, slow_portal, PUBLISHER, "a")
+    assert_cancelled(async_, slow_portal, PUBLISHER, "b")
 
 
 # -- errors ------------------------------------------------------------------------------------------

@@ -84,13 +84,6 @@ def portal() -> Iterator[FakePortal]:
         yield fake
 
 
-@pytest.fixture
-def slow_portal() -> Iterator[FakePortal]:
-    with FakePortal(cancel_seconds=30) as fake:
-        fake.add_offer(PUBLISHER, OFFER)
-        yield fake
-
-
 def test_the_console_script_is_installed():
     assert SCRIPT is not None and os.path.dirname(SCRIPT) == BIN
 

@@ -17,7 +17,6 @@ import subprocess
 import sys
 import threading
 import time
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any, Callable
 
@@ -39,13 +38,6 @@ def assert_cancelled(result: object, portal: FakePortal, publisher: str, offer: 
     (operation,) = portal.operations(publisher, offer)
     assert result.operation_id == operation["id"]
     assert operation["cancellationRequestState"] == "Requested"
-
-
-@pytest.fixture
-def long_portal() -> Iterator[FakePortal]:
-    """A portal whose cancels stay in progress for the whole test."""
-    with FakePortal(cancel_seconds=60) as fake:
-        yield fake
 
 
 # -- helpers for children -------------------------------------------------------------------------------
@@ -175,16 +167,16 @@ def test_gil_is_released_while_a_sync_call_waits() -> None:
     assert isinstance(outcome[0], RequestTimeoutError)
 
 
-def test_one_client_shared_by_sixteen_threads(long_portal: FakePortal) -> None:
+def test_one_client_shared_by_sixteen_threads(slow_portal: FakePortal) -> None:
     threads, calls = 16, 25
     offers = [[f"offer-{t}-{i}" for i in range(calls)] for t in range(threads)]
     for row in offers:
         for offer in row:
-            long_portal.add_offer(PUBLISHER, offer)
+            slow_portal.add_offer(PUBLISHER, offer)
     results: list[list[object]] = [[] for _ in range(threads)]
     start = threading.Barrier(threads)
 
-    with cloudpartner.Client(TOKEN, base_url=long_portal.base_url, timeout=10.0) as client:
+    with cloudpartner.Client(TOKEN, base_url=slow_portal.base_url, timeout=10.0) as client:
 
         def work(t: int) -> None:
             start.wait(10)
@@ -205,42 +197,42 @@ def test_one_client_shared_by_sixteen_threads(long_portal: FakePortal) -> None:
     for t in range(threads):
         assert len(results[t]) == calls
         for offer, result in zip(offers[t], results[t]):
-            assert_cancelled(result, long_portal, PUBLISHER, offer)
+            assert_cancelled(result, slow_portal, PUBLISHER, offer)
     flat = [r for row in results for r in row]
     assert len({r.client_request_id for r in flat}) == threads * calls  # type: ignore[union-attr]
-    assert len(long_portal.requests) == threads * calls
+    assert len(slow_portal.requests) == threads * calls
 
 
 # -- fork ---------------------------------------------------------------------------------------------
 
 
 @pytest.mark.timeout(60)
-def test_client_works_in_a_forked_child(long_portal: FakePortal) -> None:
+def test_client_works_in_a_forked_child(slow_portal: FakePortal) -> None:
     for offer in ("before", "child", "after"):
-        long_portal.add_offer(PUBLISHER, offer)
-    with cloudpartner.Client(TOKEN, base_url=long_portal.base_url, timeout=5.0) as client:
-        assert_cancelled(client.cancel(PUBLISHER, "before"), long_portal, PUBLISHER, "before")
+        slow_portal.add_offer(PUBLISHER, offer)
+    with cloudpartner.Client(TOKEN, base_url=slow_portal.base_url, timeout=5.0) as client:
+        assert_cancelled(client.cancel(PUBLISHER, "before"), slow_portal, PUBLISHER, "before")
 
         def in_child() -> dict[str, Any]:
             result = client.cancel(PUBLISHER, "child")
             return {"offer": result.offer, "id": result.operation_id, "crid": result.client_request_id}
 
         got = run_in_fork(in_child)
-        (operation,) = long_portal.operations(PUBLISHER, "child")
+        (operation,) = slow_portal.operations(PUBLISHER, "child")
         assert got["offer"] == "child"
         assert got["id"] == operation["id"]
-        assert got["crid"] in {r.headers["x-ms-client-request-id"] for r in long_portal.requests}
+        assert got["crid"] in {r.headers["x-ms-client-request-id"] for r in slow_portal.requests}
         # and the parent's client still works after the fork
-        assert_cancelled(client.cancel(PUBLISHER, "after"), long_portal, PUBLISHER, "after")
+        assert_cancelled(client.cancel(PUBLISHER, "after"), slow_portal, PUBLISHER, "after")
 
 
 @pytest.mark.timeout(60)
-def test_module_level_cancel_works_in_a_forked_child(long_portal: FakePortal) -> None:
+def test_module_level_cancel_works_in_a_forked_child(slow_portal: FakePortal) -> None:
     for offer in ("before", "child", "async-child"):
-        long_portal.add_offer(PUBLISHER, offer)
-    base_url = long_portal.base_url
+        slow_portal.add_offer(PUBLISHER, offer)
+    base_url = slow_portal.base_url
     before = cloudpartner.cancel(PUBLISHER, "before", TOKEN, base_url=base_url, timeout=5.0)
-    assert_cancelled(before, long_portal, PUBLISHER, "before")
+    assert_cancelled(before, slow_portal, PUBLISHER, "before")
 
     def in_child() -> list[str | None]:
         sync = cloudpartner.cancel(PUBLISHER, "child", TOKEN, base_url=base_url, timeout=5.0)
@@ -250,8 +242,8 @@ def test_module_level_cancel_works_in_a_forked_child(long_portal: FakePortal) ->
 
     got = run_in_fork(in_child)
     assert got == [
-        long_portal.operations(PUBLISHER, "child")[0]["id"],
-        long_portal.operations(PUBLISHER, "async-child")[0]["id"],
+        slow_portal.operations(PUBLISHER, "child")[0]["id"],
+        slow_portal.operations(PUBLISHER, "async-child")[0]["id"],
     ]
 
 
@@ -262,13 +254,13 @@ def _cancel_in_worker(args: tuple[str, str]) -> tuple[str, int, str | None]:
 
 
 @pytest.mark.timeout(60)
-def test_multiprocessing_fork_pool(long_portal: FakePortal) -> None:
+def test_multiprocessing_fork_pool(slow_portal: FakePortal) -> None:
     offers = [f"pooled-{i}" for i in range(6)]
     for offer in ["parent", *offers]:
-        long_portal.add_offer(PUBLISHER, offer)
-    base_url = long_portal.base_url
+        slow_portal.add_offer(PUBLISHER, offer)
+    base_url = slow_portal.base_url
     parent = cloudpartner.cancel(PUBLISHER, "parent", TOKEN, base_url=base_url, timeout=5.0)
-    assert_cancelled(parent, long_portal, PUBLISHER, "parent")
+    assert_cancelled(parent, slow_portal, PUBLISHER, "parent")
 
     context = multiprocessing.get_context("fork")
     with context.Pool(2) as pool:
@@ -277,7 +269,7 @@ def test_multiprocessing_fork_pool(long_portal: FakePortal) -> None:
         except multiprocessing.TimeoutError:
             pool.terminate()
             pytest.fail(f"the fork pool did not finish within {CHILD_DEADLINE} s")
-    assert got == [(o, 202, long_portal.operations(PUBLISHER, o)[0]["id"]) for o in offers]
+    assert got == [(o, 202, slow_portal.operations(PUBLISHER, o)[0]["id"]) for o in offers]
 
 
 # -- Ctrl-C -------------------------------------------------------------------------------------------
@@ -394,20 +386,20 @@ def test_ctrl_c_during_asyncio_run_leaves_no_rust_panic() -> None:
 # -- running event loops --------------------------------------------------------------------------------
 
 
-def test_sync_call_inside_a_running_event_loop(long_portal: FakePortal) -> None:
+def test_sync_call_inside_a_running_event_loop(slow_portal: FakePortal) -> None:
     for offer in ("sync", "async"):
-        long_portal.add_offer(PUBLISHER, offer)
+        slow_portal.add_offer(PUBLISHER, offer)
 
     async def main() -> tuple[CancelResult, CancelResult]:
         assert asyncio.get_running_loop().is_running()
-        with cloudpartner.Client(TOKEN, base_url=long_portal.base_url, timeout=5.0) as client:
+        with cloudpartner.Client(TOKEN, base_url=slow_portal.base_url, timeout=5.0) as client:
             task = asyncio.ensure_future(client.cancel_async(PUBLISHER, "async"))
             sync = client.cancel(PUBLISHER, "sync")  # as a notebook cell would
             return sync, await asyncio.wait_for(task, 10)
 
     sync, async_ = asyncio.run(asyncio.wait_for(main(), 20))
-    assert_cancelled(sync, long_portal, PUBLISHER, "sync")
-    assert_cancelled(async_, long_portal, PUBLISHER, "async")
+    assert_cancelled(sync, slow_portal, PUBLISHER, "sync")
+    assert_cancelled(async_, slow_portal, PUBLISHER, "async")
 
 
 def test_module_level_sync_cancel_inside_a_running_event_loop(portal: FakePortal) -> None:

@@ -6,7 +6,6 @@ import asyncio
 import dataclasses
 import re
 import time
-from collections.abc import Iterator
 
 import cloudpartner
 import pytest
@@ -29,14 +28,6 @@ def portal_with(**kwargs: object) -> FakePortal:
 def cancel_once(portal: FakePortal) -> CancelResult:
     with cloudpartner.Client(TOKEN, base_url=portal.base_url, timeout=5.0) as client:
         return client.cancel(PUBLISHER, OFFER)
-
-
-@pytest.fixture
-def slow_portal() -> Iterator[FakePortal]:
-    """A portal whose cancel stays in progress for a minute, so repeated cancels all get 202."""
-    portal = portal_with()
-    yield portal
-    portal.stop()
 
 
 def sample() -> CancelResult:

@@ -6,7 +6,6 @@ import email.utils
 import logging
 import math
 import time
-from collections.abc import Iterator
 
 import cloudpartner
 import pytest
@@ -19,14 +18,6 @@ from rawserver import RawServer, hang, refused_port
 def make_client(base_url: str, **settings: object) -> cloudpartner.Client:
     options: dict[str, object] = {"timeout": 5.0, "backoff": 0.01, **settings}
     return cloudpartner.Client(TOKEN, base_url=base_url, **options)  # type: ignore[arg-type]
-
-
-@pytest.fixture
-def slow_portal() -> Iterator[FakePortal]:
-    """The cancel stays in progress for a minute: several successful cancels in a row are fine."""
-    with FakePortal(cancel_seconds=60) as portal:
-        portal.add_offer(PUBLISHER, OFFER)
-        yield portal
 
 
 def timed_failure(client: cloudpartner.Client, expected: type[Exception]) -> tuple[Exception, float]:

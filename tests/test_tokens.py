@@ -6,7 +6,6 @@ import gc
 import threading
 import time
 import warnings
-from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 
@@ -43,14 +42,6 @@ class FakeCredential:
             self.scopes.append(scopes)
             number = len(self.scopes)
         return AccessToken(f"cred-token-{number}", int(time.time() + self.lifetime))
-
-
-@pytest.fixture
-def slow_portal() -> Iterator[FakePortal]:
-    """The cancel stays in progress for a minute: many successful cancels in a row are fine."""
-    with FakePortal(cancel_seconds=60) as portal:
-        portal.add_offer(PUBLISHER, OFFER)
-        yield portal
 
 
 def sent_tokens(portal: FakePortal) -> list[str]:

@@ -11,7 +11,6 @@ import sys
 import textwrap
 import threading
 import time
-from collections.abc import Iterator
 from typing import Any
 
 import cloudpartner
@@ -54,14 +53,6 @@ def certification(op: Operation) -> float:
 def op_body(status: str) -> bytes:
     steps = [{"stepName": "Certification", "status": status, "progressPercentage": 50}]
     return json.dumps({"id": "op-1", "status": status, "steps": steps}).encode()
-
-
-@pytest.fixture
-def slow_portal() -> Iterator[FakePortal]:
-    """A portal whose cancels stay in progress for the whole test."""
-    with FakePortal(cancel_seconds=30) as fake:
-        fake.add_offer(PUBLISHER, OFFER)
-        yield fake
 
 
 def get_requests(portal: FakePortal) -> list[Any]:
