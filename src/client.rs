@@ -479,6 +479,111 @@ mod tests {
     }
 
     #[test]
+    fn a_batch_checks_its_concurrency_and_keeps_refused_items_in_place() {
+        let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
+        let rt = crate::runtime::current_thread().unwrap();
+        let mut ignore = |_: usize, _: &Result<(Cancel, Cancelled)>| ControlFlow::Continue(());
+        for bad in [0, MAX_CONCURRENCY + 1] {
+            let got = rt.block_on(client.cancel_many(vec![], "t", bad, &Silent, &mut ignore));
+            assert!(matches!(got, Err(Error::InvalidArgument { field: "concurrency", .. })));
+        }
+        let calls = vec![Cancel::new("a/b", "o", []), Cancel::new("p", "", [])];
+        let mut heard = Vec::new();
+        let got = rt
+            .block_on(client.cancel_many(calls, "t", 4, &Silent, &mut |i, _| {
+                heard.push(i);
+                ControlFlow::Continue(())
+            }))
+            .unwrap();
+        let fields: Vec<_> = got
+            .iter()
+            .map(|r| match r {
+                Err(Error::InvalidArgument { field, .. }) => *field,
+                _ => "sent",
+            })
+            .collect();
+        assert_eq!(fields, ["publisher", "offer"]);
+        heard.sort_unstable();
+        assert_eq!(heard, [0, 1]);
+    }
+
+    /// A server on 127.0.0.1 answering each connection with the next of `answers` (the last
+    /// repeats), as `HTTP/1.1 200` with a JSON body and `Connection: close`.
+    fn serve(answers: Vec<&'static str>) -> String {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            use std::io::{Read, Write};
+            for (n, stream) in listener.incoming().enumerate().take(50) {
+                let Ok(mut stream) = stream else { return };
+                let mut buf = [0u8; 4096];
+                let _ = stream.read(&mut buf);
+                let body = answers[n.min(answers.len() - 1)];
+                let head = format!(
+                    "HTTP/1.1 200 OK\r\nContent-Type: application/json\r\nContent-Length: {}\r\nConnection: close\r\n\r\n",
+                    body.len()
+                );
+                let _ = stream.write_all(head.as_bytes());
+                let _ = stream.write_all(body.as_bytes());
+            }
+        });
+        base
+    }
+
+    const RUNNING_40: &str = r#"{"id": "op", "status": "running", "steps": [{"stepName": "s", "status": "inProgress", "progressPercentage": 40}]}"#;
+    const RUNNING_60: &str = r#"{"id": "op", "status": "running", "steps": [{"stepName": "s", "status": "inProgress", "progressPercentage": 60}]}"#;
+    const CANCELED: &str = r#"{"id": "op", "status": "Cancelled", "steps": []}"#;
+
+    #[test]
+    fn wait_polls_to_the_end_reporting_each_change_once() {
+        let base = serve(vec![RUNNING_40, RUNNING_40, RUNNING_60, CANCELED]);
+        let client = Client::new(Settings::new(&base, 2.0, 0, 0.0, None).unwrap());
+        let options = WaitOptions::new(5.0, 0.01).unwrap();
+        let mut seen = Vec::new();
+        let tokens = || Some("t".to_owned());
+        let done = crate::runtime::current_thread()
+            .unwrap()
+            .block_on(client.wait("/api/operations/op", &tokens, options, &Silent, &mut |op| {
+                seen.push((op.status.clone(), op.steps.first().and_then(|s| s.progress)));
+                ControlFlow::Continue(())
+            }))
+            .unwrap();
+        assert!(done.phase() == crate::operation::Phase::Canceled);
+        assert_eq!(
+            seen,
+            [("running".into(), Some(40.0)), ("running".into(), Some(60.0)), ("Cancelled".into(), None)]
+        );
+    }
+
+    #[test]
+    fn wait_times_out_with_the_last_state_and_a_callback_can_stop_it() {
+        let base = serve(vec![RUNNING_40]);
+        let client = Client::new(Settings::new(&base, 2.0, 0, 0.0, None).unwrap());
+        let rt = crate::runtime::current_thread().unwrap();
+        let tokens = || Some("t".to_owned());
+        let options = WaitOptions::new(0.2, 0.05).unwrap();
+        let got = rt.block_on(
+            client.wait("/api/operations/op", &tokens, options, &Silent, &mut |_| ControlFlow::Continue(())),
+        );
+        match got {
+            Err(Error::WaitTimeout { last: Some(op), .. }) => assert_eq!(op.status, "running"),
+            other => panic!("expected a wait timeout, got {other:?}"),
+        }
+        let got = rt.block_on(
+            client.wait("/api/operations/op", &tokens, options, &Silent, &mut |_| ControlFlow::Break(())),
+        );
+        assert_eq!(got, Err(Error::Stopped));
+        let no_token = || None;
+        let got =
+            rt.block_on(
+                client.wait("/api/operations/op", &no_token, options, &Silent, &mut |_| {
+                    ControlFlow::Continue(())
+                }),
+            );
+        assert_eq!(got, Err(Error::Stopped));
+    }
+
+    #[test]
     fn a_closed_client_refuses_before_sending() {
         let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
         client.close();

@@ -355,10 +355,6 @@ impl PyClient {
             Some(value) if !value.is_none() => convert::count(value, "concurrency")? as usize,
             _ => DEFAULT_CONCURRENCY,
         };
-        if !(1..=client::MAX_CONCURRENCY).contains(&concurrency) {
-            let reason = format!("{concurrency} is not from 1 to {}", client::MAX_CONCURRENCY);
-            return Err(convert::error(py, crate::error::Error::invalid("concurrency", reason)));
-        }
         let calls = convert::batch(items, &emails)?;
         Ok((calls, concurrency, self.token_for_call(py)?, pylog::PyLog::new(py)?))
     }
