@@ -381,7 +381,7 @@ def _operation_line(op: Operation) -> str:
 
 def _current_step(op: Operation) -> str:
     for step in op.steps:
-        if (step.status or "").lower() not in ("complete", "completed", "succeeded"):
+        if _core.status_phase(step.status or "") != "succeeded":
             return f"{step.name} {step.status} {_percent(step.progress)}"
     return ""
 
