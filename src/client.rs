@@ -274,11 +274,19 @@ impl Client {
     ) -> Result<Operation> {
         request::operation(&self.settings.base_url, location)?;
         let deadline = Instant::now() + options.timeout;
+        let timed_out =
+            |last: Option<Operation>| Error::WaitTimeout { after: options.timeout, last: last.map(Box::new) };
         let mut last: Option<Operation> = None;
         loop {
             let token = tokens().ok_or(Error::Stopped)?;
             let mut delay = options.poll_interval;
-            match self.get_operation(location, &token, log).await {
+            // A poll with its retries and their waits may not outlast the wait itself.
+            let remaining = deadline.saturating_duration_since(Instant::now());
+            let Ok(polled) = tokio::time::timeout(remaining, self.get_operation(location, &token, log)).await
+            else {
+                return Err(timed_out(last));
+            };
+            match polled {
                 Ok((operation, retry_after)) => {
                     let changed = last.as_ref().is_none_or(|l| !l.same_progress(&operation));
                     if changed && on_progress(&operation).is_break() {
@@ -294,12 +302,18 @@ impl Client {
                     if log.debug_enabled() {
                         log.debug(&format!("polling {location} failed, polling on: {error}"));
                     }
+                    // A throttled or failing poll's Retry-After is honoured too (however long:
+                    // the wait's own deadline bounds it).
+                    if let Error::Api(failure) = &error {
+                        let asked = failure.retry_after.map_or(Duration::ZERO, Duration::from_secs_f64);
+                        delay = delay.max(asked);
+                    }
                 }
                 Err(error) => return Err(error),
             }
             let now = Instant::now();
             if now >= deadline {
-                return Err(Error::WaitTimeout { after: options.timeout, last: last.map(Box::new) });
+                return Err(timed_out(last));
             }
             tokio::time::sleep(delay.min(deadline - now)).await;
         }
@@ -581,6 +595,29 @@ mod tests {
                 }),
             );
         assert_eq!(got, Err(Error::Stopped));
+    }
+
+    #[test]
+    fn a_poll_that_hangs_cannot_outlast_the_wait() {
+        let listener = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+        let base = format!("http://{}", listener.local_addr().unwrap());
+        std::thread::spawn(move || {
+            let _held: Vec<_> = listener.incoming().take(4).collect(); // accept, never answer
+            std::thread::sleep(Duration::from_secs(10));
+        });
+        let client = Client::new(Settings::new(&base, 5.0, 2, 0.0, None).unwrap());
+        let tokens = || Some("t".to_owned());
+        let options = WaitOptions::new(0.3, 0.05).unwrap();
+        let started = Instant::now();
+        let got = crate::runtime::current_thread().unwrap().block_on(client.wait(
+            "/api/operations/op",
+            &tokens,
+            options,
+            &Silent,
+            &mut |_| ControlFlow::Continue(()),
+        ));
+        assert!(matches!(got, Err(Error::WaitTimeout { last: None, .. })), "{got:?}");
+        assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
     }
 
     #[test]

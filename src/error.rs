@@ -1,5 +1,5 @@
 //! The one error type of the core. The binding turns each variant into one Python exception
-//! class (see `binding/errors.rs`); nothing here knows about Python.
+//! class (`binding/convert.rs::error`); nothing here knows about Python.
 
 use std::fmt;
 use std::time::Duration;

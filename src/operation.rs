@@ -1,7 +1,7 @@
 //! Operation objects: what `GET .../operations/{id}` and `GET .../submissions` return, and what
 //! their statuses mean.
 
-use chrono::{DateTime, FixedOffset, NaiveDateTime};
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike};
 use serde_json::{Map, Value};
 
 /// Where an operation stands, from its `status` compared case-insensitively (spellings vary
@@ -137,14 +137,22 @@ fn step(map: &Map<String, Value>) -> Step {
     Step { name: text("stepName"), status: text("status"), progress: progress.filter(|p| p.is_finite()) }
 }
 
-/// RFC 3339 (any number of fraction digits), or the same without an offset, taken as UTC.
+/// RFC 3339 (any number of fraction digits), or the same without an offset, taken as UTC. Only
+/// what a Python `datetime` can hold: years 1 to 9999 (in UTC and locally), a leap second folded
+/// into the second before it; anything else is `None` rather than a failure.
 pub fn timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
     let text = text.trim();
-    DateTime::parse_from_rfc3339(text).ok().or_else(|| {
+    let parsed = DateTime::parse_from_rfc3339(text).ok().or_else(|| {
         NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
             .ok()
             .map(|naive| naive.and_utc().fixed_offset())
-    })
+    })?;
+    let parsed = match parsed.nanosecond() {
+        leap @ 1_000_000_000.. => parsed.with_nanosecond(leap - 1_000_000_000)?,
+        _ => parsed,
+    };
+    let holdable = |year: i32| (1..=9999).contains(&year);
+    (holdable(parsed.year()) && holdable(parsed.to_utc().year())).then_some(parsed)
 }
 
 fn kind(value: &Value) -> &'static str {
@@ -240,5 +248,9 @@ mod tests {
         assert_eq!(timestamp("2018-09-13T18:25:43+02:00").unwrap().offset().local_minus_utc(), 7200);
         assert_eq!(timestamp("2018-09-13T18:25:43.44").unwrap().offset().local_minus_utc(), 0);
         assert_eq!(timestamp("13/09/2018"), None);
+        assert_eq!(timestamp("0000-01-01T00:00:00Z"), None); // no Python datetime holds year 0
+        assert_eq!(timestamp("9999-12-31T23:00:00-05:00"), None); // year 10000 in UTC
+        let leap = timestamp("2016-12-31T23:59:60.5Z").unwrap();
+        assert_eq!(leap.nanosecond(), 500_000_000);
     }
 }

@@ -125,9 +125,6 @@ pub fn base_url(raw: &str) -> Result<Url> {
             return Err(Error::invalid("base_url", format!("{raw:?} has scheme {other:?}; expected https")));
         }
     }
-    if url.host().is_none() {
-        return Err(Error::invalid("base_url", format!("{raw:?} has no host")));
-    }
     if !url.username().is_empty() || url.password().is_some() {
         return Err(Error::invalid("base_url", "must not carry a user name or password"));
     }
