@@ -41,7 +41,7 @@ Outcome = Union[CancelResult, CloudPartnerError]
 ResultCallback = Callable[[int, Outcome], object]
 
 
-def _base_url(base_url: Optional[str]) -> str:
+def base_url_or_default(base_url: Optional[str]) -> str:
     if base_url is not None:
         return base_url  # validated by the core: an empty string is refused, not replaced
     return os.environ.get(BASE_URL_VARIABLE) or _core.DEFAULT_BASE_URL
@@ -84,7 +84,9 @@ class Client:
         backoff: float = 0.5,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> None:
-        self._core = _core.Client(token, _base_url(base_url), timeout, max_retries, backoff, user_agent, ca_file)
+        self._core = _core.Client(
+            token, base_url_or_default(base_url), timeout, max_retries, backoff, user_agent, ca_file
+        )
 
     def cancel(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
         """Cancel the operation running on an offer.
@@ -251,7 +253,10 @@ _MAX_SHARED = 16
 
 
 def _shared_client(base_url: Optional[str], timeout: Optional[float]) -> _core.Client:
-    key = (_base_url(base_url), 30.0 if timeout is None else timeout)
+    key = (base_url_or_default(base_url), 30.0 if timeout is None else timeout)
+    if not isinstance(key[0], str) or isinstance(key[1], bool) or not isinstance(key[1], (int, float)):
+        # Not a cache key; the core refuses it with an InvalidArgumentError naming the field.
+        return _core.Client(None, key[0], key[1], 3, 0.5, None)
     client = _shared.get(key)
     if client is None:
         with _shared_lock:

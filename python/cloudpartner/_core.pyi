@@ -11,6 +11,7 @@ __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]
 API_VERSION: Final[str]
 MAX_BODY_BYTES: Final[int]
+RETRIABLE_STATUSES: Final[tuple[int, ...]]
 
 _Emails = Union[str, Iterable[str], None]
 _Location = Union[str, CancelResult]
@@ -25,6 +26,7 @@ __all__ = [
     "API_VERSION",
     "DEFAULT_BASE_URL",
     "MAX_BODY_BYTES",
+    "RETRIABLE_STATUSES",
     "Client",
     "__version__",
     "is_loopback_url",

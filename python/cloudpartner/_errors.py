@@ -175,6 +175,13 @@ class ApiError(CloudPartnerError):
             details.append(f"client request id {self.client_request_id}")
         return f"{head} ({'; '.join(details)})" if details else head
 
+    @property
+    def is_transient(self) -> bool:
+        """True for the statuses worth trying again later (408, 429, 5xx): those the client retries."""
+        from ._core import RETRIABLE_STATUSES  # noqa: PLC0415 - the extension loads on first use
+
+        return self.status_code in RETRIABLE_STATUSES or self.status_code >= 500
+
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status_code}, code={self.code!r}, request_id={self.request_id!r})"
 

@@ -33,9 +33,17 @@ pub fn invalid(py: Python<'_>, field: &'static str, reason: String) -> PyErr {
 
 pub fn string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<String> {
     match value.cast::<PyString>() {
-        Ok(s) => Ok(s.to_cow()?.into_owned()),
+        Ok(s) => text(s, field),
         Err(_) => Err(invalid(value.py(), field, format!("must be a str, not {}", type_name(value)))),
     }
+}
+
+/// A `str` as Rust text; one that is not valid Unicode (a lone surrogate) is refused by field.
+fn text(value: &Bound<'_, PyString>, field: &'static str) -> PyResult<String> {
+    value
+        .to_cow()
+        .map(std::borrow::Cow::into_owned)
+        .map_err(|_| invalid(value.py(), field, "contains a lone surrogate (not valid Unicode)".to_owned()))
 }
 
 pub fn optional_string(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Option<String>> {
@@ -60,7 +68,9 @@ pub fn seconds(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<f64> {
             format!("must be a number of seconds, not {}", type_name(value)),
         ));
     }
-    value.extract::<f64>()
+    value
+        .extract::<f64>()
+        .map_err(|_| invalid(value.py(), field, format!("{value} is too large a number of seconds")))
 }
 
 /// A count: a non-negative int.
@@ -80,7 +90,7 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     };
     let py = value.py();
     if let Ok(one) = value.cast::<PyString>() {
-        return Ok(vec![one.to_cow()?.into_owned()]);
+        return Ok(vec![text(one, "emails")?]);
     }
     if value.is_instance_of::<PyBytes>() {
         return Err(invalid(py, "emails", "must be a str or an iterable of str, not bytes".to_owned()));
@@ -92,7 +102,7 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     for (index, item) in items.enumerate() {
         let item = item?;
         match item.cast::<PyString>() {
-            Ok(s) => out.push(s.to_cow()?.into_owned()),
+            Ok(s) => out.push(text(s, "emails")?),
             Err(_) => {
                 return Err(invalid(
                     py,

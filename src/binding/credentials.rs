@@ -3,6 +3,7 @@
 
 use std::sync::{Mutex, PoisonError};
 
+use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
@@ -27,8 +28,8 @@ impl TokenSource {
         if value.is_none() {
             return Ok(Self::Environment);
         }
-        if let Ok(text) = value.cast::<PyString>() {
-            let text = text.to_cow()?;
+        if value.is_instance_of::<PyString>() {
+            let text = convert::string(value, "token")?;
             let token = validate::token(&text).map_err(|e| convert::error(py, e))?;
             return Ok(Self::Fixed(token.to_owned()));
         }
@@ -75,6 +76,10 @@ impl TokenSource {
 fn fetch(credential: &Bound<'_, PyAny>) -> PyResult<CachedToken> {
     let py = credential.py();
     let failed = |why: String, cause: Option<PyErr>| {
+        // KeyboardInterrupt, SystemExit and the like are not the credential's failure: let them go.
+        if let Some(cause) = cause.as_ref().filter(|c| !c.is_instance_of::<PyException>(py)) {
+            return cause.clone_ref(py);
+        }
         let err = convert::credential_error(py, why);
         err.set_cause(py, cause);
         err

@@ -402,6 +402,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_BASE_URL", client::DEFAULT_BASE_URL)?;
     m.add("API_VERSION", crate::request::API_VERSION)?;
     m.add("MAX_BODY_BYTES", crate::transport::MAX_BODY_BYTES)?;
+    m.add("RETRIABLE_STATUSES", pyo3::types::PyTuple::new(m.py(), crate::retry::RETRIABLE_STATUSES)?)?;
     m.add_class::<PyClient>()?;
     m.add_function(wrap_pyfunction!(status_phase, m)?)?;
     m.add_function(wrap_pyfunction!(is_loopback_url, m)?)?;
