@@ -7,6 +7,7 @@ server or transport failure, 5 a wait that timed out, 130 interrupted.
 from __future__ import annotations
 
 import argparse
+import csv
 import dataclasses
 import json
 import os
@@ -19,14 +20,12 @@ from datetime import datetime
 from typing import Any, Callable, NoReturn, Optional, TextIO
 
 from . import _core
-from ._client import Client
+from ._client import Client, base_url_or_default
 from ._errors import (
     ApiError,
     CloudPartnerError,
     CredentialError,
     InvalidArgumentError,
-    ServerError,
-    ThrottledError,
     WaitTimeoutError,
 )
 from ._types import CancelResult, Operation
@@ -62,12 +61,12 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _exit_code(error: Exception) -> int:
-    """Most specific first: a 429 or 5xx is transient although it is an ApiError."""
+    """Most specific first: a 408, 429 or 5xx is transient although it is an ApiError."""
     if isinstance(error, (UsageError, InvalidArgumentError, CredentialError)):
         return EXIT_USAGE
     if isinstance(error, WaitTimeoutError):
         return EXIT_WAIT_TIMEOUT
-    if isinstance(error, ApiError) and not isinstance(error, (ServerError, ThrottledError)):
+    if isinstance(error, ApiError) and not error.is_transient:
         return EXIT_REFUSED
     return EXIT_TRANSIENT
 
@@ -115,7 +114,7 @@ def _parser() -> argparse.ArgumentParser:
     operation.set_defaults(run=_operation)
 
     serve = commands.add_parser("serve", help="run the offline portal (FakePortal) until Ctrl-C")
-    serve.add_argument("--port", type=int, default=0, help="port on 127.0.0.1 (default: a free one)")
+    serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)")
     serve.add_argument("--cancel-seconds", type=float, default=20.0, metavar="S", help="how long a cancel takes")
     serve.set_defaults(run=_serve)
 
@@ -123,6 +122,14 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--cancel-seconds", type=float, default=3.0, metavar="S", help=argparse.SUPPRESS)
     demo.set_defaults(run=_demo)
     return parser
+
+
+def _port(text: str) -> int:
+    port = int(text)
+    if not 0 <= port <= 65535:
+        msg = f"{port} is not a port (0 to 65535)"
+        raise argparse.ArgumentTypeError(msg)
+    return port
 
 
 def _service_options(command: argparse.ArgumentParser) -> None:
@@ -141,14 +148,33 @@ def _cancel(args: argparse.Namespace) -> int:
         result = client.cancel(args.publisher, args.offer, args.email)
         if not args.json:
             _print_cancel(result)
-        final = None
-        if args.wait:
+        final: Optional[Operation] = None
+        failure: Optional[CloudPartnerError] = None
+        if args.wait and not result.completed and result.operation_location is None:
+            print("cloudpartner: warning: the service named no operation to follow; not waiting", file=sys.stderr)
+        elif args.wait:
             progress = _progress_printer(sys.stderr) if sys.stderr.isatty() and not args.json else None
-            final = client.wait(result, timeout=args.timeout, poll_interval=args.poll_interval, on_progress=progress)
+            try:
+                final = client.wait(
+                    result, timeout=args.timeout, poll_interval=args.poll_interval, on_progress=progress
+                )
+            except CloudPartnerError as error:
+                if not args.json:
+                    raise
+                failure = error  # the cancel itself went through: scripts still get its answer
         if args.json:
-            _print_json({"result": dataclasses.asdict(result), "operation": _operation_json(final)})
+            _print_json(
+                {
+                    "result": dataclasses.asdict(result),
+                    "operation": _operation_json(final),
+                    "error": _error_json(failure),
+                }
+            )
         elif final is not None:
             print(f"operation {final.id} ended: {final.status}")
+    if failure is not None:
+        print(f"cloudpartner: {type(failure).__name__}: {failure}", file=sys.stderr)
+        return _exit_code(failure)
     return EXIT_OK
 
 
@@ -170,26 +196,32 @@ def _cancel_many(args: argparse.Namespace) -> int:
     return max(codes, default=EXIT_OK)
 
 
-def _read_offers(path: str) -> list[tuple[str, str]]:
-    """Read ``publisher offer`` or ``publisher,offer`` lines, skipping blank lines and # comments."""
+def _read_text(path: str, what: str) -> str:
+    """Read a UTF-8 file (dropping a BOM, as Excel writes one), or standard input for ``-``."""
     try:
         if path == "-":
-            text = sys.stdin.read()
-        else:
-            with open(path, encoding="utf-8") as handle:
-                text = handle.read()
+            return sys.stdin.read()
+        with open(path, encoding="utf-8-sig") as handle:
+            return handle.read()
     except OSError as error:
-        raise UsageError(f"cannot read {path!r}: {error.strerror}") from None
-    items = []
-    for number, raw in enumerate(text.splitlines(), start=1):
+        raise UsageError(f"cannot read {what} {path!r}: {error.strerror}") from None
+    except UnicodeDecodeError:
+        raise UsageError(f"{what} {path!r} is not UTF-8 text") from None
+
+
+def _read_offers(path: str) -> list[tuple[str, str]]:
+    """Read ``publisher offer`` or CSV ``publisher,offer`` lines; blank lines, # comments and a header are skipped."""
+    items: list[tuple[str, str]] = []
+    for number, raw in enumerate(_read_text(path, "offers file").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
-        fields = [f.strip() for f in line.split(",")] if "," in line else line.split()
-        if len(fields) != 2:
+        fields = next(csv.reader([line], skipinitialspace=True)) if "," in line else line.split()
+        fields = [field.strip() for field in fields]
+        if len(fields) != 2 or not all(fields):
             raise UsageError(f"{path}:{number}: expected 'publisher offer' or 'publisher,offer', got {line!r}")
-        if number == 1 and [f.lower() for f in fields] == ["publisher", "offer"]:
-            continue  # a CSV header
+        if not items and [f.lower() for f in fields] == ["publisher", "offer"]:
+            continue  # a CSV header, before the first offer
         items.append((fields[0], fields[1]))
     if not items:
         raise UsageError(f"{path!r} lists no offers")
@@ -240,10 +272,17 @@ def _outcome_json(item: tuple[str, str], outcome: object) -> dict[str, Any]:
     publisher, offer = item
     if isinstance(outcome, CancelResult):
         return {"ok": True, **dataclasses.asdict(outcome)}
-    error: dict[str, Any] = {"type": type(outcome).__name__, "message": str(outcome)}
-    if isinstance(outcome, ApiError):
-        error["status_code"] = outcome.status_code
+    error = _error_json(outcome if isinstance(outcome, BaseException) else None)
     return {"ok": False, "publisher": publisher, "offer": offer, "error": error}
+
+
+def _error_json(error: Optional[BaseException]) -> Optional[dict[str, Any]]:
+    if error is None:
+        return None
+    described: dict[str, Any] = {"type": type(error).__name__, "message": str(error)}
+    if isinstance(error, ApiError):
+        described["status_code"] = error.status_code
+    return described
 
 
 def _operations(args: argparse.Namespace) -> int:
@@ -323,17 +362,13 @@ def _demo(args: argparse.Namespace) -> int:
 
 
 def _client(args: argparse.Namespace) -> Client:
-    base_url = args.base_url or os.environ.get("CLOUDPARTNER_BASE_URL") or _core.DEFAULT_BASE_URL
+    base_url = base_url_or_default(args.base_url)
     return Client(_token(args, base_url), base_url=base_url)
 
 
 def _token(args: argparse.Namespace, base_url: str) -> str:
     if args.token_file:
-        try:
-            with open(args.token_file, encoding="utf-8") as handle:
-                token = handle.read().strip()
-        except OSError as error:
-            raise UsageError(f"cannot read --token-file {args.token_file!r}: {error.strerror}") from None
+        token = _read_text(args.token_file, "--token-file").strip()
         if not token:
             raise UsageError(f"--token-file {args.token_file!r} is empty")
         return token
