@@ -142,9 +142,17 @@ fn classify(error: &reqwest::Error) -> AttemptError {
     }
 }
 
-fn is_tls(text: &str) -> bool {
+/// Words rustls and the platform verifier use for a certificate that was not trusted.
+const CERTIFICATE_WORDS: [&str; 3] = ["certificate", "invalidcert", "unknownissuer"];
+
+fn mentions(text: &str, words: &[&str]) -> bool {
     let lower = text.to_ascii_lowercase();
-    ["certificate", "tls", "handshake", "invalidcert", "unknownissuer"].iter().any(|w| lower.contains(w))
+    words.iter().any(|w| lower.contains(w))
+}
+
+/// Any TLS failure: not worth retrying, unlike a refused connection.
+fn is_tls(text: &str) -> bool {
+    mentions(text, &CERTIFICATE_WORDS) || mentions(text, &["tls", "handshake"])
 }
 
 /// reqwest's error and its causes, outermost first, each said once; a certificate problem is
@@ -160,8 +168,7 @@ pub fn describe(error: &(dyn StdError + 'static)) -> String {
         cause = err.source();
     }
     let joined = parts.join(": ");
-    let lower = joined.to_ascii_lowercase();
-    if lower.contains("certificate") || lower.contains("unknownissuer") || lower.contains("invalidcert") {
+    if mentions(&joined, &CERTIFICATE_WORDS) {
         format!("TLS handshake failed: the server's certificate is not trusted ({joined})")
     } else {
         joined

@@ -283,8 +283,12 @@ impl PyClient {
         if self.core.is_closed() { Err(convert::error(py, crate::error::Error::Closed)) } else { Ok(()) }
     }
 
-    fn token_for_call(&self, py: Python<'_>) -> PyResult<String> {
-        let token = self.token.resolve(py)?;
+    /// The token for one call: `given` (a per-call override) or the client's own source, checked.
+    fn token_for_call(&self, py: Python<'_>, given: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
+        let token = match given {
+            Some(given) if !given.is_none() => TokenSource::from_py(given)?.resolve(py)?,
+            _ => self.token.resolve(py)?,
+        };
         crate::validate::token(&token).map_err(|e| convert::error(py, e))?;
         Ok(token)
     }
@@ -298,7 +302,7 @@ impl PyClient {
         let location = convert::location(location)?;
         crate::request::operation(&self.core.settings().base_url, &location)
             .map_err(|e| convert::error(py, e))?;
-        Ok((location, self.token_for_call(py)?, pylog::PyLog::new(py)?))
+        Ok((location, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
     }
 
     #[allow(clippy::type_complexity)]
@@ -315,7 +319,7 @@ impl PyClient {
         let status = status.map(|s| convert::optional_string(s, "status")).transpose()?.flatten();
         crate::request::submissions(&self.core.settings().base_url, &publisher, &offer, status.as_deref())
             .map_err(|e| convert::error(py, e))?;
-        Ok((publisher, offer, status, self.token_for_call(py)?, pylog::PyLog::new(py)?))
+        Ok((publisher, offer, status, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
     }
 
     fn prepare_wait(
@@ -335,7 +339,7 @@ impl PyClient {
         crate::request::operation(&self.core.settings().base_url, &location)
             .map_err(|e| convert::error(py, e))?;
         // Resolve once now, so a missing token is refused before the first poll.
-        self.token_for_call(py)?;
+        self.token_for_call(py, None)?;
         Ok((location, options, pylog::PyLog::new(py)?))
     }
 
@@ -356,7 +360,7 @@ impl PyClient {
             _ => DEFAULT_CONCURRENCY,
         };
         let calls = convert::batch(items, &emails)?;
-        Ok((calls, concurrency, self.token_for_call(py)?, pylog::PyLog::new(py)?))
+        Ok((calls, concurrency, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
     }
 
     /// Validate input and resolve the token, all before anything is sent.
@@ -374,12 +378,7 @@ impl PyClient {
         let emails = convert::emails(emails)?;
         let call = Cancel::new(&publisher, &offer, emails.iter().map(String::as_str))
             .map_err(|e| convert::error(py, e))?;
-        let token = match token {
-            Some(given) if !given.is_none() => TokenSource::from_py(given)?.resolve(py)?,
-            _ => self.token.resolve(py)?,
-        };
-        crate::validate::token(&token).map_err(|e| convert::error(py, e))?;
-        Ok((call, token, pylog::PyLog::new(py)?))
+        Ok((call, self.token_for_call(py, token)?, pylog::PyLog::new(py)?))
     }
 }
 
