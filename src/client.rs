@@ -12,7 +12,7 @@ use crate::operation::{self, Operation};
 use crate::request::{self, Cancel, Prepared};
 use crate::response::{self, RawResponse};
 use crate::retry::{self, RetryPolicy, Verdict};
-use crate::transport::{self, AttemptError, Pool, PoolConfig};
+use crate::transport::{self, AttemptError, Connections, Pool, PoolConfig};
 use crate::validate;
 
 pub const DEFAULT_BASE_URL: &str = "https://cloudpartner.azure.com";
@@ -241,7 +241,7 @@ impl Client {
         let prepared = request::operation(&self.settings.base_url, location)?;
         let fallback_id = response::operation_id(&prepared.url);
         let sent = self.send(&prepared, token, log).await?;
-        let operation = operation::parse_one(&sent.response.body, fallback_id.as_deref())
+        let operation = operation::parse_one(whole_body(&sent)?, fallback_id.as_deref())
             .map_err(|r| malformed(&sent, r))?;
         Ok((operation, header_retry_after(&sent.response)))
     }
@@ -257,7 +257,7 @@ impl Client {
     ) -> Result<Vec<Operation>> {
         let prepared = request::submissions(&self.settings.base_url, publisher, offer, status)?;
         let sent = self.send(&prepared, token, log).await?;
-        operation::parse_list(&sent.response.body).map_err(|r| malformed(&sent, r))
+        operation::parse_list(whole_body(&sent)?).map_err(|r| malformed(&sent, r))
     }
 
     /// Poll an operation until it ends (returned), `options.timeout` passes
@@ -326,8 +326,13 @@ impl Client {
         }
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let headers = headers(token, &client_request_id, request.body.is_some())?;
-        let client =
-            self.pool.client().map_err(|reason| Error::Transport { reason, client_request_id: None })?;
+        let http = |connections| {
+            self.pool
+                .client(connections)
+                .map_err(|reason| Error::Transport { reason, client_request_id: None })
+        };
+        let mut client = http(Connections::Pooled)?;
+        let mut resent_fresh = false;
         let mut retries = 0;
         loop {
             let started = Instant::now();
@@ -350,22 +355,44 @@ impl Client {
                     log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, Some(verdict));
                     (verdict, Error::Api(Box::new(failure)))
                 }
+                // A pooled connection the server had closed while idle lost the request before
+                // any answer came back. An idempotent request goes again at once on a new
+                // connection, once per call and outside `max_retries`: the failure was the idle
+                // connection's, not the service's. (The cancel is idempotent: see `Prepared`.)
+                Err(AttemptError::Stale(reason)) if request.idempotent && !resent_fresh => {
+                    if log.debug_enabled() {
+                        log.debug(&format!(
+                            "{} {} -> the reused connection was closed under it ({reason}) in {:.1} ms \
+                             client-request-id={client_request_id}; sending again on a new connection",
+                            request.method,
+                            request.url,
+                            elapsed.as_secs_f64() * 1000.0
+                        ));
+                    }
+                    client = http(Connections::Fresh)?;
+                    resent_fresh = true;
+                    continue;
+                }
                 Err(error) => {
                     let verdict = match &error {
                         AttemptError::Connect(_) => self.settings.retry.after_connect_failure(retries),
                         // A GET may be repeated; a POST may have reached the service, and a second
-                        // cancel is not ours to send.
-                        AttemptError::Broken(_) | AttemptError::Timeout if request.is_idempotent() => {
+                        // one after an answer went missing is not ours to send.
+                        AttemptError::Broken(_) | AttemptError::Stale(_) | AttemptError::Timeout
+                            if request.is_safe() =>
+                        {
                             self.settings.retry.after_connect_failure(retries)
                         }
-                        AttemptError::Broken(_) | AttemptError::Timeout => Verdict::GiveUp,
+                        AttemptError::Broken(_) | AttemptError::Stale(_) | AttemptError::Timeout => {
+                            Verdict::GiveUp
+                        }
                     };
                     log_attempt(log, request, &client_request_id, &Err(&error), elapsed, Some(verdict));
                     let client_request_id = Some(client_request_id.clone());
                     let failure = match error {
-                        AttemptError::Connect(reason) | AttemptError::Broken(reason) => {
-                            Error::Transport { reason, client_request_id }
-                        }
+                        AttemptError::Connect(reason)
+                        | AttemptError::Broken(reason)
+                        | AttemptError::Stale(reason) => Error::Transport { reason, client_request_id },
                         AttemptError::Timeout => {
                             Error::Timeout { after: self.settings.timeout, client_request_id }
                         }
@@ -416,6 +443,24 @@ fn malformed(sent: &Sent, reason: String) -> Error {
     }
 }
 
+/// The body of a success answer that a call parses: whole, or an error that says why not (never
+/// a parse error about a cut body).
+fn whole_body(sent: &Sent) -> Result<&[u8]> {
+    let response = &sent.response;
+    if let Some(limit) = response.over_limit {
+        return Err(Error::TooLarge {
+            limit,
+            status: response.status,
+            request_id: response::request_id(&response.headers),
+            client_request_id: Some(sent.client_request_id.clone()),
+        });
+    }
+    if response.truncated {
+        return Err(malformed(sent, format!("the answer broke off after {} bytes", response.body.len())));
+    }
+    Ok(&response.body)
+}
+
 fn header_retry_after(response: &RawResponse) -> Option<Duration> {
     let value = response::header(&response.headers, "retry-after")?;
     retry::parse_retry_after(&value, SystemTime::now())
@@ -441,6 +486,7 @@ fn log_attempt(
         ),
         Err(AttemptError::Connect(reason)) => format!("connect failed: {reason}"),
         Err(AttemptError::Broken(reason)) => format!("no usable answer: {reason}"),
+        Err(AttemptError::Stale(reason)) => format!("the reused connection was closed under it: {reason}"),
         Err(AttemptError::Timeout) => "timed out".to_owned(),
     };
     let plan = match verdict {
@@ -618,6 +664,93 @@ mod tests {
         ));
         assert!(matches!(got, Err(Error::WaitTimeout { last: None, .. })), "{got:?}");
         assert!(started.elapsed() < Duration::from_secs(2), "{:?}", started.elapsed());
+    }
+
+    /// A `Log` that keeps every debug line.
+    #[derive(Default)]
+    struct Lines(std::sync::Mutex<Vec<String>>);
+
+    impl Log for Lines {
+        fn debug_enabled(&self) -> bool {
+            true
+        }
+        fn debug(&self, message: &str) {
+            self.0.lock().unwrap().push(message.to_owned());
+        }
+        fn warning(&self, message: &str) {
+            self.0.lock().unwrap().push(message.to_owned());
+        }
+    }
+
+    impl Lines {
+        fn count(&self, needle: &str) -> usize {
+            self.0.lock().unwrap().iter().filter(|l| l.contains(needle)).count()
+        }
+    }
+
+    const RESENT: &str = "sending again on a new connection";
+
+    /// Run `f` on this test's own current-thread runtime (other tests drive the shared one) as a
+    /// blocking call does (`catch_up`), or entering it bare, so that the pool cannot have seen
+    /// what happened while nobody drove the runtime.
+    fn enter<F: std::future::Future>(runtime: &tokio::runtime::Runtime, catch_up: bool, f: F) -> F::Output {
+        if catch_up { crate::runtime::block_on_caught_up(runtime, f) } else { runtime.block_on(f) }
+    }
+
+    fn private_runtime() -> tokio::runtime::Runtime {
+        tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap()
+    }
+
+    /// Longer than the test server's idle close (50 ms), with nobody driving the runtime.
+    fn undriven_pause() {
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    #[test]
+    fn a_get_lost_on_a_pooled_connection_the_server_closed_is_sent_once_more_on_a_new_one() {
+        let server =
+            crate::test_server::IdleClosingServer::start(Duration::from_millis(50), "200 OK", CANCELED);
+        let client = Client::new(Settings::new(&server.base, 2.0, 0, 0.0, None).unwrap());
+        let log = Lines::default();
+        let rt = private_runtime();
+        let first = enter(&rt, false, client.get_operation("/api/operations/op", "t", &log));
+        undriven_pause();
+        let second = enter(&rt, false, client.get_operation("/api/operations/op", "t", &log));
+        assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
+        assert_eq!(log.count(RESENT), 1);
+        // The lost request never reached the server: it saw two requests on two connections.
+        assert_eq!((server.requests(), server.connections()), (2, 2));
+    }
+
+    #[test]
+    fn a_cancel_lost_on_a_stale_pooled_connection_is_sent_again_since_cancel_is_idempotent() {
+        let server =
+            crate::test_server::IdleClosingServer::start(Duration::from_millis(50), "202 Accepted", "");
+        let client = Client::new(Settings::new(&server.base, 2.0, 0, 0.0, None).unwrap());
+        let log = Lines::default();
+        let call = Cancel::new("p", "o", []).unwrap();
+        let rt = private_runtime();
+        let first = enter(&rt, false, client.cancel(&call, "t", &log));
+        undriven_pause();
+        let second = enter(&rt, false, client.cancel(&call, "t", &log));
+        assert_eq!(second.unwrap().outcome.status, 202, "{first:?}");
+        assert_eq!(log.count(RESENT), 1);
+        assert_eq!(server.requests(), 2);
+    }
+
+    #[test]
+    fn entering_the_runtime_first_lets_the_pool_drop_connections_closed_while_idle() {
+        let server =
+            crate::test_server::IdleClosingServer::start(Duration::from_millis(50), "200 OK", CANCELED);
+        let client = Client::new(Settings::new(&server.base, 2.0, 0, 0.0, None).unwrap());
+        let log = Lines::default();
+        let rt = private_runtime();
+        let first = enter(&rt, true, client.get_operation("/api/operations/op", "t", &log));
+        undriven_pause();
+        let second = enter(&rt, true, client.get_operation("/api/operations/op", "t", &log));
+        assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
+        assert_eq!(log.count(RESENT), 0, "the pool handed out a connection it could have known was closed");
+        assert_eq!((server.requests(), server.connections()), (2, 2));
     }
 
     #[test]

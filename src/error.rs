@@ -21,6 +21,9 @@ pub enum Error {
     Closed,
     /// A success answer whose body is not what the call returns (not JSON, wrong shape).
     Malformed { reason: String, status: u16, request_id: Option<String>, client_request_id: Option<String> },
+    /// A success answer longer than the read limit (`transport::MAX_SUCCESS_BODY_BYTES`): it
+    /// was not read whole, so it is not parsed.
+    TooLarge { limit: usize, status: u16, request_id: Option<String>, client_request_id: Option<String> },
     /// `wait` ran out of time before the operation ended; `last` is the last state seen.
     WaitTimeout { after: Duration, last: Option<Box<Operation>> },
     /// A caller-supplied callback (progress, token) failed; the binding holds its exception.
@@ -89,9 +92,11 @@ impl Error {
         match self {
             Error::Api(failure) => crate::retry::RETRIABLE_STATUSES.contains(&failure.status),
             Error::Transport { .. } | Error::Timeout { .. } | Error::Malformed { .. } => true,
-            Error::InvalidArgument { .. } | Error::Closed | Error::WaitTimeout { .. } | Error::Stopped => {
-                false
-            }
+            Error::InvalidArgument { .. }
+            | Error::Closed
+            | Error::TooLarge { .. }
+            | Error::WaitTimeout { .. }
+            | Error::Stopped => false,
         }
     }
 }
@@ -107,6 +112,11 @@ impl fmt::Display for Error {
             }
             Error::Closed => f.write_str("the client is closed"),
             Error::Malformed { reason, status, .. } => write!(f, "unreadable HTTP {status} answer: {reason}"),
+            Error::TooLarge { limit, status, .. } => write!(
+                f,
+                "the HTTP {status} answer is larger than the {} MiB an answer may have; it was not read",
+                limit >> 20
+            ),
             Error::WaitTimeout { after, last } => {
                 write!(f, "the operation did not finish within {} s", after.as_secs_f64())?;
                 match last {

@@ -22,3 +22,5 @@ mod binding;
 
 #[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod test_server;

@@ -51,7 +51,7 @@ fn body() -> impl Strategy<Value = Vec<u8>> {
 proptest! {
     #[test]
     fn any_answer_maps_without_panicking(status in 100u16..1000, headers in headers(), body in body(), truncated in any::<bool>()) {
-        let resp = RawResponse { status, headers, body, truncated };
+        let resp = RawResponse { status, headers, body, truncated, over_limit: None };
         let outcome = response::cancel_outcome(&resp, &base());
         if let Some(location) = &outcome.operation_location {
             let parsed = Url::parse(location).unwrap();

@@ -16,11 +16,21 @@ pub struct Prepared {
     pub url: Url,
     /// JSON body, for POST.
     pub body: Option<Vec<u8>>,
+    /// Sending it twice does what sending it once does (RFC 9110's "idempotent"): true for
+    /// GETs and for the cancel. Such a request is sent again, once, when a pooled connection
+    /// the server had closed loses it (`AttemptError::Stale`).
+    pub idempotent: bool,
 }
 
 impl Prepared {
-    /// Safe to send twice: a GET changes nothing.
-    pub fn is_idempotent(&self) -> bool {
+    /// A GET of `url`.
+    pub fn get(url: Url) -> Self {
+        Self { method: reqwest::Method::GET, url, body: None, idempotent: true }
+    }
+
+    /// Safe (RFC 9110): a GET changes nothing, so it may be repeated after any failure, even
+    /// one where the service may have answered already.
+    pub fn is_safe(&self) -> bool {
         self.method == reqwest::Method::GET
     }
 }
@@ -66,7 +76,10 @@ impl Cancel {
         };
         // Serializing a struct of strings cannot fail; an empty metadata object is the fallback.
         let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"metadata":{}}"#.to_vec());
-        Prepared { method: reqwest::Method::POST, url, body: Some(body) }
+        // Idempotent: the service answers a repeated cancel with 202, as it answers a cancel with
+        // nothing running ("returns a 202 whether it cancelled or not", cpp-api.md), and a second
+        // cancel of the same publish stops nothing more.
+        Prepared { method: reqwest::Method::POST, url, body: Some(body), idempotent: true }
     }
 }
 
@@ -104,7 +117,7 @@ pub fn operation(base: &Url, location: &str) -> Result<Prepared> {
     if !url.query_pairs().any(|(name, _)| name == "api-version") {
         url.query_pairs_mut().append_pair("api-version", API_VERSION);
     }
-    Ok(Prepared { method: reqwest::Method::GET, url, body: None })
+    Ok(Prepared::get(url))
 }
 
 /// `GET {base}/api/publishers/{publisher}/offers/{offer}/submissions?api-version=...[&status=...]`.
@@ -124,7 +137,7 @@ pub fn submissions(base: &Url, publisher: &str, offer: &str, status: Option<&str
         }
         url.query_pairs_mut().append_pair("status", status.trim());
     }
-    Ok(Prepared { method: reqwest::Method::GET, url, body: None })
+    Ok(Prepared::get(url))
 }
 
 /// `{base}/api/publishers/{publisher}/offers/{offer}/{tail...}?api-version=...`. The ids are

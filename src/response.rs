@@ -17,8 +17,11 @@ pub struct RawResponse {
     pub status: u16,
     pub headers: HeaderMap,
     pub body: Vec<u8>,
-    /// The body was longer than the read cap; `body` holds its beginning.
+    /// The body is not whole (longer than the read limit, or it broke off); `body` holds its
+    /// beginning.
     pub truncated: bool,
+    /// The limit the body was longer than, when that is why it was cut.
+    pub over_limit: Option<usize>,
 }
 
 /// What a successful cancel told us.
@@ -171,7 +174,13 @@ mod tests {
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
         }
-        RawResponse { status, headers: map, body: body.as_bytes().to_vec(), truncated: false }
+        RawResponse {
+            status,
+            headers: map,
+            body: body.as_bytes().to_vec(),
+            truncated: false,
+            over_limit: None,
+        }
     }
 
     #[test]

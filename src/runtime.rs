@@ -67,6 +67,31 @@ pub fn current_thread() -> std::io::Result<&'static Runtime> {
     CURRENT.get(&SEEN_CURRENT)
 }
 
+/// Run `future` to completion on the current-thread runtime, this thread driving the I/O.
+pub fn block_on<F: std::future::Future>(future: F) -> std::io::Result<F::Output> {
+    Ok(block_on_caught_up(current_thread()?, future))
+}
+
+/// `runtime.block_on(future)`, after letting `runtime` catch up on what happened while nobody
+/// drove it.
+pub(crate) fn block_on_caught_up<F: std::future::Future>(runtime: &Runtime, future: F) -> F::Output {
+    runtime.block_on(async {
+        catch_up().await;
+        future.await
+    })
+}
+
+/// Between blocking calls nobody drives the current-thread runtime, so what happened meanwhile
+/// waits unseen: above all a server closing an idle pooled connection (its FIN). Yielding lets
+/// the scheduler poll the I/O driver and run the connection tasks it woke, so the pool drops the
+/// dead connections before this call checks one out; twice, so that it does not matter in which
+/// order the scheduler does the two. When another thread is driving the runtime, it has seen
+/// them already and the yields cost a few microseconds.
+async fn catch_up() {
+    tokio::task::yield_now().await;
+    tokio::task::yield_now().await;
+}
+
 fn build_multi() -> std::io::Result<Runtime> {
     let workers = std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 4));
     Builder::new_multi_thread().worker_threads(workers).thread_name("cloudpartner-io").enable_all().build()

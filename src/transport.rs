@@ -1,8 +1,10 @@
 //! One HTTP attempt: the connection pool, the attempt deadline, the capped body read, and
 //! turning reqwest's errors into words a user can act on.
 
+use std::cell::Cell;
 use std::error::Error as StdError;
 use std::sync::{Mutex, PoisonError};
+use std::task::{Context, Poll};
 use std::time::Duration;
 
 use reqwest::header::HeaderMap;
@@ -10,8 +12,13 @@ use reqwest::header::HeaderMap;
 use crate::request::Prepared;
 use crate::response::RawResponse;
 
-/// Response bodies are read up to this many bytes; the rest is left unread.
-pub const MAX_BODY_BYTES: usize = 1 << 20;
+/// A success answer is read up to this many bytes: operation lists and offer documents are
+/// legitimately megabytes. A longer one fails with `TooLarge` instead of being parsed cut.
+pub const MAX_SUCCESS_BODY_BYTES: usize = 64 << 20;
+
+/// An error answer is read up to this many bytes; the rest is left unread and the error raised
+/// with the beginning of its body (`body_truncated`).
+pub const MAX_ERROR_BODY_BYTES: usize = 1 << 20;
 
 /// How the pool is built.
 #[derive(Debug, Clone)]
@@ -34,6 +41,18 @@ pub struct Pool {
     /// blocking call's connection is only driven while some thread blocks on that runtime.
     current_thread: Mutex<Option<(u32, reqwest::Client)>>,
     multi_thread: Mutex<Option<(u32, reqwest::Client)>>,
+    /// Keeps no idle connection, so each request opens its own: for re-sending a request that a
+    /// stale pooled connection lost. Usable on either runtime, since nothing outlives a request.
+    unpooled: Mutex<Option<(u32, reqwest::Client)>>,
+}
+
+/// Which connections a request may use.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Connections {
+    /// An idle pooled connection if there is one (the normal case).
+    Pooled,
+    /// A new connection, never one the server may have closed while it sat idle.
+    Fresh,
 }
 
 /// Why an attempt produced no answer.
@@ -43,21 +62,34 @@ pub enum AttemptError {
     Connect(String),
     /// Connected, but no usable answer (TLS, reset, malformed HTTP); the request may have landed.
     Broken(String),
+    /// A connection taken from the pool closed or reset before an answer's head arrived: the
+    /// server most likely closed it while it sat idle (load balancers do), and the request may
+    /// not have been read at all. Whether it is sent again is the request's call (`Prepared`).
+    Stale(String),
     /// The attempt deadline passed.
     Timeout,
 }
 
 impl Pool {
     pub fn new(config: PoolConfig) -> Self {
-        Self { config, current_thread: Mutex::new(None), multi_thread: Mutex::new(None) }
+        Self {
+            config,
+            current_thread: Mutex::new(None),
+            multi_thread: Mutex::new(None),
+            unpooled: Mutex::new(None),
+        }
     }
 
-    /// The client (a cheap handle) for the runtime this is called on, built on first use in
-    /// this process.
-    pub fn client(&self) -> Result<reqwest::Client, String> {
+    /// The client (a cheap handle) for the runtime this is called on, or the unpooled one, built
+    /// on first use in this process.
+    pub fn client(&self, connections: Connections) -> Result<reqwest::Client, String> {
         let on_current_thread = tokio::runtime::Handle::try_current()
             .is_ok_and(|h| h.runtime_flavor() == tokio::runtime::RuntimeFlavor::CurrentThread);
-        let slot = if on_current_thread { &self.current_thread } else { &self.multi_thread };
+        let slot = match connections {
+            Connections::Fresh => &self.unpooled,
+            Connections::Pooled if on_current_thread => &self.current_thread,
+            Connections::Pooled => &self.multi_thread,
+        };
         let pid = std::process::id();
         let mut current = slot.lock().unwrap_or_else(PoisonError::into_inner);
         if let Some((owner, client)) = current.as_ref()
@@ -65,24 +97,31 @@ impl Pool {
         {
             return Ok(client.clone());
         }
-        let client = self.build().map_err(|e| format!("could not set up HTTP: {}", describe(&e)))?;
+        let client =
+            self.build(connections).map_err(|e| format!("could not set up HTTP: {}", describe(&e)))?;
         *current = Some((pid, client.clone()));
         Ok(client)
     }
 
     /// Drop the pool's idle connections (in-flight calls keep their own handle).
     pub fn clear(&self) {
-        for slot in [&self.current_thread, &self.multi_thread] {
+        for slot in [&self.current_thread, &self.multi_thread, &self.unpooled] {
             slot.lock().unwrap_or_else(PoisonError::into_inner).take();
         }
     }
 
-    fn build(&self) -> reqwest::Result<reqwest::Client> {
+    fn build(&self, connections: Connections) -> reqwest::Result<reqwest::Client> {
+        let idle_per_host = match connections {
+            Connections::Pooled => usize::MAX,
+            Connections::Fresh => 0,
+        };
         let mut builder = reqwest::Client::builder()
             // A POST carrying a token is never re-sent elsewhere: a 3xx is reported, not followed.
             .redirect(reqwest::redirect::Policy::none())
             .connect_timeout(self.config.connect_timeout)
             .pool_idle_timeout(Duration::from_secs(60))
+            .pool_max_idle_per_host(idle_per_host)
+            .connector_layer(MarkNewConnections)
             .user_agent(self.config.user_agent.as_str());
         if self.config.bypass_proxy {
             builder = builder.no_proxy();
@@ -102,44 +141,142 @@ pub async fn attempt(
     if let Some(body) = &request.body {
         builder = builder.body(body.clone());
     }
-    let exchange = async {
-        let mut response = builder.send().await.map_err(|e| classify(&e))?;
+    let exchange = OPENED_CONNECTION.scope(Cell::new(false), async {
+        let sent = builder.send().await;
+        let opened = OPENED_CONNECTION.with(Cell::get);
+        let mut response = sent.map_err(|e| classify(&e, opened))?;
         let status = response.status().as_u16();
         let headers = std::mem::take(response.headers_mut());
-        let (body, truncated) = read_capped(&mut response).await;
-        Ok(RawResponse { status, headers, body, truncated })
-    };
+        let success = (200..300).contains(&status);
+        let limit = if success { MAX_SUCCESS_BODY_BYTES } else { MAX_ERROR_BODY_BYTES };
+        let declared = response.content_length().map(|n| usize::try_from(n).unwrap_or(usize::MAX));
+        // A success body is only useful whole: one declared too long is refused unread. An error
+        // body's beginning still explains the error, so it is read up to the limit.
+        let (body, end) = if success && declared.is_some_and(|n| n > limit) {
+            (Vec::new(), BodyEnd::OverLimit)
+        } else {
+            read_capped(&mut response, limit, declared).await
+        };
+        Ok(RawResponse {
+            status,
+            headers,
+            body,
+            truncated: end != BodyEnd::Complete,
+            over_limit: (end == BodyEnd::OverLimit).then_some(limit),
+        })
+    });
     tokio::time::timeout(deadline, exchange).await.unwrap_or(Err(AttemptError::Timeout))
 }
 
-/// Read at most `MAX_BODY_BYTES`. A body that breaks off (reset, short Content-Length, bad
-/// chunking) keeps what arrived and counts as truncated: the status and headers already tell the
-/// caller what happened, and losing them would lose the answer.
-async fn read_capped(response: &mut reqwest::Response) -> (Vec<u8>, bool) {
-    let mut body = Vec::new();
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum BodyEnd {
+    Complete,
+    /// Longer than the limit: the rest was left unread.
+    OverLimit,
+    /// The connection broke off (reset, short Content-Length, bad chunking).
+    BrokeOff,
+}
+
+/// Read at most `limit` bytes (`declared`: the Content-Length, to allocate once). A body that
+/// breaks off keeps what arrived: the status and headers already tell the caller what happened,
+/// and losing them would lose the answer.
+async fn read_capped(
+    response: &mut reqwest::Response,
+    limit: usize,
+    declared: Option<usize>,
+) -> (Vec<u8>, BodyEnd) {
+    let mut body = Vec::with_capacity(declared.unwrap_or(0).min(limit));
     loop {
         match response.chunk().await {
             Ok(Some(chunk)) => {
-                let room = MAX_BODY_BYTES.saturating_sub(body.len());
+                let room = limit.saturating_sub(body.len());
                 if chunk.len() > room {
                     body.extend_from_slice(chunk.get(..room).unwrap_or_default());
-                    return (body, true);
+                    return (body, BodyEnd::OverLimit);
                 }
                 body.extend_from_slice(&chunk);
             }
-            Ok(None) => return (body, false),
-            Err(_) => return (body, true),
+            Ok(None) => return (body, BodyEnd::Complete),
+            Err(_) => return (body, BodyEnd::BrokeOff),
         }
     }
 }
 
-fn classify(error: &reqwest::Error) -> AttemptError {
+tokio::task_local! {
+    /// Set inside an attempt when the connector is asked for a new connection: the request did
+    /// not get an idle pooled one. (hyper-util starts connecting only when no idle connection
+    /// is ready, so an unset flag means the request went out on a reused connection.)
+    static OPENED_CONNECTION: Cell<bool>;
+}
+
+/// A connector layer that records, for the attempt that asked, that a new connection was opened.
+#[derive(Debug, Clone, Copy)]
+struct MarkNewConnections;
+
+impl<S> tower_layer::Layer<S> for MarkNewConnections {
+    type Service = MarkNew<S>;
+
+    fn layer(&self, inner: S) -> MarkNew<S> {
+        MarkNew(inner)
+    }
+}
+
+#[derive(Debug, Clone)]
+struct MarkNew<S>(S);
+
+impl<S: tower_service::Service<R>, R> tower_service::Service<R> for MarkNew<S> {
+    type Response = S::Response;
+    type Error = S::Error;
+    type Future = S::Future;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.0.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: R) -> S::Future {
+        // Outside an attempt (a connection finished in the background) there is no flag to set.
+        let _ = OPENED_CONNECTION.try_with(|opened| opened.set(true));
+        self.0.call(request)
+    }
+}
+
+/// `opened`: the attempt asked for a new connection (else it went out on a pooled one).
+fn classify(error: &reqwest::Error, opened: bool) -> AttemptError {
     let text = describe(error);
     if error.is_connect() && !is_tls(&text) {
         AttemptError::Connect(text)
+    } else if !opened && connection_dropped(error) {
+        AttemptError::Stale(text)
     } else {
         AttemptError::Broken(text)
     }
+}
+
+/// The connection closed or reset under the request, as opposed to the server answering
+/// something unreadable.
+fn connection_dropped(error: &(dyn StdError + 'static)) -> bool {
+    use std::io::ErrorKind;
+    let mut cause: Option<&(dyn StdError + 'static)> = Some(error);
+    while let Some(err) = cause {
+        if let Some(hyper) = err.downcast_ref::<hyper::Error>()
+            && (hyper.is_incomplete_message() || hyper.is_canceled() || hyper.is_closed())
+        {
+            return true;
+        }
+        if let Some(io) = err.downcast_ref::<std::io::Error>()
+            && matches!(
+                io.kind(),
+                ErrorKind::ConnectionReset
+                    | ErrorKind::ConnectionAborted
+                    | ErrorKind::BrokenPipe
+                    | ErrorKind::UnexpectedEof
+            )
+        {
+            return true;
+        }
+        cause = err.source();
+    }
+    false
 }
 
 /// Words rustls and the platform verifier use for a certificate that was not trusted.
@@ -207,7 +344,7 @@ mod tests {
     }
 
     fn get(url: &str) -> Prepared {
-        Prepared { method: reqwest::Method::GET, url: url.parse().unwrap(), body: None }
+        Prepared::get(url.parse().unwrap())
     }
 
     fn run<F: std::future::Future>(f: F) -> F::Output {
@@ -219,10 +356,14 @@ mod tests {
         run(async {
             let url =
                 serve_once(b"HTTP/1.1 202 Accepted\r\nLocation: /a\r\nContent-Length: 2\r\n\r\nok").await;
-            let got =
-                attempt(&pool().client().unwrap(), &get(&url), HeaderMap::new(), Duration::from_secs(2))
-                    .await
-                    .unwrap();
+            let got = attempt(
+                &pool().client(Connections::Pooled).unwrap(),
+                &get(&url),
+                HeaderMap::new(),
+                Duration::from_secs(2),
+            )
+            .await
+            .unwrap();
             assert_eq!((got.status, got.body.as_slice(), got.truncated), (202, &b"ok"[..], false));
             assert_eq!(got.headers.get("location").unwrap(), "/a");
         });
@@ -232,10 +373,14 @@ mod tests {
     fn a_short_body_is_kept_and_marked_truncated() {
         run(async {
             let url = serve_once(b"HTTP/1.1 500 Oops\r\nContent-Length: 100\r\n\r\npartial").await;
-            let got =
-                attempt(&pool().client().unwrap(), &get(&url), HeaderMap::new(), Duration::from_secs(2))
-                    .await
-                    .unwrap();
+            let got = attempt(
+                &pool().client(Connections::Pooled).unwrap(),
+                &get(&url),
+                HeaderMap::new(),
+                Duration::from_secs(2),
+            )
+            .await
+            .unwrap();
             assert_eq!((got.status, got.body.as_slice(), got.truncated), (500, &b"partial"[..], true));
         });
     }
@@ -244,7 +389,7 @@ mod tests {
     fn silence_hits_the_deadline_and_refusal_is_a_connect_error() {
         run(async {
             let url = serve_once(b"").await;
-            let client = pool().client().unwrap();
+            let client = pool().client(Connections::Pooled).unwrap();
             let got = attempt(&client, &get(&url), HeaderMap::new(), Duration::from_millis(200)).await;
             assert_eq!(got.unwrap_err(), AttemptError::Timeout);
 
@@ -256,12 +401,54 @@ mod tests {
     }
 
     #[test]
+    fn a_new_connection_closed_before_any_answer_is_broken_not_stale() {
+        run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/x", listener.local_addr().unwrap());
+            tokio::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let _ = socket.read(&mut [0u8; 4096]).await; // the request was read, then:
+                drop(socket);
+            });
+            let got = attempt(
+                &pool().client(Connections::Pooled).unwrap(),
+                &get(&url),
+                HeaderMap::new(),
+                Duration::from_secs(2),
+            )
+            .await;
+            // Only a reused connection may have lost the request unread: this one read it.
+            assert!(matches!(got, Err(AttemptError::Broken(_))), "{got:?}");
+        });
+    }
+
+    #[test]
+    fn a_success_declared_longer_than_the_limit_is_refused_unread() {
+        run(async {
+            let url = serve_once(b"HTTP/1.1 200 OK\r\nContent-Length: 99999999999\r\n\r\n{").await;
+            let got = attempt(
+                &pool().client(Connections::Pooled).unwrap(),
+                &get(&url),
+                HeaderMap::new(),
+                Duration::from_secs(2),
+            )
+            .await
+            .unwrap();
+            assert_eq!((got.status, got.body.len(), got.over_limit), (200, 0, Some(MAX_SUCCESS_BODY_BYTES)));
+        });
+    }
+
+    #[test]
     fn garbage_is_a_broken_answer() {
         run(async {
             let url = serve_once(b"SMTP ready\r\n\r\n").await;
-            let got =
-                attempt(&pool().client().unwrap(), &get(&url), HeaderMap::new(), Duration::from_secs(2))
-                    .await;
+            let got = attempt(
+                &pool().client(Connections::Pooled).unwrap(),
+                &get(&url),
+                HeaderMap::new(),
+                Duration::from_secs(2),
+            )
+            .await;
             assert!(matches!(got, Err(AttemptError::Broken(_))), "{got:?}");
         });
     }

@@ -71,9 +71,12 @@ class Connection:
             except _TIMEOUTS:
                 continue
 
-    def read_request(self) -> RawRequest | None:
-        """Read and record the next request; None on EOF, timeout, stop or garbage."""
-        deadline = time.monotonic() + self._server.read_timeout
+    def read_request(self, timeout: float | None = None) -> RawRequest | None:
+        """Read and record the next request; None on EOF, timeout, stop or garbage.
+
+        `timeout` (default: the server's `read_timeout`) bounds the wait for the whole request.
+        """
+        deadline = time.monotonic() + (self._server.read_timeout if timeout is None else timeout)
         try:
             head = self._read_until(b"\r\n\r\n", deadline)
             if head is None:
@@ -123,12 +126,16 @@ class Connection:
 
     def _recv(self, deadline: float) -> bytes:
         while True:
-            if self.stopping or time.monotonic() > deadline:
+            left = deadline - time.monotonic()
+            if self.stopping or left <= 0:
                 raise TimeoutError("no data")
-            try:
+            try:  # wake at the deadline itself, not at the next stop-flag poll
+                self.sock.settimeout(min(_POLL, left))
                 return self.sock.recv(65536)
             except _TIMEOUTS:
                 continue
+            finally:
+                self.sock.settimeout(_POLL)
 
     def _read_until(self, marker: bytes, deadline: float) -> bytes | None:
         while marker not in self._buf:
@@ -325,6 +332,29 @@ def reply_keepalive(raw: bytes) -> Behaviour:
             conn.send(raw)
             if conn.read_request() is None:
                 return
+
+    return run
+
+
+def keepalive_closing_idle(answer: Callable[[RawRequest], bytes], idle: float) -> Behaviour:
+    """Answer every request on the connection with `answer(request)` (keep-alive), and close the
+    connection (FIN) once no new request arrives within `idle` seconds, as load balancers do."""
+
+    def run(conn: Connection, request: RawRequest) -> None:
+        while request is not None:
+            conn.send(answer(request))
+            request = conn.read_request(timeout=idle)
+
+    return run
+
+
+def keepalive_then_reset(answer: bytes) -> Behaviour:
+    """Answer the first request (keep-alive); read the next one whole, then reset (TCP RST)."""
+
+    def run(conn: Connection, request: RawRequest) -> None:
+        conn.send(answer)
+        if conn.read_request() is not None:
+            conn.abort()
 
     return run
 

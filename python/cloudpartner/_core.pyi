@@ -10,7 +10,8 @@ from ._types import CancelResult, Operation
 __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]
 API_VERSION: Final[str]
-MAX_BODY_BYTES: Final[int]
+MAX_SUCCESS_BODY_BYTES: Final[int]
+MAX_ERROR_BODY_BYTES: Final[int]
 RETRIABLE_STATUSES: Final[tuple[int, ...]]
 
 _Emails = Union[str, Iterable[str], None]
@@ -25,7 +26,8 @@ def is_loopback_url(url: str) -> bool: ...
 __all__ = [
     "API_VERSION",
     "DEFAULT_BASE_URL",
-    "MAX_BODY_BYTES",
+    "MAX_ERROR_BODY_BYTES",
+    "MAX_SUCCESS_BODY_BYTES",
     "RETRIABLE_STATUSES",
     "Client",
     "__version__",

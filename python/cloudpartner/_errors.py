@@ -8,6 +8,7 @@
     ├── TransportError                           no usable answer (connect, TLS, reset, bad HTTP)
     │   ├── RequestTimeoutError (also TimeoutError)
     │   └── MalformedResponseError               a success answer whose body is unreadable
+    │       └── ResponseTooLargeError            ... or longer than MAX_SUCCESS_BODY_BYTES (64 MiB)
     └── ApiError                                 the service answered with a failure status
         ├── BadRequestError       400
         ├── AuthenticationError   401
@@ -41,6 +42,7 @@ __all__ = [
     "MalformedResponseError",
     "NotFoundError",
     "RequestTimeoutError",
+    "ResponseTooLargeError",
     "ServerError",
     "ThrottledError",
     "TransportError",
@@ -103,6 +105,26 @@ class MalformedResponseError(TransportError):
         super().__init__(message, client_request_id=client_request_id)
         self.status_code = status_code
         self.request_id = request_id
+
+
+class ResponseTooLargeError(MalformedResponseError):
+    """A success answer longer than ``limit`` bytes (``cloudpartner._core.MAX_SUCCESS_BODY_BYTES``).
+
+    It was not read whole, so it was not parsed: ask for less (a ``status`` filter on
+    ``list_operations``, say).
+    """
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        limit: int,
+        status_code: Optional[int] = None,
+        request_id: Optional[str] = None,
+        client_request_id: Optional[str] = None,
+    ) -> None:
+        super().__init__(message, status_code=status_code, request_id=request_id, client_request_id=client_request_id)
+        self.limit = limit
 
 
 class WaitTimeoutError(CloudPartnerError, TimeoutError):

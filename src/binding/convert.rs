@@ -159,6 +159,13 @@ fn build_error(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kwargs.set_item("client_request_id", client_request_id)?;
             ("MalformedResponseError", (err.to_string(),).into_pyobject(py)?)
         }
+        Error::TooLarge { limit, status, request_id, client_request_id } => {
+            kwargs.set_item("status_code", status)?;
+            kwargs.set_item("request_id", request_id)?;
+            kwargs.set_item("client_request_id", client_request_id)?;
+            kwargs.set_item("limit", limit)?;
+            ("ResponseTooLargeError", (err.to_string(),).into_pyobject(py)?)
+        }
         Error::WaitTimeout { after, last } => {
             kwargs.set_item("timeout", after.as_secs_f64())?;
             let last = last.as_deref().map(|op| operation(py, op)).transpose()?;

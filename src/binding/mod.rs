@@ -400,7 +400,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("__version__", env!("CARGO_PKG_VERSION"))?;
     m.add("DEFAULT_BASE_URL", client::DEFAULT_BASE_URL)?;
     m.add("API_VERSION", crate::request::API_VERSION)?;
-    m.add("MAX_BODY_BYTES", crate::transport::MAX_BODY_BYTES)?;
+    m.add("MAX_SUCCESS_BODY_BYTES", crate::transport::MAX_SUCCESS_BODY_BYTES)?;
+    m.add("MAX_ERROR_BODY_BYTES", crate::transport::MAX_ERROR_BODY_BYTES)?;
     m.add("RETRIABLE_STATUSES", pyo3::types::PyTuple::new(m.py(), crate::retry::RETRIABLE_STATUSES)?)?;
     m.add_class::<PyClient>()?;
     m.add_function(wrap_pyfunction!(status_phase, m)?)?;

@@ -34,10 +34,9 @@ where
             "a blocking cloudpartner call was made from inside its own I/O runtime; use the async API",
         ));
     }
-    let rt = runtime::current_thread().map_err(runtime_error)?;
     let on_main_thread = is_main_thread(py)?;
     py.detach(|| {
-        rt.block_on(async {
+        runtime::block_on(async {
             let mut future = std::pin::pin!(future);
             if !on_main_thread {
                 return Ok(future.await);
@@ -53,6 +52,7 @@ where
             }
         })
     })
+    .map_err(runtime_error)?
 }
 
 /// Whether this is Python's main thread (the only one that runs signal handlers). Python is
