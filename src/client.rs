@@ -9,13 +9,23 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::operation::{self, Operation};
-use crate::request::{self, Cancel, Prepared};
+use crate::request::{Cancel, ListQuery, OperationLocation, Prepared};
 use crate::response::{self, RawResponse};
 use crate::retry::{self, RetryPolicy, Verdict};
 use crate::transport::{self, AttemptError, Connections, Pool, PoolConfig};
-use crate::validate;
+use crate::validate::{self, Token};
 
-pub const DEFAULT_BASE_URL: &str = "https://cloudpartner.azure.com";
+/// The service, as an `https://` origin; also the resource tokens are issued for.
+macro_rules! service {
+    () => {
+        "https://cloudpartner.azure.com"
+    };
+}
+pub(crate) use service;
+
+pub const DEFAULT_BASE_URL: &str = service!();
+/// Seconds each attempt may take, connect to last byte.
+pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 const PRODUCT: &str = concat!("cloudpartner-python/", env!("CARGO_PKG_VERSION"));
 
@@ -126,13 +136,15 @@ impl WaitOptions {
 
 /// Gives the token for each poll of a long wait (a credential's token may be refreshed meanwhile);
 /// `None` when the token source failed (the binding keeps the reason).
-pub type TokenSupplier<'a> = dyn Fn() -> Option<String> + Send + Sync + 'a;
+pub type TokenSupplier<'a> = dyn Fn() -> Option<Token> + Send + Sync + 'a;
 
 /// Told each finished item of a batch (its input index); `Break` stops the batch.
 pub type ResultSink<'a> = dyn FnMut(usize, &Result<(Cancel, Cancelled)>) -> ControlFlow<()> + Send + 'a;
 
 /// The most calls a batch may keep in flight.
 pub const MAX_CONCURRENCY: usize = 1024;
+/// How many calls a batch keeps in flight unless told otherwise.
+pub const DEFAULT_CONCURRENCY: usize = 32;
 
 /// Told each new state while waiting; `Break` stops the wait with `Error::Stopped`.
 pub type ProgressSink<'a> = dyn FnMut(&Operation) -> ControlFlow<()> + Send + 'a;
@@ -176,7 +188,7 @@ impl Client {
     }
 
     /// Send a validated cancel and map its answer.
-    pub async fn cancel(&self, call: &Cancel, token: &str, log: &dyn Log) -> Result<Cancelled> {
+    pub async fn cancel(&self, call: &Cancel, token: &Token, log: &dyn Log) -> Result<Cancelled> {
         let sent = self.send(&call.prepare(&self.settings.base_url), token, log).await?;
         let outcome = response::cancel_outcome(&sent.response, &self.settings.base_url);
         if outcome.status == 202 && outcome.operation_location.is_none() {
@@ -194,7 +206,7 @@ impl Client {
     pub async fn cancel_many(
         &self,
         calls: Vec<Result<Cancel>>,
-        token: &str,
+        token: &Token,
         concurrency: usize,
         log: &dyn Log,
         on_result: &mut ResultSink<'_>,
@@ -207,7 +219,6 @@ impl Client {
                 format!("{concurrency} is not from 1 to {MAX_CONCURRENCY}"),
             ));
         }
-        validate::token(token)?;
         let mut slots: Vec<Option<Result<(Cancel, Cancelled)>>> = vec![None; calls.len()];
         let mut finished = stream::iter(calls.into_iter().enumerate())
             .map(|(index, call)| async move {
@@ -234,12 +245,12 @@ impl Client {
     /// `Retry-After` the answer carried, if any.
     pub async fn get_operation(
         &self,
-        location: &str,
-        token: &str,
+        location: &OperationLocation,
+        token: &Token,
         log: &dyn Log,
     ) -> Result<(Operation, Option<Duration>)> {
-        let prepared = request::operation(&self.settings.base_url, location)?;
-        let fallback_id = response::operation_id(&prepared.url);
+        let prepared = location.prepare();
+        let fallback_id = response::operation_id(location.url());
         let sent = self.send(&prepared, token, log).await?;
         let operation = operation::parse_one(whole_body(&sent)?, fallback_id.as_deref())
             .map_err(|r| malformed(&sent, r))?;
@@ -249,14 +260,11 @@ impl Client {
     /// The operations of an offer, newest first as the service lists them.
     pub async fn list_operations(
         &self,
-        publisher: &str,
-        offer: &str,
-        status: Option<&str>,
-        token: &str,
+        query: &ListQuery,
+        token: &Token,
         log: &dyn Log,
     ) -> Result<Vec<Operation>> {
-        let prepared = request::submissions(&self.settings.base_url, publisher, offer, status)?;
-        let sent = self.send(&prepared, token, log).await?;
+        let sent = self.send(&query.prepare(&self.settings.base_url), token, log).await?;
         operation::parse_list(whole_body(&sent)?).map_err(|r| malformed(&sent, r))
     }
 
@@ -266,13 +274,12 @@ impl Client {
     /// change of status or step progress, the first state included.
     pub async fn wait(
         &self,
-        location: &str,
+        location: &OperationLocation,
         tokens: &TokenSupplier<'_>,
         options: WaitOptions,
         log: &dyn Log,
         on_progress: &mut ProgressSink<'_>,
     ) -> Result<Operation> {
-        request::operation(&self.settings.base_url, location)?;
         let deadline = Instant::now() + options.timeout;
         let timed_out =
             |last: Option<Operation>| Error::WaitTimeout { after: options.timeout, last: last.map(Box::new) };
@@ -300,7 +307,7 @@ impl Client {
                 }
                 Err(error) if error.is_transient() => {
                     if log.debug_enabled() {
-                        log.debug(&format!("polling {location} failed, polling on: {error}"));
+                        log.debug(&format!("polling {} failed, polling on: {error}", location.url()));
                     }
                     // A throttled or failing poll's Retry-After is honoured too (however long:
                     // the wait's own deadline bounds it).
@@ -320,7 +327,7 @@ impl Client {
     }
 
     /// Send with retries until a 2xx answer (returned) or a final failure (the error).
-    async fn send(&self, request: &Prepared, token: &str, log: &dyn Log) -> Result<Sent> {
+    async fn send(&self, request: &Prepared, token: &Token, log: &dyn Log) -> Result<Sent> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
@@ -350,7 +357,7 @@ impl Client {
                         &response,
                         &client_request_id,
                         wait.map(|d| d.as_secs_f64()),
-                        validate::token(token).unwrap_or(token),
+                        token.as_str(),
                     );
                     log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, Some(verdict));
                     (verdict, Error::Api(Box::new(failure)))
@@ -414,11 +421,10 @@ impl Client {
     }
 }
 
-/// The per-call headers. The token is checked here, before anything is sent, and marked
-/// sensitive so no debug output of the headers can show it.
-fn headers(token: &str, client_request_id: &str, has_body: bool) -> Result<HeaderMap> {
-    let token = validate::token(token)?;
-    let mut auth = HeaderValue::from_str(&format!("Bearer {token}"))
+/// The per-call headers. The token is marked sensitive so no debug output of the headers can
+/// show it.
+fn headers(token: &Token, client_request_id: &str, has_body: bool) -> Result<HeaderMap> {
+    let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.as_str()))
         .map_err(|_| Error::invalid("token", "is not a valid header value (the value is not shown)"))?;
     auth.set_sensitive(true);
     let mut headers = HeaderMap::with_capacity(4);
@@ -505,6 +511,15 @@ fn log_attempt(
 mod tests {
     use super::*;
 
+    fn token() -> Token {
+        Token::new("t").unwrap()
+    }
+
+    /// The operation `op` on `client`'s service.
+    fn op(client: &Client) -> OperationLocation {
+        OperationLocation::new(&client.settings().base_url, "/api/operations/op").unwrap()
+    }
+
     #[test]
     fn settings_validate_every_field() {
         let ok = Settings::new(DEFAULT_BASE_URL, 30.0, 3, 0.5, Some("release-bot/2.1")).unwrap();
@@ -529,13 +544,13 @@ mod tests {
 
     #[test]
     fn headers_carry_a_sensitive_bearer_and_the_request_id() {
-        let h = headers("Bearer abc", "id-1", true).unwrap();
+        let h = headers(&Token::new("Bearer abc").unwrap(), "id-1", true).unwrap();
         assert_eq!(h[AUTHORIZATION], "Bearer abc");
         assert!(h[AUTHORIZATION].is_sensitive());
         assert_eq!(h[CONTENT_TYPE], "application/json");
         assert_eq!(h[CLIENT_REQUEST_ID], "id-1");
         assert!(!format!("{h:?}").contains("abc"));
-        assert!(headers("a b", "id", true).is_err());
+        assert!(Token::new("a b").is_err());
     }
 
     #[test]
@@ -544,13 +559,13 @@ mod tests {
         let rt = crate::runtime::current_thread().unwrap();
         let mut ignore = |_: usize, _: &Result<(Cancel, Cancelled)>| ControlFlow::Continue(());
         for bad in [0, MAX_CONCURRENCY + 1] {
-            let got = rt.block_on(client.cancel_many(vec![], "t", bad, &Silent, &mut ignore));
+            let got = rt.block_on(client.cancel_many(vec![], &token(), bad, &Silent, &mut ignore));
             assert!(matches!(got, Err(Error::InvalidArgument { field: "concurrency", .. })));
         }
         let calls = vec![Cancel::new("a/b", "o", []), Cancel::new("p", "", [])];
         let mut heard = Vec::new();
         let got = rt
-            .block_on(client.cancel_many(calls, "t", 4, &Silent, &mut |i, _| {
+            .block_on(client.cancel_many(calls, &token(), 4, &Silent, &mut |i, _| {
                 heard.push(i);
                 ControlFlow::Continue(())
             }))
@@ -600,10 +615,10 @@ mod tests {
         let client = Client::new(Settings::new(&base, 2.0, 0, 0.0, None).unwrap());
         let options = WaitOptions::new(5.0, 0.01).unwrap();
         let mut seen = Vec::new();
-        let tokens = || Some("t".to_owned());
+        let tokens = || Some(token());
         let done = crate::runtime::current_thread()
             .unwrap()
-            .block_on(client.wait("/api/operations/op", &tokens, options, &Silent, &mut |op| {
+            .block_on(client.wait(&op(&client), &tokens, options, &Silent, &mut |op| {
                 seen.push((op.status.clone(), op.steps.first().and_then(|s| s.progress)));
                 ControlFlow::Continue(())
             }))
@@ -620,26 +635,22 @@ mod tests {
         let base = serve(vec![RUNNING_40]);
         let client = Client::new(Settings::new(&base, 2.0, 0, 0.0, None).unwrap());
         let rt = crate::runtime::current_thread().unwrap();
-        let tokens = || Some("t".to_owned());
+        let tokens = || Some(token());
         let options = WaitOptions::new(0.2, 0.05).unwrap();
         let got = rt.block_on(
-            client.wait("/api/operations/op", &tokens, options, &Silent, &mut |_| ControlFlow::Continue(())),
+            client.wait(&op(&client), &tokens, options, &Silent, &mut |_| ControlFlow::Continue(())),
         );
         match got {
             Err(Error::WaitTimeout { last: Some(op), .. }) => assert_eq!(op.status, "running"),
             other => panic!("expected a wait timeout, got {other:?}"),
         }
-        let got = rt.block_on(
-            client.wait("/api/operations/op", &tokens, options, &Silent, &mut |_| ControlFlow::Break(())),
-        );
+        let got = rt
+            .block_on(client.wait(&op(&client), &tokens, options, &Silent, &mut |_| ControlFlow::Break(())));
         assert_eq!(got, Err(Error::Stopped));
         let no_token = || None;
-        let got =
-            rt.block_on(
-                client.wait("/api/operations/op", &no_token, options, &Silent, &mut |_| {
-                    ControlFlow::Continue(())
-                }),
-            );
+        let got = rt.block_on(
+            client.wait(&op(&client), &no_token, options, &Silent, &mut |_| ControlFlow::Continue(())),
+        );
         assert_eq!(got, Err(Error::Stopped));
     }
 
@@ -652,11 +663,11 @@ mod tests {
             std::thread::sleep(Duration::from_secs(10));
         });
         let client = Client::new(Settings::new(&base, 5.0, 2, 0.0, None).unwrap());
-        let tokens = || Some("t".to_owned());
+        let tokens = || Some(token());
         let options = WaitOptions::new(0.3, 0.05).unwrap();
         let started = Instant::now();
         let got = crate::runtime::current_thread().unwrap().block_on(client.wait(
-            "/api/operations/op",
+            &op(&client),
             &tokens,
             options,
             &Silent,
@@ -713,9 +724,9 @@ mod tests {
         let client = Client::new(Settings::new(&server.base, 2.0, 0, 0.0, None).unwrap());
         let log = Lines::default();
         let rt = private_runtime();
-        let first = enter(&rt, false, client.get_operation("/api/operations/op", "t", &log));
+        let first = enter(&rt, false, client.get_operation(&op(&client), &token(), &log));
         undriven_pause();
-        let second = enter(&rt, false, client.get_operation("/api/operations/op", "t", &log));
+        let second = enter(&rt, false, client.get_operation(&op(&client), &token(), &log));
         assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
         assert_eq!(log.count(RESENT), 1);
         // The lost request never reached the server: it saw two requests on two connections.
@@ -730,9 +741,9 @@ mod tests {
         let log = Lines::default();
         let call = Cancel::new("p", "o", []).unwrap();
         let rt = private_runtime();
-        let first = enter(&rt, false, client.cancel(&call, "t", &log));
+        let first = enter(&rt, false, client.cancel(&call, &token(), &log));
         undriven_pause();
-        let second = enter(&rt, false, client.cancel(&call, "t", &log));
+        let second = enter(&rt, false, client.cancel(&call, &token(), &log));
         assert_eq!(second.unwrap().outcome.status, 202, "{first:?}");
         assert_eq!(log.count(RESENT), 1);
         assert_eq!(server.requests(), 2);
@@ -745,9 +756,9 @@ mod tests {
         let client = Client::new(Settings::new(&server.base, 2.0, 0, 0.0, None).unwrap());
         let log = Lines::default();
         let rt = private_runtime();
-        let first = enter(&rt, true, client.get_operation("/api/operations/op", "t", &log));
+        let first = enter(&rt, true, client.get_operation(&op(&client), &token(), &log));
         undriven_pause();
-        let second = enter(&rt, true, client.get_operation("/api/operations/op", "t", &log));
+        let second = enter(&rt, true, client.get_operation(&op(&client), &token(), &log));
         assert!(first.is_ok() && second.is_ok(), "{first:?} {second:?}");
         assert_eq!(log.count(RESENT), 0, "the pool handed out a connection it could have known was closed");
         assert_eq!((server.requests(), server.connections()), (2, 2));
@@ -758,7 +769,7 @@ mod tests {
         let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
         client.close();
         let call = Cancel::new("p", "o", []).unwrap();
-        let got = crate::runtime::current_thread().unwrap().block_on(client.cancel(&call, "t", &Silent));
+        let got = crate::runtime::current_thread().unwrap().block_on(client.cancel(&call, &token(), &Silent));
         assert_eq!(got, Err(Error::Closed));
     }
 }

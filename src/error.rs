@@ -1,5 +1,6 @@
-//! The one error type of the core. The binding turns each variant into one Python exception
-//! class (`binding/convert.rs::error`); nothing here knows about Python.
+//! The one error type of the core, and its one classification of failures (`is_transient`).
+//! The binding turns each variant into one Python exception (`binding/exceptions.rs`); nothing
+//! here knows about Python.
 
 use std::fmt;
 use std::time::Duration;
@@ -19,6 +20,8 @@ pub enum Error {
     Timeout { after: Duration, client_request_id: Option<String> },
     /// The client was closed before the call.
     Closed,
+    /// The call cannot be served as made (a blocking call from inside a callback of another).
+    Usage(&'static str),
     /// A success answer whose body is not what the call returns (not JSON, wrong shape).
     Malformed { reason: String, status: u16, request_id: Option<String>, client_request_id: Option<String> },
     /// A success answer longer than the read limit (`transport::MAX_SUCCESS_BODY_BYTES`): it
@@ -52,22 +55,6 @@ pub struct ApiFailure {
     pub body_truncated: bool,
 }
 
-impl ApiFailure {
-    /// The name of the Python exception class for this status (defined in `cloudpartner._errors`).
-    pub fn exception_name(&self) -> &'static str {
-        match self.status {
-            400 => "BadRequestError",
-            401 => "AuthenticationError",
-            403 => "ForbiddenError",
-            404 => "NotFoundError",
-            409 => "ConflictError",
-            429 => "ThrottledError",
-            500..=599 => "ServerError",
-            _ => "ApiError",
-        }
-    }
-}
-
 impl fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "HTTP {}", self.status)?;
@@ -87,13 +74,16 @@ impl Error {
         Error::InvalidArgument { field, reason: reason.into() }
     }
 
-    /// Worth polling again: the service or the path to it failed, not the request itself.
+    /// Worth trying again later: the service or the path to it failed, not the request itself.
+    /// The retry loop retries these statuses, `wait` polls through these failures, and Python's
+    /// `is_transient` and the CLI's exit codes say what this says.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Api(failure) => crate::retry::RETRIABLE_STATUSES.contains(&failure.status),
+            Error::Api(failure) => crate::retry::is_retriable(failure.status),
             Error::Transport { .. } | Error::Timeout { .. } | Error::Malformed { .. } => true,
             Error::InvalidArgument { .. }
             | Error::Closed
+            | Error::Usage(_)
             | Error::TooLarge { .. }
             | Error::WaitTimeout { .. }
             | Error::Stopped => false,
@@ -111,6 +101,7 @@ impl fmt::Display for Error {
                 write!(f, "no complete answer within the timeout of {} s", after.as_secs_f64())
             }
             Error::Closed => f.write_str("the client is closed"),
+            Error::Usage(what) => f.write_str(what),
             Error::Malformed { reason, status, .. } => write!(f, "unreadable HTTP {status} answer: {reason}"),
             Error::TooLarge { limit, status, .. } => write!(
                 f,

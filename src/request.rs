@@ -83,61 +83,96 @@ impl Cancel {
     }
 }
 
-/// `GET` of one operation: an absolute or relative location (as a cancel returned it), resolved
-/// against the base URL. Refused when it points at another origin than the configured service:
-/// the token goes nowhere else. `api-version` is added when the location lacks one.
-pub fn operation(base: &Url, location: &str) -> Result<Prepared> {
-    let trimmed = location.trim();
-    if trimmed.is_empty() {
-        return Err(Error::invalid("location", "must not be empty"));
-    }
-    if trimmed.chars().any(char::is_control) {
-        return Err(Error::invalid("location", format!("{location:?} contains control characters")));
-    }
-    let url = base
-        .join(trimmed)
-        .map_err(|e| Error::invalid("location", format!("{location:?} is not a URL or path ({e})")))?;
-    if url.origin() != base.origin() {
-        return Err(Error::invalid(
-            "location",
-            format!(
-                "{location:?} is on {}, not on the configured service {} (the token is only sent there)",
-                url.origin().ascii_serialization(),
-                base.origin().ascii_serialization()
-            ),
-        ));
-    }
-    if url.fragment().is_some() || !url.username().is_empty() {
-        return Err(Error::invalid(
-            "location",
-            format!("{location:?} must not carry a fragment or user name"),
-        ));
-    }
-    let mut url = url;
-    if !url.query_pairs().any(|(name, _)| name == "api-version") {
-        url.query_pairs_mut().append_pair("api-version", API_VERSION);
-    }
-    Ok(Prepared::get(url))
+/// An operation's location, validated: an absolute or relative location (as a cancel returned
+/// it) resolved against the base URL. Refused when it points at another origin than the
+/// configured service: the token goes nowhere else. `api-version` is added when it lacks one.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OperationLocation {
+    url: Url,
 }
 
-/// `GET {base}/api/publishers/{publisher}/offers/{offer}/submissions?api-version=...[&status=...]`.
-pub fn submissions(base: &Url, publisher: &str, offer: &str, status: Option<&str>) -> Result<Prepared> {
-    validate::id("publisher", publisher)?;
-    validate::id("offer", offer)?;
-    let mut url = offer_url(base, publisher, offer, &["submissions"]);
-    if let Some(status) = status {
-        if status.trim().is_empty()
-            || status.len() > 64
-            || !status.chars().all(|c| c.is_ascii_alphanumeric() || c == ' ')
+impl OperationLocation {
+    pub fn new(base: &Url, location: &str) -> Result<Self> {
+        let trimmed = location.trim();
+        if trimmed.is_empty() {
+            return Err(Error::invalid("location", "must not be empty"));
+        }
+        if trimmed.chars().any(char::is_control) {
+            return Err(Error::invalid("location", format!("{location:?} contains control characters")));
+        }
+        let url = base
+            .join(trimmed)
+            .map_err(|e| Error::invalid("location", format!("{location:?} is not a URL or path ({e})")))?;
+        if url.origin() != base.origin() {
+            return Err(Error::invalid(
+                "location",
+                format!(
+                    "{location:?} is on {}, not on the configured service {} (the token is only sent there)",
+                    url.origin().ascii_serialization(),
+                    base.origin().ascii_serialization()
+                ),
+            ));
+        }
+        if url.fragment().is_some() || !url.username().is_empty() {
+            return Err(Error::invalid(
+                "location",
+                format!("{location:?} must not carry a fragment or user name"),
+            ));
+        }
+        let mut url = url;
+        if !url.query_pairs().any(|(name, _)| name == "api-version") {
+            url.query_pairs_mut().append_pair("api-version", API_VERSION);
+        }
+        Ok(Self { url })
+    }
+
+    pub fn url(&self) -> &Url {
+        &self.url
+    }
+
+    /// The `GET` of the operation.
+    pub fn prepare(&self) -> Prepared {
+        Prepared::get(self.url.clone())
+    }
+}
+
+/// A validated "list the operations of an offer" query (the `submissions` route).
+#[derive(Debug, Clone, PartialEq)]
+pub struct ListQuery {
+    pub publisher: String,
+    pub offer: String,
+    pub status: Option<String>,
+}
+
+impl ListQuery {
+    pub fn new(publisher: &str, offer: &str, status: Option<&str>) -> Result<Self> {
+        validate::id("publisher", publisher)?;
+        validate::id("offer", offer)?;
+        if let Some(status) = status
+            && (status.trim().is_empty()
+                || status.len() > 64
+                || !status.chars().all(|c| c.is_ascii_alphanumeric() || c == ' '))
         {
             return Err(Error::invalid(
                 "status",
                 format!("{status:?} is not a status like running or completed"),
             ));
         }
-        url.query_pairs_mut().append_pair("status", status.trim());
+        Ok(Self {
+            publisher: publisher.to_owned(),
+            offer: offer.to_owned(),
+            status: status.map(|s| s.trim().to_owned()),
+        })
     }
-    Ok(Prepared::get(url))
+
+    /// `GET {base}/api/publishers/{publisher}/offers/{offer}/submissions?api-version=...[&status=...]`.
+    pub fn prepare(&self, base: &Url) -> Prepared {
+        let mut url = offer_url(base, &self.publisher, &self.offer, &["submissions"]);
+        if let Some(status) = &self.status {
+            url.query_pairs_mut().append_pair("status", status);
+        }
+        Prepared::get(url)
+    }
 }
 
 /// `{base}/api/publishers/{publisher}/offers/{offer}/{tail...}?api-version=...`. The ids are
@@ -196,11 +231,11 @@ mod tests {
     fn operation_locations_resolve_and_get_an_api_version() {
         let absolute = "https://cloudpartner.azure.com/api/publishers/contoso/offers/o/operations/56615b67";
         assert_eq!(
-            operation(&base(), absolute).unwrap().url.as_str(),
+            OperationLocation::new(&base(), absolute).unwrap().url().as_str(),
             format!("{absolute}?api-version=2017-10-31")
         );
         let relative = "/api/operations/contoso$o$2$preview?api-version=2017-10-31";
-        let req = operation(&base(), relative).unwrap();
+        let req = OperationLocation::new(&base(), relative).unwrap().prepare();
         assert_eq!(req.method, reqwest::Method::GET);
         assert_eq!(req.url.as_str(), format!("https://cloudpartner.azure.com{relative}"));
     }
@@ -217,7 +252,10 @@ mod tests {
             "/a\r\nX: y",
         ] {
             assert!(
-                matches!(operation(&base(), bad), Err(Error::InvalidArgument { field: "location", .. })),
+                matches!(
+                    OperationLocation::new(&base(), bad),
+                    Err(Error::InvalidArgument { field: "location", .. })
+                ),
                 "{bad}"
             );
         }
@@ -225,20 +263,21 @@ mod tests {
 
     #[test]
     fn submissions_with_an_optional_status() {
-        let req = submissions(&base(), "contoso", "o", Some("running")).unwrap();
+        let req = ListQuery::new("contoso", "o", Some("running")).unwrap().prepare(&base());
         assert_eq!(
             req.url.as_str(),
             "https://cloudpartner.azure.com/api/publishers/contoso/offers/o/submissions?api-version=2017-10-31&status=running"
         );
         assert!(
-            submissions(&base(), "contoso", "o", None)
+            ListQuery::new("contoso", "o", None)
                 .unwrap()
+                .prepare(&base())
                 .url
                 .as_str()
                 .ends_with("submissions?api-version=2017-10-31")
         );
-        assert!(submissions(&base(), "contoso", "o", Some("a&b=c")).is_err());
-        assert!(submissions(&base(), "con/toso", "o", None).is_err());
+        assert!(ListQuery::new("contoso", "o", Some("a&b=c")).is_err());
+        assert!(ListQuery::new("con/toso", "o", None).is_err());
     }
 
     #[test]

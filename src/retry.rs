@@ -6,9 +6,19 @@ use std::time::{Duration, SystemTime};
 /// 4xx other than 408/429 are never retried: they would only repeat the failure.
 pub const RETRIABLE_STATUSES: [u16; 6] = [408, 429, 500, 502, 503, 504];
 
+/// Whether an answer with `status` is worth another attempt (the one place that decides).
+pub fn is_retriable(status: u16) -> bool {
+    RETRIABLE_STATUSES.contains(&status)
+}
+
 /// A `Retry-After` longer than this is not waited for: the call fails at once and the caller
 /// sees `retry_after` on the exception.
 pub const MAX_RETRY_AFTER: Duration = Duration::from_secs(60);
+
+/// Retries after the first attempt unless told otherwise.
+pub const DEFAULT_MAX_RETRIES: u32 = 3;
+/// The first backoff's ceiling unless told otherwise.
+pub const DEFAULT_BACKOFF: Duration = Duration::from_millis(500);
 
 #[derive(Debug, Clone, PartialEq)]
 pub struct RetryPolicy {
@@ -20,7 +30,11 @@ pub struct RetryPolicy {
 
 impl Default for RetryPolicy {
     fn default() -> Self {
-        Self { max_retries: 3, backoff: Duration::from_millis(500), backoff_cap: Duration::from_secs(30) }
+        Self {
+            max_retries: DEFAULT_MAX_RETRIES,
+            backoff: DEFAULT_BACKOFF,
+            backoff_cap: Duration::from_secs(30),
+        }
     }
 }
 
@@ -34,7 +48,7 @@ pub enum Verdict {
 impl RetryPolicy {
     /// After an answer with `status`; `retries_done` counts the retries already made.
     pub fn after_status(&self, status: u16, retries_done: u32, retry_after: Option<Duration>) -> Verdict {
-        if !RETRIABLE_STATUSES.contains(&status) || retries_done >= self.max_retries {
+        if !is_retriable(status) || retries_done >= self.max_retries {
             return Verdict::GiveUp;
         }
         match retry_after {

@@ -1,4 +1,10 @@
-//! When a token from a credential must be fetched again.
+//! Where tokens come from and when a token from a credential must be fetched again.
+
+/// The environment variable read when no token is given.
+pub const TOKEN_VARIABLE: &str = "CLOUDPARTNER_TOKEN";
+
+/// The scope a credential is asked for: the service's resource, `/.default`.
+pub const SCOPE: &str = concat!(crate::client::service!(), "/.default");
 
 /// Refresh this long before the token's `expires_on`, so a token never expires mid-call.
 pub const REFRESH_MARGIN_SECONDS: f64 = 300.0;
@@ -33,5 +39,6 @@ mod tests {
         assert!(!token.is_fresh(10_000.0 - 300.0));
         assert!(!token.is_fresh(20_000.0));
         assert!(unix_now() > 1.7e9);
+        assert_eq!(SCOPE, "https://cloudpartner.azure.com/.default");
     }
 }

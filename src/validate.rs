@@ -85,9 +85,30 @@ pub fn email(address: &str) -> Result<()> {
     Ok(())
 }
 
+/// A bearer token that passed the checks of `token`: what follows `Bearer ` on the wire. Its
+/// `Debug` never shows the value.
+#[derive(Clone, PartialEq, Eq)]
+pub struct Token(String);
+
+impl Token {
+    pub fn new(raw: &str) -> Result<Self> {
+        token(raw).map(|t| Self(t.to_owned()))
+    }
+
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl std::fmt::Debug for Token {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("Token(***)")
+    }
+}
+
 /// The bearer token, with a leading `Bearer ` (any case) removed so it is never doubled.
 /// Refuses whitespace and control characters, which could split or inject headers.
-pub fn token(raw: &str) -> Result<&str> {
+fn token(raw: &str) -> Result<&str> {
     let trimmed = raw.trim();
     let token = match trimmed.get(..7) {
         Some(prefix) if prefix.eq_ignore_ascii_case("bearer ") => trimmed.get(7..).unwrap_or("").trim_start(),

@@ -18,7 +18,7 @@ import cloudpartner
 import pytest
 from cloudpartner.testing import FakePortal
 from conftest import OFFER, PUBLISHER
-from rawserver import RawServer, refused_port, reset
+from rawserver import RawServer, refused_port, reset, response
 
 BIN = os.path.dirname(sys.executable)
 SCRIPT = shutil.which("cloudpartner", path=BIN)
@@ -511,3 +511,52 @@ def test_a_failing_az_is_a_usage_error(portal: FakePortal, tmp_path: Path):
     line = assert_one_line_error(run(*service(portal, "cancel", PUBLISHER, OFFER, "--az"), env=env), 2)
     assert "az login" in line
     assert portal.requests == []
+
+
+def test_cli_wait_without_a_location_warns_and_succeeds() -> None:
+    with RawServer(response(202)) as server:
+        done = run("cancel", PUBLISHER, OFFER, "--wait", "--base-url", server.base_url)
+    assert done.returncode == 0, done.stderr
+    assert "not waiting" in done.stderr
+
+
+def test_cli_json_wait_failure_still_prints_the_cancel(slow_portal: FakePortal) -> None:
+    done = run("cancel", PUBLISHER, OFFER, "--wait", "--timeout", "0.3", "--json", "--base-url", slow_portal.base_url)
+    assert done.returncode == 5
+    printed = json.loads(done.stdout)
+    assert printed["result"]["status_code"] == 202
+    assert printed["operation"] is None
+    assert printed["error"]["type"] == "WaitTimeoutError"
+
+
+def test_cli_408_is_transient() -> None:
+    with RawServer(response(408)) as server:
+        done = run("cancel", PUBLISHER, OFFER, "--base-url", server.base_url)
+    assert done.returncode == 4
+
+
+def test_cli_offers_files_from_spreadsheets(slow_portal: FakePortal, tmp_path) -> None:
+    slow_portal.add_offer(PUBLISHER, "second")
+    offers = tmp_path / "offers.csv"
+    offers.write_bytes(
+        '\ufeff# exported\npublisher,offer\n"contoso","contoso-virtualmachineoffer"\ncontoso, second\n'.encode()
+    )
+    done = run("cancel-many", str(offers), "--json", "--base-url", slow_portal.base_url)
+    assert done.returncode == 0, done.stderr
+    assert [(row["publisher"], row["offer"], row["ok"]) for row in json.loads(done.stdout)] == [
+        (PUBLISHER, OFFER, True),
+        (PUBLISHER, "second", True),
+    ]
+
+
+def test_cli_unreadable_inputs_are_usage_errors(tmp_path) -> None:
+    binary = tmp_path / "token.bin"
+    binary.write_bytes(b"\xff\xfe\x00token")
+    for args in (
+        ("cancel", PUBLISHER, OFFER, "--token-file", str(binary)),
+        ("cancel-many", str(binary)),
+        ("serve", "--port", "99999"),
+    ):
+        done = run(*args)
+        assert done.returncode == 2, (args, done.stderr)
+        assert "Traceback" not in done.stderr

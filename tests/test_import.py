@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+import textwrap
 
 import cloudpartner
 
@@ -35,3 +36,17 @@ def test_unknown_names_are_attribute_errors() -> None:
         assert "no_such_name" in str(error)
     else:
         raise AssertionError("expected AttributeError")
+
+
+def test_the_cli_loads_the_offline_portal_only_for_serve_and_demo() -> None:
+    probe = textwrap.dedent(
+        """
+        import contextlib, io, sys
+        from cloudpartner import _cli
+        with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
+            _cli.main(["--help"])
+        print(sorted(m for m in ("http.server", "cloudpartner.testing", "pytest") if m in sys.modules))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]"

@@ -248,3 +248,33 @@ def test_good_settings_are_accepted(portal: FakePortal) -> None:
         assert client.base_url == portal.base_url
         assert client.cancel(PUBLISHER, OFFER).status_code == 202
     assert len(portal.requests) == 1
+
+
+@pytest.mark.parametrize(
+    "call",
+    [
+        lambda c: c.cancel("\ud800", OFFER),
+        lambda c: c.cancel(PUBLISHER, "o\udfff"),
+        lambda c: c.cancel(PUBLISHER, OFFER, ["a\ud800@contoso.com"]),
+        lambda c: c.get_operation("/api/\ud800"),
+        lambda c: c.list_operations(PUBLISHER, OFFER, status="\ud800"),
+        lambda c: c.wait("/api/operations/x", timeout=10**400),
+    ],
+)
+def test_odd_python_input_is_an_invalid_argument_error(portal: FakePortal, call) -> None:
+    client = cloudpartner.Client(TOKEN, base_url=portal.base_url)
+    with pytest.raises(cloudpartner.InvalidArgumentError):
+        call(client)
+    assert portal.requests == []
+
+
+def test_odd_settings_are_invalid_argument_errors() -> None:
+    for kwargs in ({"timeout": 10**400}, {"backoff": 10**400}, {"base_url": "https://\ud800.example"}):
+        with pytest.raises(cloudpartner.InvalidArgumentError):
+            cloudpartner.Client(TOKEN, **kwargs)
+    with pytest.raises(cloudpartner.InvalidArgumentError):
+        cloudpartner.Client("tok\ud800")
+    with pytest.raises(cloudpartner.InvalidArgumentError):
+        cloudpartner.cancel(PUBLISHER, OFFER, TOKEN, timeout=[1])  # type: ignore[arg-type]
+    with pytest.raises(cloudpartner.InvalidArgumentError):
+        cloudpartner.cancel(PUBLISHER, OFFER, TOKEN, base_url=["x"])  # type: ignore[arg-type]

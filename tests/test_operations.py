@@ -442,3 +442,20 @@ def test_list_operations_refuses_bad_ids(portal: FakePortal, client, publisher: 
     with pytest.raises(InvalidArgumentError):
         call_list(client, publisher, offer, mode)
     assert portal.requests == []
+
+
+def operation_json(status: str, created: str = "2018-09-13T18:25:43Z") -> bytes:
+    return json.dumps({"id": "op", "status": status, "createdDateTime": created, "steps": []}).encode()
+
+
+@pytest.mark.parametrize("created", ["0000-01-01T00:00:00Z", "9999-12-31T23:00:00-05:00", "2016-12-31T23:59:60Z"])
+def test_timestamps_no_datetime_can_hold_are_none_not_errors(created: str) -> None:
+    with RawServer(response(200, {"Content-Type": "application/json"}, operation_json("running", created))) as server:
+        client = cloudpartner.Client(TOKEN, base_url=server.base_url)
+        op = client.get_operation("/api/operations/op")
+    if created.endswith(":60Z"):
+        assert op.created is not None
+        assert op.created.second == 59  # a leap second folds into the second before
+    else:
+        assert op.created is None
+    assert op.raw["createdDateTime"] == created

@@ -216,3 +216,12 @@ def test_explicit_base_url_wins_over_environment(portal: FakePortal, monkeypatch
 def test_default_base_url_without_environment() -> None:
     with cloudpartner.Client(TOKEN) as client:
         assert client.base_url == "https://cloudpartner.azure.com"
+
+
+def test_an_interrupt_inside_a_credential_is_not_a_credential_error(portal: FakePortal) -> None:
+    class Interrupted:
+        def get_token(self, *scopes: str) -> object:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        cloudpartner.Client(Interrupted(), base_url=portal.base_url).cancel(PUBLISHER, OFFER)

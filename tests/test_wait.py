@@ -24,7 +24,7 @@ from cloudpartner import (
 )
 from cloudpartner.testing import FakePortal
 from conftest import OFFER, PUBLISHER, TOKEN
-from rawserver import RawServer, response
+from rawserver import RawServer, hang, response
 
 STYLES = ("absolute", "relative", "non-migrated")
 POLL = 0.05
@@ -451,3 +451,43 @@ def test_ctrl_c_stops_a_sync_wait_promptly():
     assert out.strip() == "interrupted"
     assert "Traceback" not in err
     assert elapsed < 1.0
+
+
+def test_a_hanging_poll_cannot_outlast_the_wait() -> None:
+    with RawServer(hang()) as server:
+        client = cloudpartner.Client(TOKEN, base_url=server.base_url, timeout=5.0, max_retries=2)
+        started = time.monotonic()
+        with pytest.raises(cloudpartner.WaitTimeoutError) as caught:
+            client.wait("/api/operations/op", timeout=0.5, poll_interval=0.05)
+        assert time.monotonic() - started < 1.5
+        assert caught.value.operation is None
+
+
+def operation_json(status: str, created: str = "2018-09-13T18:25:43Z") -> bytes:
+    return json.dumps({"id": "op", "status": status, "createdDateTime": created, "steps": []}).encode()
+
+
+def test_retry_after_on_a_failed_poll_is_honoured() -> None:
+    throttled = response(429, {"Retry-After": "1"}, b'{"error": {"code": "TooManyRequests"}}')
+    done = response(200, {"Content-Type": "application/json"}, operation_json("canceled"))
+    with RawServer(throttled, done) as server:
+        client = cloudpartner.Client(TOKEN, base_url=server.base_url, max_retries=0)
+        started = time.monotonic()
+        final = client.wait("/api/operations/op", timeout=10, poll_interval=0.05)
+        assert final is not None
+        assert final.canceled
+        assert time.monotonic() - started >= 0.9
+
+
+def test_a_blocking_call_from_a_progress_callback_is_a_nested_call_error(slow_portal: FakePortal) -> None:
+    client = cloudpartner.Client(TOKEN, base_url=slow_portal.base_url)
+    result = client.cancel(PUBLISHER, OFFER)
+
+    def nested(_op: cloudpartner.Operation) -> None:
+        client.cancel(PUBLISHER, OFFER)
+
+    with pytest.raises(cloudpartner.NestedCallError) as caught:
+        client.wait(result, timeout=5, poll_interval=0.05, on_progress=nested)
+    assert isinstance(caught.value, RuntimeError)
+    assert caught.value.is_transient is False
+    assert "on_progress" in str(caught.value)

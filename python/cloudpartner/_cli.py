@@ -29,11 +29,8 @@ from ._errors import (
     WaitTimeoutError,
 )
 from ._types import CancelResult, Operation
-from .testing import FakePortal
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
-TOKEN_VARIABLE = "CLOUDPARTNER_TOKEN"  # noqa: S105 - a variable name, not a secret
-RESOURCE = "https://cloudpartner.azure.com"
 # Accepted by FakePortal; used only against a loopback base URL, where no real token is needed.
 OFFLINE_TOKEN = "offline-placeholder-token"  # noqa: S105
 
@@ -61,14 +58,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
 
 def _exit_code(error: Exception) -> int:
-    """Most specific first: a 408, 429 or 5xx is transient although it is an ApiError."""
+    """Bad input and a wait that ran out first; then the core's verdict (``is_transient``)."""
     if isinstance(error, (UsageError, InvalidArgumentError, CredentialError)):
         return EXIT_USAGE
     if isinstance(error, WaitTimeoutError):
         return EXIT_WAIT_TIMEOUT
-    if isinstance(error, ApiError) and not error.is_transient:
-        return EXIT_REFUSED
-    return EXIT_TRANSIENT
+    if isinstance(error, CloudPartnerError) and error.is_transient:
+        return EXIT_TRANSIENT
+    return EXIT_REFUSED
 
 
 # ---------------------------------------------------------------------------------------- parser
@@ -78,9 +75,9 @@ def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloudpartner",
         description="Cancel Azure Marketplace publishes through the Cloud Partner Portal API.",
-        epilog="Token: CLOUDPARTNER_TOKEN, --token-file or --az (never on the command line). "
-        "Exit codes: 0 ok, 2 usage or bad input, 3 the service refused, 4 transient or "
-        "transport failure, 5 wait timed out.",
+        epilog=f"Token: {_core.TOKEN_VARIABLE}, --token-file or --az (never on the command line). "
+        "Exit codes: 0 ok, 2 usage or bad input, 3 refused (trying again will not help), 4 transient "
+        "(worth trying again: 408, 429, 500, 502-504, transport failures), 5 wait timed out.",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
@@ -134,7 +131,9 @@ def _port(text: str) -> int:
 
 def _service_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--json", action="store_true", help="print JSON for scripts")
-    command.add_argument("--base-url", help=f"service root (default: CLOUDPARTNER_BASE_URL or {RESOURCE})")
+    command.add_argument(
+        "--base-url", help=f"service root (default: CLOUDPARTNER_BASE_URL or {_core.DEFAULT_BASE_URL})"
+    )
     source = command.add_mutually_exclusive_group()
     source.add_argument("--token-file", metavar="PATH", help="read the bearer token from PATH")
     source.add_argument("--az", action="store_true", help="get a token from the Azure CLI (az)")
@@ -311,6 +310,8 @@ def _operation(args: argparse.Namespace) -> int:
 
 
 def _serve(args: argparse.Namespace) -> int:
+    from .testing import FakePortal  # noqa: PLC0415 - only `serve` and `demo` need http.server
+
     with FakePortal(port=args.port, cancel_seconds=args.cancel_seconds) as portal:
         portal.add_offer("contoso", "contoso-virtualmachineoffer")
         portal.add_offer("contoso", "contoso-saasoffer")
@@ -331,6 +332,8 @@ def _serve(args: argparse.Namespace) -> int:
 
 def _demo(args: argparse.Namespace) -> int:
     publisher, offer = "contoso", "contoso-virtualmachineoffer"
+    from .testing import FakePortal  # noqa: PLC0415 - only `serve` and `demo` need http.server
+
     with FakePortal(cancel_seconds=args.cancel_seconds) as portal:
         portal.add_offer(publisher, offer)
         print(f"1. An offline Cloud Partner Portal is running at {portal.base_url}")
@@ -374,19 +377,29 @@ def _token(args: argparse.Namespace, base_url: str) -> str:
         return token
     if args.az:
         return _az_token()
-    token = os.environ.get(TOKEN_VARIABLE, "").strip()
+    token = os.environ.get(_core.TOKEN_VARIABLE, "").strip()
     if token:
         return token
     if _core.is_loopback_url(base_url):
         return OFFLINE_TOKEN
-    raise UsageError(f"no token: set {TOKEN_VARIABLE}, or pass --token-file PATH or --az")
+    raise UsageError(f"no token: set {_core.TOKEN_VARIABLE}, or pass --token-file PATH or --az")
 
 
 def _az_token() -> str:
     az = shutil.which("az")
     if az is None:
         raise UsageError("--az needs the Azure CLI (az) on PATH")
-    command = [az, "account", "get-access-token", "--resource", RESOURCE, "--query", "accessToken", "-o", "tsv"]
+    command = [
+        az,
+        "account",
+        "get-access-token",
+        "--resource",
+        _core.DEFAULT_BASE_URL,
+        "--query",
+        "accessToken",
+        "-o",
+        "tsv",
+    ]
     try:
         done = subprocess.run(command, capture_output=True, text=True, timeout=120, check=False)  # noqa: S603
     except subprocess.TimeoutExpired:

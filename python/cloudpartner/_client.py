@@ -78,10 +78,10 @@ class Client:
         token: Token = None,
         *,
         base_url: Optional[str] = None,
-        timeout: float = 30.0,
-        max_retries: int = 3,
+        timeout: float = _core.DEFAULT_TIMEOUT,
+        max_retries: int = _core.DEFAULT_MAX_RETRIES,
         user_agent: Optional[str] = None,
-        backoff: float = 0.5,
+        backoff: float = _core.DEFAULT_BACKOFF,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> None:
         self._core = _core.Client(
@@ -118,7 +118,7 @@ class Client:
         items: Iterable[tuple[str, str]],
         *,
         emails: Emails = None,
-        concurrency: int = 32,
+        concurrency: int = _core.DEFAULT_CONCURRENCY,
         on_result: Optional[ResultCallback] = None,
     ) -> list[Outcome]:
         """Cancel many offers at once, in Rust, with at most ``concurrency`` calls in flight.
@@ -143,7 +143,7 @@ class Client:
         items: Iterable[tuple[str, str]],
         *,
         emails: Emails = None,
-        concurrency: int = 32,
+        concurrency: int = _core.DEFAULT_CONCURRENCY,
         on_result: Optional[ResultCallback] = None,
     ) -> list[Outcome]:
         """Asyncio twin of :meth:`cancel_many`; ``on_result`` runs on the event loop."""
@@ -253,16 +253,16 @@ _MAX_SHARED = 16
 
 
 def _shared_client(base_url: Optional[str], timeout: Optional[float]) -> _core.Client:
-    key = (base_url_or_default(base_url), 30.0 if timeout is None else timeout)
+    key = (base_url_or_default(base_url), _core.DEFAULT_TIMEOUT if timeout is None else timeout)
     if not isinstance(key[0], str) or isinstance(key[1], bool) or not isinstance(key[1], (int, float)):
         # Not a cache key; the core refuses it with an InvalidArgumentError naming the field.
-        return _core.Client(None, key[0], key[1], 3, 0.5, None)
+        return _core.Client(None, key[0], key[1], _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None)
     client = _shared.get(key)
     if client is None:
         with _shared_lock:
             client = _shared.get(key)
             if client is None:
-                client = _core.Client(None, key[0], key[1], 3, 0.5, None)
+                client = _core.Client(None, key[0], key[1], _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None)
                 if len(_shared) >= _MAX_SHARED:
                     _shared.pop(next(iter(_shared)))
                 _shared[key] = client

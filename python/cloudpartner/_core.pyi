@@ -13,6 +13,12 @@ API_VERSION: Final[str]
 MAX_SUCCESS_BODY_BYTES: Final[int]
 MAX_ERROR_BODY_BYTES: Final[int]
 RETRIABLE_STATUSES: Final[tuple[int, ...]]
+DEFAULT_TIMEOUT: Final[float]
+DEFAULT_MAX_RETRIES: Final[int]
+DEFAULT_BACKOFF: Final[float]
+DEFAULT_CONCURRENCY: Final[int]
+TOKEN_VARIABLE: Final[str]
+SCOPE: Final[str]
 
 _Emails = Union[str, Iterable[str], None]
 _Location = Union[str, CancelResult]
@@ -22,16 +28,24 @@ _OnResult = Optional[Callable[[int, _Outcome], object]]
 
 def status_phase(status: str) -> str: ...
 def is_loopback_url(url: str) -> bool: ...
+def is_transient_status(status: int) -> bool: ...
 
 __all__ = [
     "API_VERSION",
+    "DEFAULT_BACKOFF",
     "DEFAULT_BASE_URL",
+    "DEFAULT_CONCURRENCY",
+    "DEFAULT_MAX_RETRIES",
+    "DEFAULT_TIMEOUT",
     "MAX_ERROR_BODY_BYTES",
     "MAX_SUCCESS_BODY_BYTES",
     "RETRIABLE_STATUSES",
+    "SCOPE",
+    "TOKEN_VARIABLE",
     "Client",
     "__version__",
     "is_loopback_url",
+    "is_transient_status",
     "status_phase",
 ]
 

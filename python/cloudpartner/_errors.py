@@ -4,6 +4,7 @@
     ├── InvalidArgumentError (also ValueError)   bad input, refused before anything was sent
     ├── CredentialError                          the token source failed
     ├── ClientClosedError (also RuntimeError)    the Client was closed
+    ├── NestedCallError (also RuntimeError)      a blocking call made from a callback of another
     ├── WaitTimeoutError (also TimeoutError)     wait() ran out of time (.operation: last state)
     ├── TransportError                           no usable answer (connect, TLS, reset, bad HTTP)
     │   ├── RequestTimeoutError (also TimeoutError)
@@ -17,6 +18,11 @@
         ├── ConflictError         409
         ├── ThrottledError        429
         └── ServerError           5xx
+
+``is_transient`` on every exception the client raises is the core's classification, the one its
+retries and ``wait()`` act on: True when trying again later may succeed (408, 429, 500, 502, 503,
+504, transport failures, timeouts, an unreadable answer), False otherwise (other 4xx and 5xx such
+as 501 and 505, bad input, an answer over the size limit).
 
 No exception's text, repr or attributes ever hold the bearer token.
 """
@@ -40,6 +46,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidArgumentError",
     "MalformedResponseError",
+    "NestedCallError",
     "NotFoundError",
     "RequestTimeoutError",
     "ResponseTooLargeError",
@@ -51,7 +58,14 @@ __all__ = [
 
 
 class CloudPartnerError(Exception):
-    """Base class of every exception cloudpartner raises."""
+    """Base class of every exception cloudpartner raises.
+
+    ``is_transient``: whether trying again later may succeed, as the client's core classifies the
+    failure (its retries and ``wait()`` act on the same verdict); set on every exception the client
+    raises.
+    """
+
+    is_transient: bool = False
 
 
 class InvalidArgumentError(CloudPartnerError, ValueError):
@@ -68,6 +82,10 @@ class CredentialError(CloudPartnerError):
 
 class ClientClosedError(CloudPartnerError, RuntimeError):
     """The ``Client`` was closed; make a new one."""
+
+
+class NestedCallError(CloudPartnerError, RuntimeError):
+    """A blocking call was made from an ``on_progress``/``on_result`` callback of another one."""
 
 
 class TransportError(CloudPartnerError):
@@ -174,6 +192,9 @@ class ApiError(CloudPartnerError):
         self.retry_after = retry_after
         self.location = location
         self.body_truncated = body_truncated
+        from ._core import is_transient_status  # noqa: PLC0415 - the extension loads on first use
+
+        self.is_transient = is_transient_status(status_code)
 
     def __str__(self) -> str:
         try:
@@ -197,13 +218,6 @@ class ApiError(CloudPartnerError):
             details.append(f"client request id {self.client_request_id}")
         return f"{head} ({'; '.join(details)})" if details else head
 
-    @property
-    def is_transient(self) -> bool:
-        """True for the statuses worth trying again later (408, 429, 5xx): those the client retries."""
-        from ._core import RETRIABLE_STATUSES  # noqa: PLC0415 - the extension loads on first use
-
-        return self.status_code in RETRIABLE_STATUSES or self.status_code >= 500
-
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status_code}, code={self.code!r}, request_id={self.request_id!r})"
 
@@ -225,7 +239,7 @@ class NotFoundError(ApiError):
 
 
 class ConflictError(ApiError):
-    """409: the offer's state does not allow this (e.g. nothing is running to cancel)."""
+    """409: the offer's state does not allow this (e.g. another operation is running)."""
 
 
 class ThrottledError(ApiError):
@@ -233,4 +247,8 @@ class ThrottledError(ApiError):
 
 
 class ServerError(ApiError):
-    """5xx: the service failed; retried automatically before this is raised."""
+    """5xx: the service failed.
+
+    500, 502, 503 and 504 are transient: retried (``max_retries``) before this is raised, and
+    polled through by ``wait()``; the others (501, 505, ...) are not.
+    """

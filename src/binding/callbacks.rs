@@ -14,6 +14,7 @@ use pyo3::prelude::*;
 use pyo3::types::PyTuple;
 
 use super::credentials::TokenSource;
+use crate::validate::Token;
 
 /// The first exception a callback raised, shared between the callbacks and the binding.
 #[derive(Clone, Default)]
@@ -33,13 +34,13 @@ impl Failure {
     }
 
     /// The callback's exception if one stopped the call, else the core's error converted.
-    pub fn or_else(&self, py: Python<'_>, err: crate::error::Error) -> PyErr {
-        self.take().unwrap_or_else(|| super::convert::error(py, err))
+    pub fn or_else(&self, err: crate::error::Error) -> PyErr {
+        self.take().unwrap_or_else(|| err.into())
     }
 }
 
 /// A token for each poll (a credential may refresh during a long wait).
-pub fn tokens(source: Arc<TokenSource>, failure: Failure) -> impl Fn() -> Option<String> + Send + Sync {
+pub fn tokens(source: Arc<TokenSource>, failure: Failure) -> impl Fn() -> Option<Token> + Send + Sync {
     move || {
         if failure.is_set() {
             return None;

@@ -7,68 +7,67 @@ use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
 
-use super::convert;
+use super::{args, exceptions};
 use crate::error::Error;
-use crate::token::{CachedToken, unix_now};
-use crate::validate;
-
-/// The scope a credential is asked for.
-pub const SCOPE: &str = "https://cloudpartner.azure.com/.default";
-const TOKEN_VARIABLE: &str = "CLOUDPARTNER_TOKEN";
+use crate::token::{CachedToken, SCOPE, TOKEN_VARIABLE, unix_now};
+use crate::validate::Token;
 
 pub enum TokenSource {
     Environment,
-    Fixed(String),
+    Fixed(Token),
     Credential { credential: Py<PyAny>, cache: Mutex<Option<CachedToken>> },
 }
 
 impl TokenSource {
     pub fn from_py(value: &Bound<'_, PyAny>) -> PyResult<Self> {
-        let py = value.py();
         if value.is_none() {
             return Ok(Self::Environment);
         }
         if value.is_instance_of::<PyString>() {
-            let text = convert::string(value, "token")?;
-            let token = validate::token(&text).map_err(|e| convert::error(py, e))?;
-            return Ok(Self::Fixed(token.to_owned()));
+            return Ok(Self::Fixed(Token::new(&args::string(value, "token")?)?));
         }
         if value.hasattr("get_token")? {
             return Ok(Self::Credential { credential: value.clone().unbind(), cache: Mutex::new(None) });
         }
         let kind = value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string());
-        Err(convert::invalid(
-            py,
+        Err(args::invalid(
             "token",
             format!("must be a str, a credential with get_token(), or None, not {kind}"),
         ))
     }
 
-    /// The token for one call. A credential is asked only when the cached token is within five
-    /// minutes of expiry; the cache lock is never held while Python runs.
-    pub fn resolve(&self, py: Python<'_>) -> PyResult<String> {
-        match self {
-            Self::Fixed(token) => Ok(token.clone()),
+    /// The token for one call, checked (`Token::new`). A credential is asked only when the
+    /// cached token is within five minutes of expiry; the cache lock is never held while Python
+    /// runs.
+    pub fn resolve(&self, py: Python<'_>) -> PyResult<Token> {
+        let raw = match self {
+            Self::Fixed(token) => return Ok(token.clone()),
             Self::Environment => {
                 let value = py.import("os")?.getattr("environ")?.call_method1("get", (TOKEN_VARIABLE,))?;
                 match value.extract::<Option<String>>()? {
-                    Some(token) if !token.trim().is_empty() => Ok(token),
-                    _ => Err(convert::error(
-                        py,
-                        Error::invalid("token", format!("none given, and {TOKEN_VARIABLE} is not set")),
-                    )),
+                    Some(token) if !token.trim().is_empty() => token,
+                    _ => {
+                        return Err(Error::invalid(
+                            "token",
+                            format!("none given, and {TOKEN_VARIABLE} is not set"),
+                        )
+                        .into());
+                    }
                 }
             }
             Self::Credential { credential, cache } => {
                 let cached = cache.lock().unwrap_or_else(PoisonError::into_inner).clone();
-                if let Some(token) = cached.filter(|t| t.is_fresh(unix_now())) {
-                    return Ok(token.token);
+                match cached.filter(|t| t.is_fresh(unix_now())) {
+                    Some(token) => token.token,
+                    None => {
+                        let fresh = fetch(credential.bind(py))?;
+                        *cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh.clone());
+                        fresh.token
+                    }
                 }
-                let fresh = fetch(credential.bind(py))?;
-                *cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh.clone());
-                Ok(fresh.token)
             }
-        }
+        };
+        Ok(Token::new(&raw)?)
     }
 }
 
@@ -80,7 +79,7 @@ fn fetch(credential: &Bound<'_, PyAny>) -> PyResult<CachedToken> {
         if let Some(cause) = cause.as_ref().filter(|c| !c.is_instance_of::<PyException>(py)) {
             return cause.clone_ref(py);
         }
-        let err = convert::credential_error(py, why);
+        let err = exceptions::credential_failure(py, &why);
         err.set_cause(py, cause);
         err
     };

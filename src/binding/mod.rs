@@ -1,26 +1,30 @@
 //! The pyo3 binding: converts between Python and the core, and nothing else.
 //!
-//! `Client` wraps `client::Client`; `convert` turns Python arguments into validated core input
-//! and core results and errors into Python objects; `credentials` resolves tokens; `pylog`
-//! forwards the core's log lines to `logging`; `wait` runs futures for sync and async callers.
+//! `Client` wraps `client::Client`. Python values come in through `args` and become the core's
+//! validated types (the core does the validating); results go out through `results` (and, for
+//! asyncio, `outcomes`); every error leaves through `exceptions`, the one conversion of the
+//! core's `Error`. `credentials` resolves tokens, `callbacks` runs the user's callables, `pylog`
+//! forwards the core's log lines to `logging`, and `run` drives futures for sync and async
+//! callers. Imports go one way: `exceptions` and `args` depend on no other binding module.
 
+mod args;
 mod callbacks;
-mod convert;
 mod credentials;
+mod exceptions;
+mod outcomes;
 mod pylog;
-mod wait;
+mod results;
+mod run;
 
 use std::sync::Arc;
 
 use pyo3::prelude::*;
 
 use crate::client;
-use crate::request::Cancel;
+use crate::request::{Cancel, ListQuery, OperationLocation};
+use crate::validate::Token;
 use callbacks::{Callback, Failure};
 use credentials::TokenSource;
-
-/// `cancel_many`'s default number of calls in flight.
-const DEFAULT_CONCURRENCY: usize = 32;
 
 /// The Rust half of `cloudpartner.Client` (the Python class holds one and documents it).
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
@@ -42,19 +46,15 @@ impl PyClient {
         user_agent: &Bound<'_, PyAny>,
         ca_file: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
-        let py = token.py();
         let mut settings = client::Settings::new(
-            &convert::string(base_url, "base_url")?,
-            convert::seconds(timeout, "timeout")?,
-            convert::count(max_retries, "max_retries")?,
-            convert::seconds(backoff, "backoff")?,
-            convert::optional_string(user_agent, "user_agent")?.as_deref(),
-        )
-        .map_err(|e| convert::error(py, e))?;
+            &args::string(base_url, "base_url")?,
+            args::seconds(timeout, "timeout")?,
+            args::count(max_retries, "max_retries")?,
+            args::seconds(backoff, "backoff")?,
+            args::optional_string(user_agent, "user_agent")?.as_deref(),
+        )?;
         if let Some(path) = ca_file.filter(|p| !p.is_none()) {
-            settings = settings
-                .trust_pem_file(&convert::path(path, "ca_file")?)
-                .map_err(|e| convert::error(py, e))?;
+            settings = settings.trust_pem_file(&args::path(path, "ca_file")?)?;
         }
         Ok(Self {
             core: Arc::new(client::Client::new(settings)),
@@ -75,8 +75,8 @@ impl PyClient {
         let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
         let outcome =
-            wait::blocking(py, async move { core.cancel(&call, &token, &log).await.map(|c| (call, c)) })?;
-        convert::cancel_result(py, outcome)
+            run::blocking(py, async move { core.cancel(&call, &token, &log).await.map(|c| (call, c)) })?;
+        results::cancel_result(py, outcome)
     }
 
     /// The same as `cancel`, as an awaitable for asyncio.
@@ -91,8 +91,8 @@ impl PyClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
-        wait::awaitable(py, async move {
-            convert::CancelOutcome(core.cancel(&call, &token, &log).await.map(|c| (call, c)))
+        run::awaitable(py, async move {
+            outcomes::CancelOutcome(core.cancel(&call, &token, &log).await.map(|c| (call, c)))
         })
     }
 
@@ -100,9 +100,9 @@ impl PyClient {
     fn get_operation(&self, py: Python<'_>, location: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
         let (location, token, log) = self.prepare_poll(py, location)?;
         let core = Arc::clone(&self.core);
-        let outcome = wait::blocking(py, async move { core.get_operation(&location, &token, &log).await })?;
-        let (operation, _) = outcome.map_err(|e| convert::error(py, e))?;
-        Ok(convert::operation(py, &operation)?.unbind())
+        let outcome = run::blocking(py, async move { core.get_operation(&location, &token, &log).await })?;
+        let (operation, _) = outcome?;
+        Ok(results::operation(py, &operation)?.unbind())
     }
 
     fn get_operation_async<'py>(
@@ -112,8 +112,8 @@ impl PyClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (location, token, log) = self.prepare_poll(py, location)?;
         let core = Arc::clone(&self.core);
-        wait::awaitable(py, async move {
-            convert::Outcome::One(core.get_operation(&location, &token, &log).await.map(|(op, _)| op))
+        run::awaitable(py, async move {
+            outcomes::Outcome::One(core.get_operation(&location, &token, &log).await.map(|(op, _)| op))
         })
     }
 
@@ -126,14 +126,10 @@ impl PyClient {
         offer: &Bound<'_, PyAny>,
         status: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (publisher, offer, status, token, log) = self.prepare_list(py, publisher, offer, status)?;
+        let (query, token, log) = self.prepare_list(py, publisher, offer, status)?;
         let core = Arc::clone(&self.core);
-        let outcome = wait::blocking(py, async move {
-            convert::Outcome::Many(
-                core.list_operations(&publisher, &offer, status.as_deref(), &token, &log).await,
-            )
-        })?;
-        Ok(outcome.into_pyobject(py)?.unbind())
+        let outcome = run::blocking(py, async move { core.list_operations(&query, &token, &log).await })?;
+        Ok(results::operations(py, &outcome?)?.into_any().unbind())
     }
 
     #[pyo3(signature = (publisher, offer, status=None))]
@@ -144,12 +140,10 @@ impl PyClient {
         offer: &Bound<'py, PyAny>,
         status: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (publisher, offer, status, token, log) = self.prepare_list(py, publisher, offer, status)?;
+        let (query, token, log) = self.prepare_list(py, publisher, offer, status)?;
         let core = Arc::clone(&self.core);
-        wait::awaitable(py, async move {
-            convert::Outcome::Many(
-                core.list_operations(&publisher, &offer, status.as_deref(), &token, &log).await,
-            )
+        run::awaitable(py, async move {
+            outcomes::Outcome::Many(core.list_operations(&query, &token, &log).await)
         })
     }
 
@@ -168,14 +162,14 @@ impl PyClient {
         let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
         let progress = Callback::here(on_progress, &failure);
         let core = Arc::clone(&self.core);
-        let outcome = wait::blocking(py, async move {
+        let outcome = run::blocking(py, async move {
             core.wait(&location, &tokens, options, &log, &mut |op| {
-                progress.call(&|py| convert::operation_args(py, op))
+                progress.call(&|py| results::operation_args(py, op))
             })
             .await
         })?;
-        let operation = outcome.map_err(|e| failure.or_else(py, e))?;
-        Ok(convert::operation(py, &operation)?.unbind())
+        let operation = outcome.map_err(|e| failure.or_else(e))?;
+        Ok(results::operation(py, &operation)?.unbind())
     }
 
     /// `wait` for asyncio; `on_progress(op)` is scheduled on the running event loop.
@@ -193,13 +187,13 @@ impl PyClient {
         let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
         let progress = Callback::on_loop(py, on_progress, &failure)?;
         let core = Arc::clone(&self.core);
-        wait::awaitable(py, async move {
+        run::awaitable(py, async move {
             let outcome = core
                 .wait(&location, &tokens, options, &log, &mut |op| {
-                    progress.call(&|py| convert::operation_args(py, op))
+                    progress.call(&|py| results::operation_args(py, op))
                 })
                 .await;
-            convert::Outcome::Waited(outcome, failure)
+            outcomes::Outcome::Waited(outcome, failure)
         })
     }
 
@@ -218,14 +212,14 @@ impl PyClient {
         let failure = Failure::default();
         let report = Callback::here(on_result, &failure);
         let core = Arc::clone(&self.core);
-        let outcome = wait::blocking(py, async move {
+        let outcome = run::blocking(py, async move {
             core.cancel_many(calls, &token, concurrency, &log, &mut |index, outcome| {
-                report.call(&|py| convert::batch_item_args(py, index, outcome))
+                report.call(&|py| results::batch_item_args(py, index, outcome))
             })
             .await
         })?;
-        let results = outcome.map_err(|e| failure.or_else(py, e))?;
-        Ok(convert::batch_results(py, results)?.into_any().unbind())
+        let results = outcome.map_err(|e| failure.or_else(e))?;
+        Ok(results::batch_results(py, results)?.into_any().unbind())
     }
 
     /// `cancel_many` for asyncio; `on_result(index, outcome)` is scheduled on the event loop.
@@ -242,13 +236,13 @@ impl PyClient {
         let failure = Failure::default();
         let report = Callback::on_loop(py, on_result, &failure)?;
         let core = Arc::clone(&self.core);
-        wait::awaitable(py, async move {
+        run::awaitable(py, async move {
             let outcome = core
                 .cancel_many(calls, &token, concurrency, &log, &mut |index, outcome| {
-                    report.call(&|py| convert::batch_item_args(py, index, outcome))
+                    report.call(&|py| results::batch_item_args(py, index, outcome))
                 })
                 .await;
-            convert::Outcome::Batch(outcome, failure)
+            outcomes::Outcome::Batch(outcome, failure)
         })
     }
 
@@ -279,47 +273,46 @@ impl PyClient {
 }
 
 impl PyClient {
-    fn refuse_if_closed(&self, py: Python<'_>) -> PyResult<()> {
-        if self.core.is_closed() { Err(convert::error(py, crate::error::Error::Closed)) } else { Ok(()) }
+    fn refuse_if_closed(&self) -> PyResult<()> {
+        if self.core.is_closed() { Err(crate::error::Error::Closed.into()) } else { Ok(()) }
     }
 
-    /// The token for one call: `given` (a per-call override) or the client's own source, checked.
-    fn token_for_call(&self, py: Python<'_>, given: Option<&Bound<'_, PyAny>>) -> PyResult<String> {
-        let token = match given {
-            Some(given) if !given.is_none() => TokenSource::from_py(given)?.resolve(py)?,
-            _ => self.token.resolve(py)?,
-        };
-        crate::validate::token(&token).map_err(|e| convert::error(py, e))?;
-        Ok(token)
+    /// The token for one call: `given` (a per-call override) or the client's own source.
+    fn token_for_call(&self, py: Python<'_>, given: Option<&Bound<'_, PyAny>>) -> PyResult<Token> {
+        match given {
+            Some(given) if !given.is_none() => TokenSource::from_py(given)?.resolve(py),
+            _ => self.token.resolve(py),
+        }
+    }
+
+    fn location(&self, location: &Bound<'_, PyAny>) -> PyResult<OperationLocation> {
+        Ok(OperationLocation::new(&self.core.settings().base_url, &args::location(location)?)?)
     }
 
     fn prepare_poll(
         &self,
         py: Python<'_>,
         location: &Bound<'_, PyAny>,
-    ) -> PyResult<(String, String, pylog::PyLog)> {
-        self.refuse_if_closed(py)?;
-        let location = convert::location(location)?;
-        crate::request::operation(&self.core.settings().base_url, &location)
-            .map_err(|e| convert::error(py, e))?;
-        Ok((location, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+    ) -> PyResult<(OperationLocation, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        Ok((self.location(location)?, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
     }
 
-    #[allow(clippy::type_complexity)]
     fn prepare_list(
         &self,
         py: Python<'_>,
         publisher: &Bound<'_, PyAny>,
         offer: &Bound<'_, PyAny>,
         status: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(String, String, Option<String>, String, pylog::PyLog)> {
-        self.refuse_if_closed(py)?;
-        let publisher = convert::string(publisher, "publisher")?;
-        let offer = convert::string(offer, "offer")?;
-        let status = status.map(|s| convert::optional_string(s, "status")).transpose()?.flatten();
-        crate::request::submissions(&self.core.settings().base_url, &publisher, &offer, status.as_deref())
-            .map_err(|e| convert::error(py, e))?;
-        Ok((publisher, offer, status, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+    ) -> PyResult<(ListQuery, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let status = status.map(|s| args::optional_string(s, "status")).transpose()?.flatten();
+        let query = ListQuery::new(
+            &args::string(publisher, "publisher")?,
+            &args::string(offer, "offer")?,
+            status.as_deref(),
+        )?;
+        Ok((query, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
     }
 
     fn prepare_wait(
@@ -328,16 +321,13 @@ impl PyClient {
         location: &Bound<'_, PyAny>,
         timeout: &Bound<'_, PyAny>,
         poll_interval: &Bound<'_, PyAny>,
-    ) -> PyResult<(String, client::WaitOptions, pylog::PyLog)> {
-        self.refuse_if_closed(py)?;
-        let location = convert::location(location)?;
+    ) -> PyResult<(OperationLocation, client::WaitOptions, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let location = self.location(location)?;
         let options = client::WaitOptions::new(
-            convert::seconds(timeout, "timeout")?,
-            convert::seconds(poll_interval, "poll_interval")?,
-        )
-        .map_err(|e| convert::error(py, e))?;
-        crate::request::operation(&self.core.settings().base_url, &location)
-            .map_err(|e| convert::error(py, e))?;
+            args::seconds(timeout, "timeout")?,
+            args::seconds(poll_interval, "poll_interval")?,
+        )?;
         // Resolve once now, so a missing token is refused before the first poll.
         self.token_for_call(py, None)?;
         Ok((location, options, pylog::PyLog::new(py)?))
@@ -350,16 +340,16 @@ impl PyClient {
         items: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
         concurrency: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(Vec<crate::error::Result<Cancel>>, usize, String, pylog::PyLog)> {
-        self.refuse_if_closed(py)?;
-        let emails = convert::emails(emails)?;
+    ) -> PyResult<(Vec<crate::error::Result<Cancel>>, usize, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let emails = args::emails(emails)?;
         // Checked once for the whole batch: a bad address is the caller's, not one item's.
-        crate::validate::emails(emails.iter().map(String::as_str)).map_err(|e| convert::error(py, e))?;
+        crate::validate::emails(emails.iter().map(String::as_str))?;
         let concurrency = match concurrency {
-            Some(value) if !value.is_none() => convert::count(value, "concurrency")? as usize,
-            _ => DEFAULT_CONCURRENCY,
+            Some(value) if !value.is_none() => args::count(value, "concurrency")? as usize,
+            _ => client::DEFAULT_CONCURRENCY,
         };
-        let calls = convert::batch(items, &emails)?;
+        let calls = args::batch(items, &emails)?;
         Ok((calls, concurrency, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
     }
 
@@ -371,13 +361,14 @@ impl PyClient {
         offer: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
         token: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(Cancel, String, pylog::PyLog)> {
-        self.refuse_if_closed(py)?;
-        let publisher = convert::string(publisher, "publisher")?;
-        let offer = convert::string(offer, "offer")?;
-        let emails = convert::emails(emails)?;
-        let call = Cancel::new(&publisher, &offer, emails.iter().map(String::as_str))
-            .map_err(|e| convert::error(py, e))?;
+    ) -> PyResult<(Cancel, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let emails = args::emails(emails)?;
+        let call = Cancel::new(
+            &args::string(publisher, "publisher")?,
+            &args::string(offer, "offer")?,
+            emails.iter().map(String::as_str),
+        )?;
         Ok((call, self.token_for_call(py, token)?, pylog::PyLog::new(py)?))
     }
 }
@@ -394,6 +385,12 @@ fn is_loopback_url(url: &str) -> bool {
     crate::validate::base_url(url).is_ok_and(|u| crate::validate::is_loopback(&u))
 }
 
+/// Whether a failure answer with `status` is transient: retried, and polled through by `wait`.
+#[pyfunction]
+fn is_transient_status(status: u16) -> bool {
+    crate::retry::is_retriable(status)
+}
+
 #[pymodule]
 #[pyo3(name = "_core")]
 fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
@@ -402,9 +399,16 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("API_VERSION", crate::request::API_VERSION)?;
     m.add("MAX_SUCCESS_BODY_BYTES", crate::transport::MAX_SUCCESS_BODY_BYTES)?;
     m.add("MAX_ERROR_BODY_BYTES", crate::transport::MAX_ERROR_BODY_BYTES)?;
+    m.add("DEFAULT_TIMEOUT", client::DEFAULT_TIMEOUT_SECONDS)?;
+    m.add("DEFAULT_MAX_RETRIES", crate::retry::DEFAULT_MAX_RETRIES)?;
+    m.add("DEFAULT_BACKOFF", crate::retry::DEFAULT_BACKOFF.as_secs_f64())?;
+    m.add("DEFAULT_CONCURRENCY", client::DEFAULT_CONCURRENCY)?;
+    m.add("TOKEN_VARIABLE", crate::token::TOKEN_VARIABLE)?;
+    m.add("SCOPE", crate::token::SCOPE)?;
     m.add("RETRIABLE_STATUSES", pyo3::types::PyTuple::new(m.py(), crate::retry::RETRIABLE_STATUSES)?)?;
     m.add_class::<PyClient>()?;
     m.add_function(wrap_pyfunction!(status_phase, m)?)?;
     m.add_function(wrap_pyfunction!(is_loopback_url, m)?)?;
+    m.add_function(wrap_pyfunction!(is_transient_status, m)?)?;
     Ok(())
 }

@@ -6,18 +6,21 @@ use std::pin::Pin;
 use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
-use pyo3::exceptions::PyRuntimeError;
 use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
 
+use crate::error::Error;
 use crate::runtime;
 
 /// How often a blocked call lets Python run its signal handlers (so Ctrl-C lands promptly).
 const SIGNAL_CHECK: Duration = Duration::from_millis(50);
 
+/// The runtimes are built on first use; the OS can refuse their threads or epoll instance.
+#[cold]
 fn runtime_error(e: std::io::Error) -> PyErr {
-    PyRuntimeError::new_err(format!("could not start the I/O runtime: {e}"))
+    Error::Transport { reason: format!("could not start the I/O runtime: {e}"), client_request_id: None }
+        .into()
 }
 
 /// Run `future` to completion with the GIL released, on the current-thread runtime (this thread
@@ -30,9 +33,11 @@ where
     F::Output: Send,
 {
     if tokio::runtime::Handle::try_current().is_ok() {
-        return Err(PyRuntimeError::new_err(
-            "a blocking cloudpartner call was made from inside its own I/O runtime; use the async API",
-        ));
+        return Err(Error::Usage(
+            "a blocking cloudpartner call was made from a callback of another one (on_progress, on_result); \
+             make it after that call returns, or use the async API",
+        )
+        .into());
     }
     let on_main_thread = is_main_thread(py)?;
     py.detach(|| {

@@ -1,0 +1,100 @@
+//! Core results out: the dataclasses of `cloudpartner._types`, built from the core's values.
+
+use pyo3::prelude::*;
+use pyo3::sync::PyOnceLock;
+use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
+
+use crate::client::Cancelled;
+use crate::error::Result;
+use crate::operation::Operation;
+use crate::request::Cancel;
+
+fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    Ok(TYPES.get_or_try_init(py, || py.import("cloudpartner._types").map(Bound::unbind))?.bind(py))
+}
+
+/// A `CancelResult` dataclass, or the exception. Fields are passed positionally, in the
+/// dataclass's field order (a call per result: this is the hot path).
+pub fn cancel_result(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> PyResult<Py<PyAny>> {
+    static CANCEL_RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    let (call, cancelled) = outcome?;
+    let class =
+        CANCEL_RESULT.get_or_try_init(py, || types(py)?.getattr("CancelResult").map(Bound::unbind))?.bind(py);
+    let outcome = cancelled.outcome;
+    let fields = (
+        call.publisher,
+        call.offer,
+        outcome.status,
+        outcome.operation_location,
+        outcome.operation_id,
+        outcome.request_id,
+        cancelled.client_request_id,
+    );
+    Ok(class.call1(fields)?.unbind())
+}
+
+/// An `Operation` dataclass (`raw` parsed by Python's json, so big integers stay exact).
+pub fn operation<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, PyAny>> {
+    let types = types(py)?;
+    let step_class = types.getattr("OperationStep")?;
+    let steps = op
+        .steps
+        .iter()
+        .map(|s| step_class.call1((&s.name, &s.status, s.progress)))
+        .collect::<PyResult<Vec<_>>>()?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("id", &op.id)?;
+    kwargs.set_item("status", &op.status)?;
+    kwargs.set_item("publisher", &op.publisher)?;
+    kwargs.set_item("offer", &op.offer)?;
+    kwargs.set_item("submission_type", &op.submission_type)?;
+    kwargs.set_item("created", op.created)?;
+    kwargs.set_item("changed", op.changed)?;
+    kwargs.set_item("steps", PyTuple::new(py, steps)?)?;
+    kwargs.set_item("raw", json_loads(py)?.call1((&op.raw,))?)?;
+    types.getattr("Operation")?.call((), Some(&kwargs))
+}
+
+fn json_loads<'py>(py: Python<'py>) -> PyResult<&'py Bound<'py, PyAny>> {
+    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
+    Ok(LOADS.get_or_try_init(py, || py.import("json")?.getattr("loads").map(Bound::unbind))?.bind(py))
+}
+
+/// A list of `Operation`s.
+pub fn operations<'py>(py: Python<'py>, ops: &[Operation]) -> PyResult<Bound<'py, PyList>> {
+    PyList::new(py, ops.iter().map(|op| operation(py, op)).collect::<PyResult<Vec<_>>>()?)
+}
+
+/// `(op,)`: the arguments of an `on_progress` callback.
+pub fn operation_args<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, [operation(py, op)?])
+}
+
+/// One batch item as Python sees it: a `CancelResult`, or the exception instance.
+fn batch_item_object(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> PyResult<Bound<'_, PyAny>> {
+    match cancel_result(py, outcome) {
+        Ok(result) => Ok(result.into_bound(py)),
+        Err(err) => Ok(err.into_value(py).into_bound(py).into_any()),
+    }
+}
+
+/// `(index, outcome)`: the arguments of an `on_result` callback.
+pub fn batch_item_args<'py>(
+    py: Python<'py>,
+    index: usize,
+    outcome: &Result<(Cancel, Cancelled)>,
+) -> PyResult<Bound<'py, PyTuple>> {
+    let index = index.into_pyobject(py)?.into_any();
+    PyTuple::new(py, [index, batch_item_object(py, outcome.clone())?])
+}
+
+/// The batch's list, in input order.
+pub fn batch_results(
+    py: Python<'_>,
+    results: Vec<Result<(Cancel, Cancelled)>>,
+) -> PyResult<Bound<'_, PyList>> {
+    let items =
+        results.into_iter().map(|outcome| batch_item_object(py, outcome)).collect::<PyResult<Vec<_>>>()?;
+    PyList::new(py, items)
+}
