@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install demo test test-rust test-python lint fmt bench clean
+.PHONY: help install dev demo test test-release test-rust test-python lint fmt bench clean
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -15,10 +15,16 @@ $(BIN)/python:
 install: $(BIN)/python ## Build the Rust core (release) and install the package with its test tools
 	$(BIN)/python -m pip install -q -e '.[test]'
 
+dev: $(BIN)/python ## Build the Rust core (debug: quick to compile) and install it with the test tools
+	$(BIN)/python -m pip install -q 'maturin>=1.9,<2'
+	$(BIN)/maturin develop -q --extras test
+
 demo: install ## Run the offline demo
 	$(BIN)/cloudpartner demo
 
-test: install lint test-rust test-python ## Lint, then run every Rust and Python test
+test: dev lint test-rust test-python ## Lint, then run every Rust and Python test on a debug build
+
+test-release: install lint test-rust test-python ## The same on the release build (what users get)
 
 test-rust: ## cargo test (the pure-Rust core, no Python needed)
 	cargo test --quiet
