@@ -9,7 +9,7 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::operation::{self, Operation};
-use crate::request::{Cancel, ListQuery, OperationLocation, Prepared};
+use crate::request::{ListQuery, OfferAction, OperationLocation, Prepared};
 use crate::response::{self, RawResponse};
 use crate::retry::{self, RetryPolicy, Verdict};
 use crate::transport::{self, AttemptError, Connections, Pool, PoolConfig};
@@ -113,8 +113,8 @@ impl Settings {
 
 /// A successful cancel.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cancelled {
-    pub outcome: response::CancelOutcome,
+pub struct Accepted {
+    pub outcome: response::ActionOutcome,
     pub client_request_id: String,
 }
 
@@ -139,7 +139,7 @@ impl WaitOptions {
 pub type TokenSupplier<'a> = dyn Fn() -> Option<Token> + Send + Sync + 'a;
 
 /// Told each finished item of a batch (its input index); `Break` stops the batch.
-pub type ResultSink<'a> = dyn FnMut(usize, &Result<(Cancel, Cancelled)>) -> ControlFlow<()> + Send + 'a;
+pub type ResultSink<'a> = dyn FnMut(usize, &Result<(OfferAction, Accepted)>) -> ControlFlow<()> + Send + 'a;
 
 /// The most calls a batch may keep in flight.
 pub const MAX_CONCURRENCY: usize = 1024;
@@ -187,30 +187,33 @@ impl Client {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Send a validated cancel and map its answer.
-    pub async fn cancel(&self, call: &Cancel, token: &Token, log: &dyn Log) -> Result<Cancelled> {
+    /// Send a validated cancel, publish or go-live and map its answer.
+    pub async fn submit(&self, call: &OfferAction, token: &Token, log: &dyn Log) -> Result<Accepted> {
         let sent = self.send(&call.prepare(&self.settings.base_url), token, log).await?;
-        let outcome = response::cancel_outcome(&sent.response, &self.settings.base_url);
+        let outcome = response::action_outcome(&sent.response, &self.settings.base_url);
         if outcome.status == 202 && outcome.operation_location.is_none() {
             log.warning(&format!(
-                "cancel of {}/{} was accepted (202) but the answer names no operation location \
+                "{} of {}/{} was accepted (202) but the answer names no operation location \
                  (client request id {})",
-                call.publisher, call.offer, sent.client_request_id
+                call.action.as_str(),
+                call.publisher,
+                call.offer,
+                sent.client_request_id
             ));
         }
-        Ok(Cancelled { outcome, client_request_id: sent.client_request_id })
+        Ok(Accepted { outcome, client_request_id: sent.client_request_id })
     }
 
     /// Cancel many offers with at most `concurrency` calls in flight. Each item's outcome is kept
     /// in input order; a failed item (refused input, 404, ...) does not stop the others.
     pub async fn cancel_many(
         &self,
-        calls: Vec<Result<Cancel>>,
+        calls: Vec<Result<OfferAction>>,
         token: &Token,
         concurrency: usize,
         log: &dyn Log,
         on_result: &mut ResultSink<'_>,
-    ) -> Result<Vec<Result<(Cancel, Cancelled)>>> {
+    ) -> Result<Vec<Result<(OfferAction, Accepted)>>> {
         use futures_util::stream::{self, StreamExt};
 
         if !(1..=MAX_CONCURRENCY).contains(&concurrency) {
@@ -219,11 +222,11 @@ impl Client {
                 format!("{concurrency} is not from 1 to {MAX_CONCURRENCY}"),
             ));
         }
-        let mut slots: Vec<Option<Result<(Cancel, Cancelled)>>> = vec![None; calls.len()];
+        let mut slots: Vec<Option<Result<(OfferAction, Accepted)>>> = vec![None; calls.len()];
         let mut finished = stream::iter(calls.into_iter().enumerate())
             .map(|(index, call)| async move {
                 let outcome = match call {
-                    Ok(call) => self.cancel(&call, token, log).await.map(|done| (call, done)),
+                    Ok(call) => self.submit(&call, token, log).await.map(|done| (call, done)),
                     Err(refused) => Err(refused),
                 };
                 (index, outcome)
@@ -510,6 +513,7 @@ fn log_attempt(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::request::Action;
 
     fn token() -> Token {
         Token::new("t").unwrap()
@@ -557,12 +561,15 @@ mod tests {
     fn a_batch_checks_its_concurrency_and_keeps_refused_items_in_place() {
         let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
         let rt = crate::runtime::current_thread().unwrap();
-        let mut ignore = |_: usize, _: &Result<(Cancel, Cancelled)>| ControlFlow::Continue(());
+        let mut ignore = |_: usize, _: &Result<(OfferAction, Accepted)>| ControlFlow::Continue(());
         for bad in [0, MAX_CONCURRENCY + 1] {
             let got = rt.block_on(client.cancel_many(vec![], &token(), bad, &Silent, &mut ignore));
             assert!(matches!(got, Err(Error::InvalidArgument { field: "concurrency", .. })));
         }
-        let calls = vec![Cancel::new("a/b", "o", []), Cancel::new("p", "", [])];
+        let calls = vec![
+            OfferAction::new(Action::Cancel, "a/b", "o", []),
+            OfferAction::new(Action::Cancel, "p", "", []),
+        ];
         let mut heard = Vec::new();
         let got = rt
             .block_on(client.cancel_many(calls, &token(), 4, &Silent, &mut |i, _| {
@@ -739,11 +746,11 @@ mod tests {
             crate::test_server::IdleClosingServer::start(Duration::from_millis(50), "202 Accepted", "");
         let client = Client::new(Settings::new(&server.base, 2.0, 0, 0.0, None).unwrap());
         let log = Lines::default();
-        let call = Cancel::new("p", "o", []).unwrap();
+        let call = OfferAction::new(Action::Cancel, "p", "o", []).unwrap();
         let rt = private_runtime();
-        let first = enter(&rt, false, client.cancel(&call, &token(), &log));
+        let first = enter(&rt, false, client.submit(&call, &token(), &log));
         undriven_pause();
-        let second = enter(&rt, false, client.cancel(&call, &token(), &log));
+        let second = enter(&rt, false, client.submit(&call, &token(), &log));
         assert_eq!(second.unwrap().outcome.status, 202, "{first:?}");
         assert_eq!(log.count(RESENT), 1);
         assert_eq!(server.requests(), 2);
@@ -768,8 +775,8 @@ mod tests {
     fn a_closed_client_refuses_before_sending() {
         let client = Client::new(Settings::new("http://127.0.0.1:9", 1.0, 0, 0.0, None).unwrap());
         client.close();
-        let call = Cancel::new("p", "o", []).unwrap();
-        let got = crate::runtime::current_thread().unwrap().block_on(client.cancel(&call, &token(), &Silent));
+        let call = OfferAction::new(Action::Cancel, "p", "o", []).unwrap();
+        let got = crate::runtime::current_thread().unwrap().block_on(client.submit(&call, &token(), &Silent));
         assert_eq!(got, Err(Error::Closed));
     }
 }

@@ -6,7 +6,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
 use crate::error::Error;
-use crate::request::{self, Cancel};
+use crate::request::{self, Action, OfferAction};
 use crate::response::{self, RawResponse};
 use crate::{operation, retry};
 
@@ -52,7 +52,7 @@ proptest! {
     #[test]
     fn any_answer_maps_without_panicking(status in 100u16..1000, headers in headers(), body in body(), truncated in any::<bool>()) {
         let resp = RawResponse { status, headers, body, truncated, over_limit: None };
-        let outcome = response::cancel_outcome(&resp, &base());
+        let outcome = response::action_outcome(&resp, &base());
         if let Some(location) = &outcome.operation_location {
             let parsed = Url::parse(location).unwrap();
             prop_assert!(matches!(parsed.scheme(), "http" | "https"));
@@ -85,7 +85,7 @@ proptest! {
 
     #[test]
     fn any_ids_are_refused_or_make_exactly_the_expected_path(publisher in id(), offer in id(), emails in prop::collection::vec(any::<String>(), 0..3)) {
-        match Cancel::new(&publisher, &offer, emails.iter().map(String::as_str)) {
+        match OfferAction::new(Action::Cancel, &publisher, &offer, emails.iter().map(String::as_str)) {
             Ok(call) => {
                 let url = call.prepare(&base()).url;
                 let segments: Vec<&str> = url.path_segments().unwrap().collect();

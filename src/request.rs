@@ -35,16 +35,37 @@ impl Prepared {
     }
 }
 
-/// A validated "Cancel operation" call.
+/// What a POST on an offer asks the service to start. Each answers 202 with the location of the
+/// operation it started (or, for a cancel, of the one it is cancelling).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Action {
+    Cancel,
+    Publish,
+    GoLive,
+}
+
+impl Action {
+    /// The route's last path segment.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Cancel => "cancel",
+            Self::Publish => "publish",
+            Self::GoLive => "golive",
+        }
+    }
+}
+
+/// A validated cancel, publish or go-live call.
 #[derive(Debug, Clone, PartialEq)]
-pub struct Cancel {
+pub struct OfferAction {
+    pub action: Action,
     pub publisher: String,
     pub offer: String,
     pub emails: Vec<String>,
 }
 
 #[derive(Serialize)]
-struct CancelBody<'a> {
+struct ActionBody<'a> {
     metadata: Metadata<'a>,
 }
 
@@ -54,32 +75,41 @@ struct Metadata<'a> {
     notification_emails: Option<&'a str>,
 }
 
-impl Cancel {
+impl OfferAction {
     /// Validate the ids and addresses; nothing is sent when this fails.
-    pub fn new<'a>(publisher: &str, offer: &str, emails: impl IntoIterator<Item = &'a str>) -> Result<Self> {
+    pub fn new<'a>(
+        action: Action,
+        publisher: &str,
+        offer: &str,
+        emails: impl IntoIterator<Item = &'a str>,
+    ) -> Result<Self> {
         validate::id("publisher", publisher)?;
         validate::id("offer", offer)?;
         Ok(Self {
+            action,
             publisher: publisher.to_owned(),
             offer: offer.to_owned(),
             emails: validate::emails(emails)?,
         })
     }
 
-    /// `POST {base}/api/publishers/{publisher}/offers/{offer}/cancel?api-version=2017-10-31` with
-    /// `{"metadata": {"notification-emails": "a@x.com,b@x.com"}}` (or `{"metadata": {}}`).
+    /// `POST {base}/api/publishers/{publisher}/offers/{offer}/{cancel|publish|golive}?api-version=2017-10-31`
+    /// with `{"metadata": {"notification-emails": "a@x.com,b@x.com"}}` (or `{"metadata": {}}`:
+    /// go-live mails the list the publish was given).
     pub fn prepare(&self, base: &Url) -> Prepared {
-        let url = offer_url(base, &self.publisher, &self.offer, &["cancel"]);
+        let url = offer_url(base, &self.publisher, &self.offer, &[self.action.as_str()]);
         let joined = self.emails.join(",");
-        let body = CancelBody {
+        let body = ActionBody {
             metadata: Metadata { notification_emails: (!joined.is_empty()).then_some(joined.as_str()) },
         };
         // Serializing a struct of strings cannot fail; an empty metadata object is the fallback.
         let body = serde_json::to_vec(&body).unwrap_or_else(|_| br#"{"metadata":{}}"#.to_vec());
-        // Idempotent: the service answers a repeated cancel with 202, as it answers a cancel with
-        // nothing running ("returns a 202 whether it cancelled or not", cpp-api.md), and a second
-        // cancel of the same publish stops nothing more.
-        Prepared { method: reqwest::Method::POST, url, body: Some(body), idempotent: true }
+        // A cancel is idempotent: the service answers a repeated cancel with 202, as it answers a
+        // cancel with nothing running ("returns a 202 whether it cancelled or not", cpp-api.md),
+        // and a second cancel of the same publish stops nothing more. A publish or go-live is
+        // not: a second one while the first runs is refused (409).
+        let idempotent = self.action == Action::Cancel;
+        Prepared { method: reqwest::Method::POST, url, body: Some(body), idempotent }
     }
 }
 
@@ -196,7 +226,13 @@ mod tests {
 
     #[test]
     fn cancel_matches_the_documented_request() {
-        let call = Cancel::new("contoso", "contoso-virtualmachineoffer", ["jondoe@contoso.com"]).unwrap();
+        let call = OfferAction::new(
+            Action::Cancel,
+            "contoso",
+            "contoso-virtualmachineoffer",
+            ["jondoe@contoso.com"],
+        )
+        .unwrap();
         let req = call.prepare(&base());
         assert_eq!(req.method, reqwest::Method::POST);
         assert_eq!(
@@ -208,19 +244,21 @@ mod tests {
 
     #[test]
     fn several_emails_are_one_comma_joined_string_and_none_is_empty_metadata() {
-        let two = Cancel::new("p", "o", ["a@contoso.com", "b@contoso.com"]).unwrap().prepare(&base());
+        let two = OfferAction::new(Action::Cancel, "p", "o", ["a@contoso.com", "b@contoso.com"])
+            .unwrap()
+            .prepare(&base());
         assert_eq!(
             two.body.unwrap(),
             br#"{"metadata":{"notification-emails":"a@contoso.com,b@contoso.com"}}"#
         );
-        let none = Cancel::new("p", "o", []).unwrap().prepare(&base());
+        let none = OfferAction::new(Action::Cancel, "p", "o", []).unwrap().prepare(&base());
         assert_eq!(none.body.unwrap(), br#"{"metadata":{}}"#);
     }
 
     #[test]
     fn a_base_path_prefix_is_kept() {
         let base = crate::validate::base_url("http://127.0.0.1:8080/mount/").unwrap();
-        let req = Cancel::new("p", "o", []).unwrap().prepare(&base);
+        let req = OfferAction::new(Action::Cancel, "p", "o", []).unwrap().prepare(&base);
         assert_eq!(
             req.url.as_str(),
             "http://127.0.0.1:8080/mount/api/publishers/p/offers/o/cancel?api-version=2017-10-31"
@@ -282,8 +320,8 @@ mod tests {
 
     #[test]
     fn invalid_ids_are_refused_before_building() {
-        assert!(Cancel::new("con/toso", "o", []).is_err());
-        assert!(Cancel::new("p", "", []).is_err());
-        assert!(Cancel::new("p", "o", ["nope"]).is_err());
+        assert!(OfferAction::new(Action::Cancel, "con/toso", "o", []).is_err());
+        assert!(OfferAction::new(Action::Cancel, "p", "", []).is_err());
+        assert!(OfferAction::new(Action::Cancel, "p", "o", ["nope"]).is_err());
     }
 }

@@ -26,7 +26,7 @@ pub struct RawResponse {
 
 /// What a successful cancel told us.
 #[derive(Debug, Clone, PartialEq)]
-pub struct CancelOutcome {
+pub struct ActionOutcome {
     pub status: u16,
     pub operation_location: Option<String>,
     pub operation_id: Option<String>,
@@ -35,9 +35,9 @@ pub struct CancelOutcome {
 
 /// Map a 2xx cancel answer. The location comes from `Operation-Location`, else `Location`
 /// (the 2018 and 2020 shapes of the page), else a location-like field of a JSON body.
-pub fn cancel_outcome(resp: &RawResponse, base: &Url) -> CancelOutcome {
+pub fn action_outcome(resp: &RawResponse, base: &Url) -> ActionOutcome {
     let location = operation_location(&resp.headers, &resp.body, base);
-    CancelOutcome {
+    ActionOutcome {
         status: resp.status,
         operation_id: location.as_ref().and_then(operation_id),
         operation_location: location.map(String::from),
@@ -186,7 +186,7 @@ mod tests {
     #[test]
     fn absolute_operation_location_from_the_2018_page() {
         let loc = "https://cloudpartner.azure.com/api/publishers/contoso/offers/contoso-virtualmachineoffer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8";
-        let out = cancel_outcome(
+        let out = action_outcome(
             &answer(202, &[("operation-location", loc), ("x-ms-request-id", "r1")], ""),
             &base(),
         );
@@ -198,7 +198,7 @@ mod tests {
     #[test]
     fn relative_location_shapes_from_the_2020_page() {
         let migrated = "/api/publishers/contoso/offers/contoso-offer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=2017-10-31";
-        let out = cancel_outcome(&answer(202, &[("location", migrated)], ""), &base());
+        let out = action_outcome(&answer(202, &[("location", migrated)], ""), &base());
         assert_eq!(
             out.operation_location.as_deref(),
             Some(&*format!("https://cloudpartner.azure.com{migrated}"))
@@ -206,16 +206,16 @@ mod tests {
         assert_eq!(out.operation_id.as_deref(), Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8"));
 
         let legacy = "/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31";
-        let out = cancel_outcome(&answer(202, &[("location", legacy)], ""), &base());
+        let out = action_outcome(&answer(202, &[("location", legacy)], ""), &base());
         assert_eq!(out.operation_id.as_deref(), Some("contoso$contoso-offer$2$preview"));
         let encoded = "/api/operations/contoso%24contoso-offer%242%24preview";
-        let out = cancel_outcome(&answer(202, &[("location", encoded)], ""), &base());
+        let out = action_outcome(&answer(202, &[("location", encoded)], ""), &base());
         assert_eq!(out.operation_id.as_deref(), Some("contoso$contoso-offer$2$preview"));
     }
 
     #[test]
     fn operation_location_wins_over_location_and_body_is_the_last_resort() {
-        let out = cancel_outcome(
+        let out = action_outcome(
             &answer(
                 202,
                 &[("location", "/api/operations/b"), ("operation-location", "/api/operations/a")],
@@ -224,11 +224,11 @@ mod tests {
             &base(),
         );
         assert_eq!(out.operation_id.as_deref(), Some("a"));
-        let out = cancel_outcome(&answer(202, &[], r#"{"operationLocation": "/api/operations/c"}"#), &base());
+        let out = action_outcome(&answer(202, &[], r#"{"operationLocation": "/api/operations/c"}"#), &base());
         assert_eq!(out.operation_id.as_deref(), Some("c"));
-        let none = cancel_outcome(&answer(200, &[], ""), &base());
+        let none = action_outcome(&answer(200, &[], ""), &base());
         assert_eq!((none.operation_location, none.operation_id), (None, None));
-        let not_http = cancel_outcome(&answer(202, &[("location", "javascript:alert(1)")], ""), &base());
+        let not_http = action_outcome(&answer(202, &[("location", "javascript:alert(1)")], ""), &base());
         assert_eq!(not_http.operation_location, None);
     }
 

@@ -5,7 +5,7 @@ use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
 
 use crate::error::{Error, Result};
-use crate::request::Cancel;
+use crate::request::{Action, OfferAction};
 
 /// The Python name of a value's type, for messages.
 fn type_name(value: &Bound<'_, PyAny>) -> String {
@@ -109,7 +109,7 @@ pub fn location(value: &Bound<'_, PyAny>) -> PyResult<String> {
 
 /// A batch's items: each a `(publisher, offer)` pair, validated on its own so that one bad item
 /// becomes that item's `InvalidArgumentError` instead of failing the batch.
-pub fn batch(items: &Bound<'_, PyAny>, emails: &[String]) -> PyResult<Vec<Result<Cancel>>> {
+pub fn batch(items: &Bound<'_, PyAny>, emails: &[String]) -> PyResult<Vec<Result<OfferAction>>> {
     if items.is_instance_of::<PyString>() || items.is_instance_of::<PyBytes>() {
         return Err(invalid(
             "items",
@@ -126,7 +126,7 @@ pub fn batch(items: &Bound<'_, PyAny>, emails: &[String]) -> PyResult<Vec<Result
     Ok(calls)
 }
 
-fn batch_item(item: &Bound<'_, PyAny>, emails: &[String]) -> Result<Cancel> {
+fn batch_item(item: &Bound<'_, PyAny>, emails: &[String]) -> Result<OfferAction> {
     let not_a_pair = || {
         Error::invalid(
             "items",
@@ -145,5 +145,10 @@ fn batch_item(item: &Bound<'_, PyAny>, emails: &[String]) -> Result<Cancel> {
             .map_err(|_| Error::invalid(field, "is not valid text")),
         Err(_) => Err(Error::invalid(field, format!("must be a str, not {}", type_name(value)))),
     };
-    Cancel::new(&text(&publisher, "publisher")?, &text(&offer, "offer")?, emails.iter().map(String::as_str))
+    OfferAction::new(
+        Action::Cancel,
+        &text(&publisher, "publisher")?,
+        &text(&offer, "offer")?,
+        emails.iter().map(String::as_str),
+    )
 }

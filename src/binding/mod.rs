@@ -21,7 +21,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use crate::client;
-use crate::request::{Cancel, ListQuery, OperationLocation};
+use crate::request::{Action, ListQuery, OfferAction, OperationLocation};
 use crate::validate::Token;
 use callbacks::{Callback, Failure};
 use credentials::TokenSource;
@@ -75,7 +75,7 @@ impl PyClient {
         let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
         let outcome =
-            run::blocking(py, async move { core.cancel(&call, &token, &log).await.map(|c| (call, c)) })?;
+            run::blocking(py, async move { core.submit(&call, &token, &log).await.map(|c| (call, c)) })?;
         results::cancel_result(py, outcome)
     }
 
@@ -92,7 +92,7 @@ impl PyClient {
         let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
         run::awaitable(py, async move {
-            outcomes::CancelOutcome(core.cancel(&call, &token, &log).await.map(|c| (call, c)))
+            outcomes::ActionOutcome(core.submit(&call, &token, &log).await.map(|c| (call, c)))
         })
     }
 
@@ -340,7 +340,7 @@ impl PyClient {
         items: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
         concurrency: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(Vec<crate::error::Result<Cancel>>, usize, Token, pylog::PyLog)> {
+    ) -> PyResult<(Vec<crate::error::Result<OfferAction>>, usize, Token, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let emails = args::emails(emails)?;
         // Checked once for the whole batch: a bad address is the caller's, not one item's.
@@ -361,10 +361,11 @@ impl PyClient {
         offer: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
         token: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(Cancel, Token, pylog::PyLog)> {
+    ) -> PyResult<(OfferAction, Token, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let emails = args::emails(emails)?;
-        let call = Cancel::new(
+        let call = OfferAction::new(
+            Action::Cancel,
             &args::string(publisher, "publisher")?,
             &args::string(offer, "offer")?,
             emails.iter().map(String::as_str),

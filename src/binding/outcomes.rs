@@ -5,17 +5,17 @@ use pyo3::prelude::*;
 
 use super::callbacks::Failure;
 use super::results::{batch_results, cancel_result, operation, operations};
-use crate::client::Cancelled;
+use crate::client::Accepted;
 use crate::error::Result;
 use crate::operation::Operation;
-use crate::request::Cancel;
+use crate::request::OfferAction;
 
 /// Async results, raised or converted once back under the GIL.
 pub enum Outcome {
     One(Result<Operation>),
     Many(Result<Vec<Operation>>),
     Waited(Result<Operation>, Failure),
-    Batch(Result<Vec<Result<(Cancel, Cancelled)>>>, Failure),
+    Batch(Result<Vec<Result<(OfferAction, Accepted)>>>, Failure),
 }
 
 impl<'py> IntoPyObject<'py> for Outcome {
@@ -41,9 +41,9 @@ impl<'py> IntoPyObject<'py> for Outcome {
 }
 
 /// What an async cancel resolves to; converted (or raised) once back under the GIL.
-pub struct CancelOutcome(pub Result<(Cancel, Cancelled)>);
+pub struct ActionOutcome(pub Result<(OfferAction, Accepted)>);
 
-impl<'py> IntoPyObject<'py> for CancelOutcome {
+impl<'py> IntoPyObject<'py> for ActionOutcome {
     type Target = PyAny;
     type Output = Bound<'py, PyAny>;
     type Error = PyErr;

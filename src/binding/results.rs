@@ -4,10 +4,10 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
 
-use crate::client::Cancelled;
+use crate::client::Accepted;
 use crate::error::Result;
 use crate::operation::Operation;
-use crate::request::Cancel;
+use crate::request::OfferAction;
 
 fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -16,7 +16,7 @@ fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 
 /// A `CancelResult` dataclass, or the exception. Fields are passed positionally, in the
 /// dataclass's field order (a call per result: this is the hot path).
-pub fn cancel_result(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> PyResult<Py<PyAny>> {
+pub fn cancel_result(py: Python<'_>, outcome: Result<(OfferAction, Accepted)>) -> PyResult<Py<PyAny>> {
     static CANCEL_RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
     let (call, cancelled) = outcome?;
     let class =
@@ -72,7 +72,7 @@ pub fn operation_args<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'p
 }
 
 /// One batch item as Python sees it: a `CancelResult`, or the exception instance.
-fn batch_item_object(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> PyResult<Bound<'_, PyAny>> {
+fn batch_item_object(py: Python<'_>, outcome: Result<(OfferAction, Accepted)>) -> PyResult<Bound<'_, PyAny>> {
     match cancel_result(py, outcome) {
         Ok(result) => Ok(result.into_bound(py)),
         Err(err) => Ok(err.into_value(py).into_bound(py).into_any()),
@@ -83,7 +83,7 @@ fn batch_item_object(py: Python<'_>, outcome: Result<(Cancel, Cancelled)>) -> Py
 pub fn batch_item_args<'py>(
     py: Python<'py>,
     index: usize,
-    outcome: &Result<(Cancel, Cancelled)>,
+    outcome: &Result<(OfferAction, Accepted)>,
 ) -> PyResult<Bound<'py, PyTuple>> {
     let index = index.into_pyobject(py)?.into_any();
     PyTuple::new(py, [index, batch_item_object(py, outcome.clone())?])
@@ -92,7 +92,7 @@ pub fn batch_item_args<'py>(
 /// The batch's list, in input order.
 pub fn batch_results(
     py: Python<'_>,
-    results: Vec<Result<(Cancel, Cancelled)>>,
+    results: Vec<Result<(OfferAction, Accepted)>>,
 ) -> PyResult<Bound<'_, PyList>> {
     let items =
         results.into_iter().map(|outcome| batch_item_object(py, outcome)).collect::<PyResult<Vec<_>>>()?;
