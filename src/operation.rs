@@ -38,11 +38,35 @@ impl Phase {
     }
 }
 
+/// A step's status or an operation's status that means "waiting for the publisher to approve
+/// the preview" (the `publisher-signoff` step of a publish): the point where a script goes live.
+pub const WAITING_FOR_REVIEW: &str = "waitingForPublisherReview";
+
+fn is_waiting_for_review(status: &str) -> bool {
+    status.trim().eq_ignore_ascii_case(WAITING_FOR_REVIEW)
+}
+
 #[derive(Debug, Clone, PartialEq)]
 pub struct Step {
+    /// `id`, e.g. `displaycertify` or `publisher-signoff`.
+    pub id: Option<String>,
     pub name: Option<String>,
+    pub description: Option<String>,
     pub status: Option<String>,
     pub progress: Option<f64>,
+    /// `estimatedTimeFrame`, as the service words it (`< 15 min`, `~2-3 days`).
+    pub estimated_time_frame: Option<String>,
+    pub messages: Vec<Message>,
+}
+
+/// A message of a step or an operation.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Message {
+    /// `information`, `warning` or `error`, as sent.
+    pub level: Option<String>,
+    /// `messageHtml` with its tags removed and its entities decoded: text for a log or a terminal.
+    pub text: String,
+    pub timestamp: Option<DateTime<FixedOffset>>,
 }
 
 #[derive(Debug, Clone, PartialEq)]
@@ -56,6 +80,10 @@ pub struct Operation {
     pub created: Option<DateTime<FixedOffset>>,
     pub changed: Option<DateTime<FixedOffset>>,
     pub steps: Vec<Step>,
+    /// The operation's own `messages`.
+    pub messages: Vec<Message>,
+    /// `cancellationRequestState` (`canCancel`, and other values after a cancel request).
+    pub cancellation_state: Option<String>,
     /// The whole object as JSON text, numbers exactly as sent.
     pub raw: String,
 }
@@ -69,12 +97,24 @@ impl Operation {
     pub fn same_progress(&self, other: &Operation) -> bool {
         self.status == other.status && self.steps == other.steps
     }
+
+    /// The operation, or one of its steps (`publisher-signoff`), waits for the publisher to
+    /// approve the preview.
+    pub fn waiting_for_review(&self) -> bool {
+        is_waiting_for_review(&self.status)
+            || self.steps.iter().any(|s| s.status.as_deref().is_some_and(is_waiting_for_review))
+    }
 }
 
-/// One operation object. `fallback_id` (from the location) stands in for a missing `id`.
+/// One operation: an object, or (as the "Retrieve operations" page prints it) a list holding
+/// one object. `fallback_id` (from the location) stands in for a missing `id`.
 pub fn parse_one(body: &[u8], fallback_id: Option<&str>) -> Result<Operation, String> {
     match serde_json::from_slice::<Value>(body) {
         Ok(Value::Object(map)) => Ok(from_object(&map, fallback_id)),
+        Ok(Value::Array(items)) => match items.as_slice() {
+            [Value::Object(map)] => Ok(from_object(map, fallback_id)),
+            _ => Err(format!("expected one operation, got a list of {} items", items.len())),
+        },
         Ok(other) => Err(format!("expected an operation object, got {}", kind(&other))),
         Err(e) => Err(format!("the operation is not JSON ({e})")),
     }
@@ -110,21 +150,26 @@ fn from_object(map: &Map<String, Value>, fallback_id: Option<&str>) -> Operation
         })
     };
     let when = |names: &[&str]| text(names).as_deref().and_then(timestamp);
-    let steps = match map.get("steps") {
-        Some(Value::Array(steps)) => steps.iter().filter_map(Value::as_object).map(step).collect(),
-        _ => Vec::new(),
-    };
+    let steps = objects(map.get("steps")).map(step).collect();
     Operation {
         id: text(&["id"]).or_else(|| fallback_id.map(str::to_owned)).unwrap_or_default(),
-        status: text(&["status"]).unwrap_or_default(),
+        // A single operation says `status`; list items say `submissionState`.
+        status: text(&["status", "submissionState"]).unwrap_or_default(),
         publisher: text(&["publisherId", "publisher"]),
         offer: text(&["offerId", "offer"]),
         submission_type: text(&["submissionType"]),
         created: when(&["createdDateTime", "createdTime", "created"]),
         changed: when(&["lastActionDateTime", "changedTime", "lastModifiedDateTime"]),
         steps,
+        messages: objects(map.get("messages")).map(message).collect(),
+        cancellation_state: text(&["cancellationRequestState"]),
         raw: Value::Object(map.clone()).to_string(),
     }
+}
+
+/// The objects of a JSON list (anything else in it, or a missing list, is skipped).
+fn objects(value: Option<&Value>) -> impl Iterator<Item = &Map<String, Value>> {
+    value.and_then(Value::as_array).into_iter().flatten().filter_map(Value::as_object)
 }
 
 fn step(map: &Map<String, Value>) -> Step {
@@ -134,7 +179,60 @@ fn step(map: &Map<String, Value>) -> Step {
         Some(Value::String(s)) => s.trim().trim_end_matches('%').parse().ok(),
         _ => None,
     };
-    Step { name: text("stepName"), status: text("status"), progress: progress.filter(|p| p.is_finite()) }
+    Step {
+        id: text("id"),
+        name: text("stepName"),
+        description: text("description"),
+        status: text("status"),
+        progress: progress.filter(|p| p.is_finite()),
+        estimated_time_frame: text("estimatedTimeFrame"),
+        messages: objects(map.get("messages")).map(message).collect(),
+    }
+}
+
+fn message(map: &Map<String, Value>) -> Message {
+    let text = |name: &str| map.get(name).and_then(Value::as_str);
+    Message {
+        level: text("level").map(str::to_owned),
+        text: text("messageHtml").or_else(|| text("message")).map(html_to_text).unwrap_or_default(),
+        timestamp: text("timestamp").and_then(timestamp),
+    }
+}
+
+/// `messageHtml` as plain text: tags dropped (`<br>` and block tags become line breaks), the common entities decoded, runs of spaces folded. Enough for messages such as
+/// `No virtual machine image was found for the plan <b>contoso</b>.`; `raw` keeps the HTML.
+fn html_to_text(html: &str) -> String {
+    let mut text = String::with_capacity(html.len());
+    let mut rest = html;
+    while let Some(open) = rest.find('<') {
+        text.push_str(rest.get(..open).unwrap_or_default());
+        let Some(close) = rest.get(open..).and_then(|t| t.find('>')) else {
+            // A lone `<` is text ("a < b").
+            text.push_str(rest.get(open..).unwrap_or_default());
+            rest = "";
+            break;
+        };
+        let tag = rest.get(open + 1..open + close).unwrap_or_default().trim().to_ascii_lowercase();
+        let name = tag.trim_start_matches('/').split(|c: char| c.is_whitespace() || c == '/').next();
+        if matches!(name, Some("br" | "p" | "div" | "li" | "tr" | "ul" | "ol")) {
+            text.push('\n');
+        }
+        rest = rest.get(open + close + 1..).unwrap_or_default();
+    }
+    text.push_str(rest);
+    let decoded = text
+        .replace("&nbsp;", " ")
+        .replace("&lt;", "<")
+        .replace("&gt;", ">")
+        .replace("&quot;", "\"")
+        .replace("&#39;", "'")
+        .replace("&amp;", "&");
+    decoded
+        .lines()
+        .map(|line| line.split_whitespace().collect::<Vec<_>>().join(" "))
+        .filter(|line| !line.is_empty())
+        .collect::<Vec<_>>()
+        .join("\n")
 }
 
 /// RFC 3339 (any number of fraction digits), or the same without an offset, taken as UTC. Only
@@ -187,14 +285,10 @@ mod tests {
         assert_eq!(op.publisher.as_deref(), Some("contoso"));
         assert_eq!(op.submission_type.as_deref(), Some("Publish"));
         assert_eq!(op.created.unwrap().to_rfc3339(), "2018-09-13T18:25:43.442351900+00:00");
-        assert_eq!(
-            op.steps[1],
-            Step {
-                name: Some("Certification".into()),
-                status: Some("inProgress".into()),
-                progress: Some(45.5)
-            }
-        );
+        assert_eq!(op.steps[1].name.as_deref(), Some("Certification"));
+        assert_eq!(op.steps[1].status.as_deref(), Some("inProgress"));
+        assert_eq!(op.steps[1].progress, Some(45.5));
+        assert!(op.steps[0].messages.is_empty());
         assert!(op.raw.contains("18446744073709551617"), "big integers stay exact: {}", op.raw);
     }
 
@@ -239,7 +333,26 @@ mod tests {
         assert_eq!(op.steps.len(), 1);
         assert_eq!(op.steps[0].progress, Some(40.0));
         assert!(parse_one(b"[]", None).is_err());
+        assert!(parse_one(br#"[{"id": "a"}, {"id": "b"}]"#, None).is_err());
+        assert_eq!(parse_one(br#"[{"id": "a"}]"#, None).unwrap().id, "a");
         assert!(parse_one(b"", None).is_err());
+    }
+
+    #[test]
+    fn message_html_becomes_text() {
+        assert_eq!(html_to_text("No image for the plan <b>contoso</b>."), "No image for the plan contoso.");
+        assert_eq!(html_to_text("line one<br/>line  two<p>three</p>"), "line one\nline two\nthree");
+        assert_eq!(html_to_text("a &lt; b &amp;&amp; c > d"), "a < b && c > d");
+        assert_eq!(html_to_text("a < b"), "a < b");
+        assert_eq!(html_to_text(""), "");
+    }
+
+    #[test]
+    fn waiting_for_review_from_the_operation_or_a_step() {
+        let step = br#"{"status": "running", "steps": [{"id": "publisher-signoff", "status": "WaitingForPublisherReview"}]}"#;
+        assert!(parse_one(step, None).unwrap().waiting_for_review());
+        assert!(parse_one(br#"{"status": "waitingForPublisherReview"}"#, None).unwrap().waiting_for_review());
+        assert!(!parse_one(br#"{"status": "running"}"#, None).unwrap().waiting_for_review());
     }
 
     #[test]

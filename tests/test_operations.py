@@ -355,7 +355,8 @@ def test_other_statuses_are_not_terminal(status_client: cloudpartner.Client, sta
     [
         ("text/html", b"<html><body>Service maintenance</body></html>"),
         ("application/json", b"[]"),
-        ("application/json", b'[{"id": "op-1", "status": "running"}]'),
+        # One operation in a list is the documented shape (tests/reference); two are not one.
+        ("application/json", b'[{"id": "op-1", "status": "running"}, {"id": "op-2", "status": "running"}]'),
         ("application/json", b'"running"'),
         ("application/json", b""),
     ],

@@ -36,7 +36,7 @@ if TYPE_CHECKING:
         TransportError,
         WaitTimeoutError,
     )
-    from ._types import CancelResult, Operation, OperationStep
+    from ._types import CancelResult, Operation, OperationStep, StepMessage
 
 _WHERE = {
     "_client": ("Client", "TokenCredential", "cancel", "cancel_async"),
@@ -61,7 +61,7 @@ _WHERE = {
         "TransportError",
         "WaitTimeoutError",
     ),
-    "_types": ("CancelResult", "Operation", "OperationStep"),
+    "_types": ("CancelResult", "Operation", "OperationStep", "StepMessage"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
@@ -84,6 +84,7 @@ __all__ = [
     "NotFoundError",
     "Operation",
     "OperationStep",
+    "StepMessage",
     "RequestTimeoutError",
     "ResponseTooLargeError",
     "ServerError",

@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from ._core import status_phase
 
-__all__ = ["CancelResult", "Operation", "OperationStep"]
+__all__ = ["CancelResult", "Operation", "OperationStep", "StepMessage"]
 
 
 @dataclass(frozen=True)
@@ -41,12 +41,43 @@ class CancelResult:
 
 
 @dataclass(frozen=True)
+class StepMessage:
+    """A message the service attached to a step or an operation.
+
+    Attributes:
+        level: ``information``, ``warning`` or ``error``, as sent.
+        text: ``messageHtml`` as plain text (tags removed, entities decoded; ``raw`` keeps the HTML).
+        timestamp: when it was written, timezone-aware.
+
+    """
+
+    level: Optional[str]
+    text: str
+    timestamp: Optional[datetime] = None
+
+
+@dataclass(frozen=True)
 class OperationStep:
-    """One step of an operation, e.g. ``Certification`` at 45 %."""
+    """One step of an operation, e.g. ``Certification`` at 45 %.
+
+    Attributes:
+        name: ``stepName``.
+        status: as sent (``notStarted``, ``inProgress``, ``complete``, ``waitingForPublisherReview``, ...).
+        progress: ``progressPercentage``, 0 to 100.
+        id: the step's ``id`` (``displaycertify``, ``publisher-signoff``, ...).
+        description: what the step does.
+        estimated_time_frame: ``estimatedTimeFrame`` as worded (``< 15 min``, ``~2-3 days``).
+        messages: the step's messages, oldest first as sent.
+
+    """
 
     name: Optional[str]
     status: Optional[str]
     progress: Optional[float] = None
+    id: Optional[str] = None
+    description: Optional[str] = None
+    estimated_time_frame: Optional[str] = None
+    messages: tuple[StepMessage, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -61,7 +92,12 @@ class Operation:
         submission_type: ``submissionType``, e.g. ``Publish``.
         created: ``createdDateTime``, timezone-aware.
         changed: ``lastActionDateTime`` (or ``changedTime``), timezone-aware.
-        steps: the steps with their status and progress percentage.
+        steps: the steps with their status, progress percentage and messages.
+        messages: the operation's own messages.
+        cancellation_state: ``cancellationRequestState`` (``canCancel``, ...), when given.
+        waiting_for_review: True when the operation or a step (``publisher-signoff``) is
+            ``waitingForPublisherReview``: the publish waits for the publisher to approve the
+            preview, and going live is next.
         raw: the whole JSON object; integers stay exact however large.
 
     """
@@ -74,6 +110,9 @@ class Operation:
     created: Optional[datetime] = None
     changed: Optional[datetime] = None
     steps: tuple[OperationStep, ...] = ()
+    messages: tuple[StepMessage, ...] = ()
+    cancellation_state: Optional[str] = None
+    waiting_for_review: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -6,7 +6,7 @@ use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
 
 use crate::client::Accepted;
 use crate::error::Result;
-use crate::operation::Operation;
+use crate::operation::{Message, Operation};
 use crate::request::OfferAction;
 
 fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
@@ -41,7 +41,14 @@ pub fn operation<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, Py
     let steps = op
         .steps
         .iter()
-        .map(|s| step_class.call1((&s.name, &s.status, s.progress)))
+        .map(|s| {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("id", &s.id)?;
+            kwargs.set_item("description", &s.description)?;
+            kwargs.set_item("estimated_time_frame", &s.estimated_time_frame)?;
+            kwargs.set_item("messages", messages(py, &s.messages)?)?;
+            step_class.call((&s.name, &s.status, s.progress), Some(&kwargs))
+        })
         .collect::<PyResult<Vec<_>>>()?;
     let kwargs = PyDict::new(py);
     kwargs.set_item("id", &op.id)?;
@@ -52,8 +59,23 @@ pub fn operation<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, Py
     kwargs.set_item("created", op.created)?;
     kwargs.set_item("changed", op.changed)?;
     kwargs.set_item("steps", PyTuple::new(py, steps)?)?;
+    kwargs.set_item("messages", messages(py, &op.messages)?)?;
+    kwargs.set_item("cancellation_state", &op.cancellation_state)?;
+    kwargs.set_item("waiting_for_review", op.waiting_for_review())?;
     kwargs.set_item("raw", json_loads(py)?.call1((&op.raw,))?)?;
     types.getattr("Operation")?.call((), Some(&kwargs))
+}
+
+/// A tuple of `StepMessage`s.
+fn messages<'py>(py: Python<'py>, messages: &[Message]) -> PyResult<Bound<'py, PyTuple>> {
+    let class = types(py)?.getattr("StepMessage")?;
+    PyTuple::new(
+        py,
+        messages
+            .iter()
+            .map(|m| class.call1((&m.level, &m.text, m.timestamp)))
+            .collect::<PyResult<Vec<_>>>()?,
+    )
 }
 
 fn json_loads<'py>(py: Python<'py>) -> PyResult<&'py Bound<'py, PyAny>> {
