@@ -23,4 +23,6 @@ mod binding;
 #[cfg(test)]
 mod proptests;
 #[cfg(test)]
+mod reference_tests;
+#[cfg(test)]
 mod test_server;

@@ -19,7 +19,8 @@ from rawserver import RawServer, http_response
 
 @pytest.fixture
 def many_portal():
-    with FakePortal(cancel_seconds=3600) as portal:
+    # conflict_when_idle: one item fails with a 409 (the service itself answers 202 when idle).
+    with FakePortal(cancel_seconds=3600, conflict_when_idle=True) as portal:
         for i in range(40):
             portal.add_offer(PUBLISHER, f"offer-{i}")
         portal.add_offer(PUBLISHER, "idle", running=False)

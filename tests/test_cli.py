@@ -78,7 +78,8 @@ def location_of(portal: FakePortal, operation_id: str) -> str:
 
 @pytest.fixture
 def portal() -> Iterator[FakePortal]:
-    with FakePortal(cancel_seconds=0.3) as fake:
+    # conflict_when_idle: the 409 branch is tested on IDLE_OFFER (the service itself answers 202).
+    with FakePortal(cancel_seconds=0.3, conflict_when_idle=True) as fake:
         fake.add_offer(PUBLISHER, OFFER)
         fake.add_offer(PUBLISHER, IDLE_OFFER, running=False)
         yield fake
@@ -174,7 +175,7 @@ def test_operations_json(portal: FakePortal):
     expected = portal.operations(PUBLISHER, OFFER)
     assert [op["id"] for op in output] == [op["id"] for op in expected]
     assert output[0]["status"] == "running"
-    assert output[0]["submission_type"] == "Publish"
+    assert output[0]["submission_type"] == "publish"
     assert output[0]["raw"]["version"] == expected[0]["version"]
     assert portal.requests[-1].path == f"/api/publishers/{PUBLISHER}/offers/{OFFER}/submissions"
 
@@ -423,7 +424,7 @@ def token_commands(portal: FakePortal, location: str) -> list[list[str]]:
 
 
 def check_token_never_printed(env: dict[str, str], extra: list[str], sent: str) -> None:
-    with FakePortal(cancel_seconds=0.3) as portal:
+    with FakePortal(cancel_seconds=0.3, conflict_when_idle=True) as portal:
         for offer in TOKEN_OFFERS:
             portal.add_offer(PUBLISHER, offer)
         portal.add_offer(PUBLISHER, IDLE_OFFER, running=False)

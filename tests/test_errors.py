@@ -65,7 +65,7 @@ def raw_failure(*answers: object, **settings: object) -> ApiError:
 
 @pytest.fixture
 def portal_stopped_offer() -> Iterator[FakePortal]:
-    with FakePortal() as portal:
+    with FakePortal(conflict_when_idle=True) as portal:
         portal.add_offer(PUBLISHER, OFFER, running=False)
         yield portal
 

@@ -155,7 +155,7 @@ def test_sync_cancel_answers_200_and_cancels_at_once() -> None:
         assert "location" not in answer.headers
         assert "operation-location" not in answer.headers
         assert portal.operations(P, O)[0]["status"] == "canceled"
-        assert cancel(portal).status == 409
+        assert cancel(portal).status == 202  # nothing runs now: the service still answers 202
 
 
 def test_second_cancel_in_progress_answers_the_same_location(portal: Any) -> None:
@@ -166,19 +166,30 @@ def test_second_cancel_in_progress_answers_the_same_location(portal: Any) -> Non
     assert len(portal.operations(P, O)) == 1
 
 
-def test_cancel_without_running_operation_answers_409(portal: Any) -> None:
-    portal.add_offer(P, "idle-offer", running=False)
-    answer = call(portal, "POST", f"/api/publishers/{P}/offers/idle-offer/cancel?api-version=2017-10-31", EMAILS)
-    assert answer.status == 409
-    assert answer.json == {
-        "error": {
-            "code": "NoOperationInProgress",
-            "message": "There is no operation in progress on offer 'idle-offer' to cancel.",
-        },
-    }
-    assert cancel(portal).status == 202
-    time.sleep(0.25)
-    assert cancel(portal).status == 409
+def test_cancel_with_nothing_running_answers_202_naming_the_latest_operation(portal: Any) -> None:
+    first = cancel(portal)
+    time.sleep(0.25)  # the cancel is done: nothing runs
+    again = cancel(portal)
+    assert again.status == 202  # "whether it cancelled or not", as the service answers
+    assert again.headers["operation-location"] == first.headers["operation-location"]
+    portal.add_offer(P, "never-published", running=False)
+    empty = call(portal, "POST", f"/api/publishers/{P}/offers/never-published/cancel?api-version=2017-10-31", EMAILS)
+    assert empty.status == 202
+    assert "operation-location" not in empty.headers and "location" not in empty.headers
+
+
+def test_conflict_when_idle_answers_409_instead() -> None:
+    with FakePortal(conflict_when_idle=True) as portal:
+        portal.add_offer(P, "idle-offer", running=False)
+        path = f"/api/publishers/{P}/offers/idle-offer/cancel?api-version=2017-10-31"
+        answer = call(portal, "POST", path, EMAILS)
+        assert answer.status == 409
+        assert answer.json == {
+            "error": {
+                "code": "NoOperationInProgress",
+                "message": "There is no operation in progress on offer 'idle-offer' to cancel.",
+            },
+        }
 
 
 def test_cancel_without_notification_emails_is_accepted(portal: Any) -> None:
@@ -215,7 +226,7 @@ def test_bad_cancel_body_answers_400(portal: Any, raw: bytes, content_type: str)
     answer = call(portal, "POST", CANCEL, raw=raw, headers={"Content-Type": content_type})
     assert answer.status == 400
     assert answer.code == "InvalidRequestBody"
-    assert portal.operations(P, O)[0]["cancellationRequestState"] is None
+    assert portal.operations(P, O)[0]["cancellationRequestState"] == "canCancel"  # not cancelled
 
 
 @pytest.mark.parametrize("authorization", [None, "", "Bearer", "Bearer ", "Basic dXNlcjpwYXNz", "token"])
@@ -332,21 +343,24 @@ def test_chunked_body_and_keep_alive(portal: Any) -> None:
 def test_operation_shape(portal: Any) -> None:
     operation = portal.operations(P, O)[0]
     assert operation["status"] == "running"
-    assert operation["submissionType"] == "Publish"
+    assert operation["submissionType"] == "publish"
     assert (operation["publisherId"], operation["offerId"], operation["slot"]) == (P, O, "preview")
     assert operation["offerVersion"] == 1
     assert operation["version"] > 2**53
     assert float(operation["version"]) != operation["version"]  # a double would lose it
-    assert operation["cancellationRequestState"] is None
+    assert operation["cancellationRequestState"] == "canCancel"
     assert operation["messages"] == []
-    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z", operation["createdDateTime"])
-    assert [step["stepName"] for step in operation["steps"]] == [
-        "ValidateAssets",
-        "Certification",
-        "ProvisionResources",
-        "PackageAndUpload",
+    # Seven fraction digits, as the service writes them (the pages' samples do).
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", operation["createdDateTime"])
+    assert [step["id"] for step in operation["steps"]] == [
+        "displaydummycertify",
+        "displaycertify",
+        "displayprovision",
+        "displaypackage",
     ]
     assert [step["status"] for step in operation["steps"]] == ["complete", "inProgress", "notStarted", "notStarted"]
+    (message,) = operation["steps"][0]["messages"]
+    assert (message["level"], message["messageHtml"]) == ("information", "Step completed.")
 
 
 def test_cancel_progresses_then_cancels_after_cancel_seconds() -> None:
@@ -390,11 +404,14 @@ def test_submissions_newest_first_with_status_filter(portal: Any) -> None:
     portal.add_offer(P, O)
     everything = call(portal, "GET", SUBMISSIONS)
     assert everything.status == 200
-    assert [op["status"] for op in everything.json] == ["running", "canceled"]
+    # List items carry submissionState, not status, as the "Retrieve operations" page shows.
+    assert [op["submissionState"] for op in everything.json] == ["running", "canceled"]
+    assert all("status" not in op for op in everything.json)
     assert [op["offerVersion"] for op in everything.json] == [2, 1]
     running = call(portal, "GET", SUBMISSIONS + "&status=RUNNING").json
     assert [op["id"] for op in running] == [everything.json[0]["id"]]
-    assert [op["status"] for op in call(portal, "GET", SUBMISSIONS + "&status=canceled").json] == ["canceled"]
+    canceled = call(portal, "GET", SUBMISSIONS + "&status=canceled").json
+    assert [op["submissionState"] for op in canceled] == ["canceled"]
     assert call(portal, "GET", SUBMISSIONS + "&status=failed").json == []
 
 

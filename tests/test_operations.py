@@ -54,7 +54,9 @@ def call_list(client: cloudpartner.Client, publisher: str, offer: str, mode: str
 
 
 def parse_time(text: str) -> datetime:
-    return datetime.strptime(text, "%Y-%m-%dT%H:%M:%S.%fZ").replace(tzinfo=timezone.utc)
+    """The service's timestamps carry seven fraction digits; strptime takes six."""
+    whole, _, fraction = text.rstrip("Z").partition(".")
+    return datetime.strptime(f"{whole}.{fraction[:6]}", "%Y-%m-%dT%H:%M:%S.%f").replace(tzinfo=timezone.utc)
 
 
 def operation_path(style: str, operation_id: str) -> str:
@@ -253,7 +255,8 @@ def test_operation_fields(portal: FakePortal, client: cloudpartner.Client):
     (expected,) = portal.operations(PUBLISHER, OFFER)
     assert op.id == expected["id"]
     assert op.status == "running"
-    assert (op.publisher, op.offer, op.submission_type) == (PUBLISHER, OFFER, "Publish")
+    assert (op.publisher, op.offer, op.submission_type) == (PUBLISHER, OFFER, "publish")
+    assert op.cancellation_state == "Requested" and not op.waiting_for_review
     for value, text in ((op.created, expected["createdDateTime"]), (op.changed, expected["lastActionDateTime"])):
         assert isinstance(value, datetime)
         assert value.tzinfo is not None and value.utcoffset() == timedelta(0)
@@ -263,7 +266,18 @@ def test_operation_fields(portal: FakePortal, client: cloudpartner.Client):
     assert all(isinstance(step, OperationStep) for step in op.steps)
     assert [s.name for s in op.steps] == [s["stepName"] for s in expected["steps"]]
     assert [s.status for s in op.steps] == [s["status"] for s in expected["steps"]]
-    assert op.steps[0] == OperationStep("ValidateAssets", "complete", 100.0)
+    first = expected["steps"][0]
+    assert (op.steps[0].id, op.steps[0].name, op.steps[0].status, op.steps[0].progress) == (
+        "displaydummycertify",
+        "Validate Pre-Requisites",
+        "complete",
+        100.0,
+    )
+    assert op.steps[0].estimated_time_frame == first["estimatedTimeFrame"] == "< 15 min"
+    assert op.steps[0].description == first["description"]
+    (message,) = op.steps[0].messages
+    assert (message.level, message.text) == ("information", "Step completed.")
+    assert message.timestamp == parse_time(first["messages"][0]["timestamp"])
     assert 40 <= op.steps[1].progress < 100
     assert all(isinstance(s.progress, float) for s in op.steps)
     assert (op.is_terminal, op.succeeded, op.failed, op.canceled) == (False, False, False, False)
@@ -307,7 +321,7 @@ def test_operation_is_a_frozen_dataclass(portal: FakePortal, client: cloudpartne
     assert op == dataclasses.replace(op)
     assert hash(op) == hash(dataclasses.replace(op))
     as_dict = dataclasses.asdict(op)
-    assert as_dict["id"] == op.id and as_dict["steps"][0]["name"] == "ValidateAssets"
+    assert as_dict["id"] == op.id and as_dict["steps"][0]["name"] == "Validate Pre-Requisites"
     assert "raw" not in repr(op)  # raw stays out of the repr
 
 
@@ -404,7 +418,7 @@ def test_list_operations_newest_first(history: FakePortal, mode: str):
     assert [op.id for op in found] == [op["id"] for op in expected]
     assert [op.status for op in found] == ["running", "canceled"]
     assert all(isinstance(op, Operation) for op in found)
-    assert found[0].created >= found[1].created
+    assert found[0].changed >= found[1].changed  # list items carry changedTime
     assert [op.raw["version"] for op in found] == [op["version"] for op in expected]
     (request,) = history.requests
     assert request.method == "GET"

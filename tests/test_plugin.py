@@ -42,7 +42,7 @@ USER_TESTS = textwrap.dedent(
     def test_each_test_gets_a_fresh_portal(cloudpartner_portal):
         assert cloudpartner_portal.base_url != SEEN[0]
         (op,) = cloudpartner_portal.operations("contoso", "contoso-virtualmachineoffer")
-        assert op["cancellationRequestState"] is None
+        assert op["cancellationRequestState"] == "canCancel"
         assert cloudpartner_portal.requests == []
         SEEN.append(cloudpartner_portal.base_url)
 

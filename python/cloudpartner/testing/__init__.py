@@ -16,7 +16,8 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from ._portal import FakePortal, RecordedRequest
+from ._http import RecordedRequest
+from ._portal import FakePortal
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
