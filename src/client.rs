@@ -9,6 +9,7 @@ use url::Url;
 
 use crate::error::{Error, Result};
 use crate::operation::{self, Operation};
+use crate::record::Recorder;
 use crate::request::{ListQuery, OfferAction, OperationLocation, Prepared};
 use crate::response::{self, RawResponse};
 use crate::retry::{self, RetryPolicy, Verdict};
@@ -58,6 +59,8 @@ pub struct Settings {
     pub user_agent: String,
     /// Trusted in addition to the system's roots (corporate CAs).
     pub extra_roots: Vec<reqwest::Certificate>,
+    /// Where every exchange is appended, when recording (`record_to`).
+    pub recorder: Option<std::sync::Arc<Recorder>>,
 }
 
 impl Settings {
@@ -89,7 +92,14 @@ impl Settings {
             retry: RetryPolicy { max_retries, backoff, ..RetryPolicy::default() },
             user_agent,
             extra_roots: Vec::new(),
+            recorder: None,
         })
+    }
+
+    /// Append every exchange to the JSON Lines file at `path` (`record::Recorder`).
+    pub fn record_to(mut self, path: &std::path::Path) -> Result<Self> {
+        self.recorder = Some(std::sync::Arc::new(Recorder::open(path)?));
+        Ok(self)
     }
 
     /// Also trust the certificates of a PEM bundle. Read now, so a bad file fails at once.
@@ -348,6 +358,12 @@ impl Client {
             let started = Instant::now();
             let outcome = transport::attempt(&client, request, headers.clone(), self.settings.timeout).await;
             let elapsed = started.elapsed();
+            if let (Some(recorder), Ok(answer)) = (&self.settings.recorder, &outcome)
+                && let Err(failed) = recorder.record(request, &headers, answer, token.as_str())
+            {
+                // Recording is for the caller's tests and bug reports: it never fails the call.
+                log.warning(&format!("could not record to {}: {failed}", recorder.path().display()));
+            }
             let (verdict, failure) = match outcome {
                 Ok(response) if (200..300).contains(&response.status) => {
                     log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, None);

@@ -9,6 +9,7 @@
 pub mod client;
 pub mod error;
 pub mod operation;
+pub mod record;
 pub mod request;
 pub mod response;
 pub mod retry;

@@ -49,6 +49,12 @@ pub fn action_outcome(resp: &RawResponse, base: &Url) -> ActionOutcome {
 /// characters, and blanking a short test value would garble the service's messages.
 const MIN_REDACTED_LEN: usize = 8;
 
+/// `text` with every copy of `token` replaced by `***` (tokens shorter than `MIN_REDACTED_LEN`
+/// are left: no real bearer token is that short).
+pub fn redact(text: String, token: &str) -> String {
+    if token.len() >= MIN_REDACTED_LEN && text.contains(token) { text.replace(token, "***") } else { text }
+}
+
 /// Map a non-success answer. A service that echoes the bearer token back (in a message about a
 /// bad header, say) does not get it into the exception: every copy becomes `***`.
 pub fn api_failure(
@@ -57,13 +63,7 @@ pub fn api_failure(
     retry_after: Option<f64>,
     token: &str,
 ) -> ApiFailure {
-    let redact = |text: String| {
-        if token.len() >= MIN_REDACTED_LEN && text.contains(token) {
-            text.replace(token, "***")
-        } else {
-            text
-        }
-    };
+    let redact = |text: String| redact(text, token);
     let body = redact(String::from_utf8_lossy(&resp.body).into_owned());
     let (code, message) = error_fields(&body);
     ApiFailure {

@@ -113,6 +113,11 @@ def _parser() -> argparse.ArgumentParser:
     serve = commands.add_parser("serve", help="run the offline portal (FakePortal) until Ctrl-C")
     serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)")
     serve.add_argument("--cancel-seconds", type=float, default=20.0, metavar="S", help="how long a cancel takes")
+    serve.add_argument(
+        "--replay",
+        metavar="PATH",
+        help="answer from a recording (Client(record=...) or CLOUDPARTNER_RECORD) instead of the simulated offers",
+    )
     serve.set_defaults(run=_serve)
 
     demo = commands.add_parser("demo", help="an offline tour: no token or network needed")
@@ -312,6 +317,15 @@ def _operation(args: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     from .testing import FakePortal  # noqa: PLC0415 - only `serve` and `demo` need http.server
 
+    if args.replay is not None:
+        try:
+            replaying = FakePortal.from_recording(args.replay, port=args.port)
+        except (OSError, ValueError) as error:
+            raise UsageError(f"cannot replay {args.replay}: {error}") from error
+        with replaying as portal:
+            print(f"FakePortal replaying {args.replay} on {portal.base_url} (Ctrl-C stops it)", flush=True)
+            _until_interrupted()
+        return EXIT_OK
     with FakePortal(port=args.port, cancel_seconds=args.cancel_seconds) as portal:
         portal.add_offer("contoso", "contoso-virtualmachineoffer")
         portal.add_offer("contoso", "contoso-saasoffer")
@@ -322,12 +336,16 @@ def _serve(args: argparse.Namespace) -> int:
         print(
             f"  try:    cloudpartner cancel contoso contoso-saasoffer --wait --base-url {portal.base_url}", flush=True
         )
-        try:
-            while True:
-                time.sleep(3600)
-        except KeyboardInterrupt:
-            print("stopped", file=sys.stderr)
+        _until_interrupted()
     return EXIT_OK
+
+
+def _until_interrupted() -> None:
+    try:
+        while True:
+            time.sleep(3600)
+    except KeyboardInterrupt:
+        print("stopped", file=sys.stderr)
 
 
 def _demo(args: argparse.Namespace) -> int:

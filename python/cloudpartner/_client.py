@@ -6,7 +6,7 @@ import os
 import threading
 from collections.abc import Iterable
 from types import TracebackType
-from typing import Callable, Optional, Protocol, Union
+from typing import Any, Callable, Optional, Protocol, Union
 
 from . import _core
 from ._errors import CloudPartnerError
@@ -41,6 +41,10 @@ Outcome = Union[CancelResult, CloudPartnerError]
 ResultCallback = Callable[[int, Outcome], object]
 
 
+def record_or_default(record: Optional[Union[str, os.PathLike[str]]]) -> Optional[Union[str, os.PathLike[str]]]:
+    return record if record is not None else os.environ.get(_core.RECORD_VARIABLE) or None
+
+
 def base_url_or_default(base_url: Optional[str]) -> str:
     if base_url is not None:
         return base_url  # validated by the core: an empty string is refused, not replaced
@@ -65,6 +69,10 @@ class Client:
         backoff: the first retry's maximum delay in seconds; doubles each retry, full jitter.
         ca_file: a PEM bundle of extra CA certificates to trust (corporate CAs), besides the
             system's store (which honours ``SSL_CERT_FILE``). Verification cannot be turned off.
+        record: a file to append every exchange to, as JSON Lines (method, path, headers and
+            bodies, status), for replaying offline (``FakePortal.from_recording``) or for a bug
+            report; default ``CLOUDPARTNER_RECORD``. The ``Authorization`` header and any echo of
+            the token are removed before anything is written.
 
     Raises:
         InvalidArgumentError: a setting is malformed (the message names it).
@@ -83,9 +91,17 @@ class Client:
         user_agent: Optional[str] = None,
         backoff: float = _core.DEFAULT_BACKOFF,
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        record: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> None:
         self._core = _core.Client(
-            token, base_url_or_default(base_url), timeout, max_retries, backoff, user_agent, ca_file
+            token,
+            base_url_or_default(base_url),
+            timeout,
+            max_retries,
+            backoff,
+            user_agent,
+            ca_file,
+            record_or_default(record),
         )
 
     def cancel(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
@@ -246,23 +262,31 @@ class Client:
         return f"<cloudpartner.Client {self.base_url} timeout={self._core.timeout:g}s {state}>"
 
 
-# Module-level calls share clients (and so connection pools) per (base_url, timeout).
-_shared: dict[tuple[str, float], _core.Client] = {}
+# Module-level calls share clients (and so connection pools) per (base_url, timeout, record).
+_shared: dict[tuple[Any, Any, Any], _core.Client] = {}
 _shared_lock = threading.Lock()
 _MAX_SHARED = 16
 
 
+def _new_shared(base_url: Any, timeout: Any, record: Any) -> _core.Client:
+    return _core.Client(None, base_url, timeout, _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None, None, record)
+
+
 def _shared_client(base_url: Optional[str], timeout: Optional[float]) -> _core.Client:
-    key = (base_url_or_default(base_url), _core.DEFAULT_TIMEOUT if timeout is None else timeout)
+    key = (
+        base_url_or_default(base_url),
+        _core.DEFAULT_TIMEOUT if timeout is None else timeout,
+        record_or_default(None),
+    )
     if not isinstance(key[0], str) or isinstance(key[1], bool) or not isinstance(key[1], (int, float)):
         # Not a cache key; the core refuses it with an InvalidArgumentError naming the field.
-        return _core.Client(None, key[0], key[1], _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None)
+        return _new_shared(*key)
     client = _shared.get(key)
     if client is None:
         with _shared_lock:
             client = _shared.get(key)
             if client is None:
-                client = _core.Client(None, key[0], key[1], _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None)
+                client = _new_shared(*key)
                 if len(_shared) >= _MAX_SHARED:
                     _shared.pop(next(iter(_shared)))
                 _shared[key] = client

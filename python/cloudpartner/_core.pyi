@@ -18,6 +18,7 @@ DEFAULT_MAX_RETRIES: Final[int]
 DEFAULT_BACKOFF: Final[float]
 DEFAULT_CONCURRENCY: Final[int]
 TOKEN_VARIABLE: Final[str]
+RECORD_VARIABLE: Final[str]
 SCOPE: Final[str]
 
 _Emails = Union[str, Iterable[str], None]
@@ -39,6 +40,7 @@ __all__ = [
     "DEFAULT_TIMEOUT",
     "MAX_ERROR_BODY_BYTES",
     "MAX_SUCCESS_BODY_BYTES",
+    "RECORD_VARIABLE",
     "RETRIABLE_STATUSES",
     "SCOPE",
     "TOKEN_VARIABLE",
@@ -60,6 +62,7 @@ class Client:
         backoff: float,
         user_agent: Optional[str],
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        record: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> Client: ...
     def cancel(self, publisher: str, offer: str, emails: _Emails = None, token: Any = None) -> CancelResult: ...
     def cancel_async(

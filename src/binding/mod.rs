@@ -36,7 +36,7 @@ struct PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
-    #[pyo3(signature = (token, base_url, timeout, max_retries, backoff, user_agent, ca_file=None))]
+    #[pyo3(signature = (token, base_url, timeout, max_retries, backoff, user_agent, ca_file=None, record=None))]
     fn new(
         token: &Bound<'_, PyAny>,
         base_url: &Bound<'_, PyAny>,
@@ -45,6 +45,7 @@ impl PyClient {
         backoff: &Bound<'_, PyAny>,
         user_agent: &Bound<'_, PyAny>,
         ca_file: Option<&Bound<'_, PyAny>>,
+        record: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Self> {
         let mut settings = client::Settings::new(
             &args::string(base_url, "base_url")?,
@@ -55,6 +56,9 @@ impl PyClient {
         )?;
         if let Some(path) = ca_file.filter(|p| !p.is_none()) {
             settings = settings.trust_pem_file(&args::path(path, "ca_file")?)?;
+        }
+        if let Some(path) = record.filter(|p| !p.is_none()) {
+            settings = settings.record_to(&args::path(path, "record")?)?;
         }
         Ok(Self {
             core: Arc::new(client::Client::new(settings)),
@@ -405,6 +409,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_BACKOFF", crate::retry::DEFAULT_BACKOFF.as_secs_f64())?;
     m.add("DEFAULT_CONCURRENCY", client::DEFAULT_CONCURRENCY)?;
     m.add("TOKEN_VARIABLE", crate::token::TOKEN_VARIABLE)?;
+    m.add("RECORD_VARIABLE", crate::record::RECORD_VARIABLE)?;
     m.add("SCOPE", crate::token::SCOPE)?;
     m.add("RETRIABLE_STATUSES", pyo3::types::PyTuple::new(m.py(), crate::retry::RETRIABLE_STATUSES)?)?;
     m.add_class::<PyClient>()?;

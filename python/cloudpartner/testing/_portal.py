@@ -33,12 +33,14 @@ and ``_http.py`` the server.
 
 from __future__ import annotations
 
+import os
 import ssl
 import threading
 from collections.abc import Callable, Iterable, Mapping
 from typing import Any
 
 from ._http import RecordedRequest, Response, Server
+from ._replay import Recording
 from ._service import Service
 
 
@@ -94,6 +96,19 @@ class FakePortal:
         self._server: Server | None = None
         self._thread: threading.Thread | None = None
         self._base_url: str | None = None
+
+    @classmethod
+    def from_recording(cls, path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0) -> FakePortal:
+        """Make a portal that answers from a recording (``Client(record=...)``, ``CLOUDPARTNER_RECORD``).
+
+        Each request gets the next answer recorded for the same method, path and query, in
+        order; the last one repeats once they are used up; an unrecorded request gets 404
+        ``NotRecorded``. Absolute locations to the recorded service point at this portal.
+        ``ValueError`` when the file holds no recorded exchange.
+        """
+        portal = cls(host=host, port=port)
+        portal._respond = Recording(path, lambda: portal.base_url).handle
+        return portal
 
     # -- lifecycle ------------------------------------------------------------------------------
 
