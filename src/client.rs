@@ -8,6 +8,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValu
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::offer::{self, OfferQuery, PutOffer};
 use crate::operation::{self, Operation};
 use crate::record::Recorder;
 use crate::request::{ListQuery, OfferAction, OperationLocation, Prepared};
@@ -128,11 +129,23 @@ pub struct Accepted {
     pub client_request_id: String,
 }
 
+/// A document the service answered (an offer, the list of offers): its JSON text, checked to be
+/// an object or a list, and the `ETag` it came with.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Document {
+    pub body: Vec<u8>,
+    pub etag: Option<String>,
+    pub request_id: Option<String>,
+}
+
 /// How `wait` polls.
 #[derive(Debug, Clone, Copy, PartialEq)]
 pub struct WaitOptions {
     pub timeout: Duration,
     pub poll_interval: Duration,
+    /// Also stop when the operation waits for the publisher's review (`publisher-signoff`):
+    /// a publish has done its part, and going live is next.
+    pub until_review: bool,
 }
 
 impl WaitOptions {
@@ -140,6 +153,7 @@ impl WaitOptions {
         Ok(Self {
             timeout: validate::timeout("timeout", timeout_seconds)?,
             poll_interval: validate::timeout("poll_interval", poll_interval_seconds)?,
+            until_review: false,
         })
     }
 }
@@ -281,6 +295,48 @@ impl Client {
         operation::parse_list(whole_body(&sent)?).map_err(|r| malformed(&sent, r))
     }
 
+    /// One offer's definition (`offer::OfferQuery`), with its ETag.
+    pub async fn get_offer(&self, query: &OfferQuery, token: &Token, log: &dyn Log) -> Result<Document> {
+        self.document(&query.prepare(&self.settings.base_url), b'{', token, log).await
+    }
+
+    /// Create or update an offer under the concurrency rule `put.if_match`; the service answers
+    /// with the stored offer and its new ETag.
+    pub async fn put_offer(&self, put: &PutOffer, token: &Token, log: &dyn Log) -> Result<Document> {
+        self.document(&put.prepare(&self.settings.base_url), b'{', token, log).await
+    }
+
+    /// The publisher's offers: a JSON list of summaries.
+    pub async fn list_offers(&self, prepared: &Prepared, token: &Token, log: &dyn Log) -> Result<Document> {
+        self.document(prepared, b'[', token, log).await
+    }
+
+    /// An offer's status: `{"status", "messages", "steps"}`, read as an operation is.
+    pub async fn offer_status(&self, prepared: &Prepared, token: &Token, log: &dyn Log) -> Result<Operation> {
+        let sent = self.send(prepared, token, log).await?;
+        operation::parse_one(whole_body(&sent)?, None).map_err(|r| malformed(&sent, r))
+    }
+
+    /// A 2xx answer whose body is one JSON value opening with `open` (`{` or `[`).
+    async fn document(
+        &self,
+        prepared: &Prepared,
+        open: u8,
+        token: &Token,
+        log: &dyn Log,
+    ) -> Result<Document> {
+        let sent = self.send(prepared, token, log).await?;
+        if !offer::is_json(whole_body(&sent)?, open) {
+            let expected = if open == b'[' { "a JSON list" } else { "a JSON object" };
+            return Err(malformed(&sent, format!("the answer is not {expected}")));
+        }
+        Ok(Document {
+            etag: response::header(&sent.response.headers, "etag"),
+            request_id: response::request_id(&sent.response.headers),
+            body: sent.response.body,
+        })
+    }
+
     /// Poll an operation until it ends (returned), `options.timeout` passes
     /// (`Error::WaitTimeout` with the last state seen), or it cannot be polled. Transient failures
     /// (5xx, 429, transport, unreadable answers) are polled through; `on_progress` hears every
@@ -312,7 +368,9 @@ impl Client {
                     if changed && on_progress(&operation).is_break() {
                         return Err(Error::Stopped);
                     }
-                    if operation.phase().is_terminal() {
+                    if operation.phase().is_terminal()
+                        || (options.until_review && operation.waiting_for_review())
+                    {
                         return Ok(operation);
                     }
                     delay = delay.max(retry_after.unwrap_or_default());
@@ -345,7 +403,7 @@ impl Client {
             return Err(Error::Closed);
         }
         let client_request_id = uuid::Uuid::new_v4().to_string();
-        let headers = headers(token, &client_request_id, request.body.is_some())?;
+        let headers = headers(token, &client_request_id, request)?;
         let http = |connections| {
             self.pool
                 .client(connections)
@@ -442,15 +500,20 @@ impl Client {
 
 /// The per-call headers. The token is marked sensitive so no debug output of the headers can
 /// show it.
-fn headers(token: &Token, client_request_id: &str, has_body: bool) -> Result<HeaderMap> {
+fn headers(token: &Token, client_request_id: &str, request: &Prepared) -> Result<HeaderMap> {
     let mut auth = HeaderValue::from_str(&format!("Bearer {}", token.as_str()))
         .map_err(|_| Error::invalid("token", "is not a valid header value (the value is not shown)"))?;
     auth.set_sensitive(true);
     let mut headers = HeaderMap::with_capacity(4);
     headers.insert(AUTHORIZATION, auth);
     headers.insert(ACCEPT, HeaderValue::from_static("application/json"));
-    if has_body {
+    if request.body.is_some() {
         headers.insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    }
+    if let Some(condition) = &request.if_match {
+        let value = HeaderValue::from_str(condition)
+            .map_err(|_| Error::invalid("if_match", format!("{condition:?} is not a valid header value")))?;
+        headers.insert(reqwest::header::IF_MATCH, value);
     }
     if let Ok(id) = HeaderValue::from_str(client_request_id) {
         headers.insert(CLIENT_REQUEST_ID, id);
@@ -564,7 +627,10 @@ mod tests {
 
     #[test]
     fn headers_carry_a_sensitive_bearer_and_the_request_id() {
-        let h = headers(&Token::new("Bearer abc").unwrap(), "id-1", true).unwrap();
+        let post = OfferAction::new(Action::Cancel, "p", "o", [])
+            .unwrap()
+            .prepare(&Url::parse(DEFAULT_BASE_URL).unwrap());
+        let h = headers(&Token::new("Bearer abc").unwrap(), "id-1", &post).unwrap();
         assert_eq!(h[AUTHORIZATION], "Bearer abc");
         assert!(h[AUTHORIZATION].is_sensitive());
         assert_eq!(h[CONTENT_TYPE], "application/json");

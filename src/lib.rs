@@ -8,6 +8,7 @@
 
 pub mod client;
 pub mod error;
+pub mod offer;
 pub mod operation;
 pub mod record;
 pub mod request;

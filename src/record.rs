@@ -106,6 +106,7 @@ mod tests {
                 .unwrap(),
             body: Some(br#"{"metadata":{}}"#.to_vec()),
             idempotent: true,
+            if_match: None,
         };
         let mut sent = HeaderMap::new();
         sent.insert(AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());

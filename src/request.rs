@@ -17,15 +17,17 @@ pub struct Prepared {
     /// JSON body, for POST.
     pub body: Option<Vec<u8>>,
     /// Sending it twice does what sending it once does (RFC 9110's "idempotent"): true for
-    /// GETs and for the cancel. Such a request is sent again, once, when a pooled connection
+    /// GETs, a PUT and the cancel. Such a request is sent again, once, when a pooled connection
     /// the server had closed loses it (`AttemptError::Stale`).
     pub idempotent: bool,
+    /// `If-Match`, for an update (`offer::IfMatch`).
+    pub if_match: Option<String>,
 }
 
 impl Prepared {
     /// A GET of `url`.
     pub fn get(url: Url) -> Self {
-        Self { method: reqwest::Method::GET, url, body: None, idempotent: true }
+        Self { method: reqwest::Method::GET, url, body: None, idempotent: true, if_match: None }
     }
 
     /// Safe (RFC 9110): a GET changes nothing, so it may be repeated after any failure, even
@@ -109,7 +111,7 @@ impl OfferAction {
         // and a second cancel of the same publish stops nothing more. A publish or go-live is
         // not: a second one while the first runs is refused (409).
         let idempotent = self.action == Action::Cancel;
-        Prepared { method: reqwest::Method::POST, url, body: Some(body), idempotent }
+        Prepared { method: reqwest::Method::POST, url, body: Some(body), idempotent, if_match: None }
     }
 }
 

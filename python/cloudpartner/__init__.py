@@ -29,6 +29,7 @@ if TYPE_CHECKING:
         MalformedResponseError,
         NestedCallError,
         NotFoundError,
+        PreconditionFailedError,
         RequestTimeoutError,
         ResponseTooLargeError,
         ServerError,
@@ -36,7 +37,7 @@ if TYPE_CHECKING:
         TransportError,
         WaitTimeoutError,
     )
-    from ._types import CancelResult, Operation, OperationStep, StepMessage
+    from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation, OperationStep, StepMessage
 
 _WHERE = {
     "_client": ("Client", "TokenCredential", "cancel", "cancel_async"),
@@ -54,6 +55,7 @@ _WHERE = {
         "MalformedResponseError",
         "NestedCallError",
         "NotFoundError",
+        "PreconditionFailedError",
         "RequestTimeoutError",
         "ResponseTooLargeError",
         "ServerError",
@@ -61,13 +63,14 @@ _WHERE = {
         "TransportError",
         "WaitTimeoutError",
     ),
-    "_types": ("CancelResult", "Operation", "OperationStep", "StepMessage"),
+    "_types": ("ActionResult", "CancelResult", "Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 
 __all__ = [
     "API_VERSION",
     "DEFAULT_BASE_URL",
+    "ActionResult",
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
@@ -82,8 +85,11 @@ __all__ = [
     "MalformedResponseError",
     "NestedCallError",
     "NotFoundError",
+    "Offer",
+    "OfferStatus",
     "Operation",
     "OperationStep",
+    "PreconditionFailedError",
     "RequestTimeoutError",
     "ResponseTooLargeError",
     "ServerError",

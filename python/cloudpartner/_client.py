@@ -10,7 +10,7 @@ from typing import Any, Callable, Optional, Protocol, Union
 
 from . import _core
 from ._errors import CloudPartnerError
-from ._types import CancelResult, Operation
+from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation
 
 __all__ = ["Client", "TokenCredential", "cancel", "cancel_async"]
 
@@ -35,7 +35,7 @@ class TokenCredential(Protocol):
 
 Token = Union[str, TokenCredential, None]
 Emails = Union[str, Iterable[str], None]
-Location = Union[str, CancelResult]
+Location = Union[str, CancelResult, ActionResult]
 ProgressCallback = Callable[[Operation], object]
 Outcome = Union[CancelResult, CloudPartnerError]
 ResultCallback = Callable[[int, Outcome], object]
@@ -194,16 +194,22 @@ class Client:
         timeout: float = 600.0,
         poll_interval: float = 5.0,
         on_progress: Optional[ProgressCallback] = None,
+        *,
+        until_review: bool = False,
     ) -> Optional[Operation]:
         """Poll an operation until it ends, and return its final state.
 
         Args:
-            target: a ``CancelResult`` or an operation location. A cancel that completed
-                synchronously (200) has nothing to follow: ``None`` is returned at once.
+            target: a ``CancelResult``, an ``ActionResult`` (publish, go-live) or an operation
+                location. A cancel that completed synchronously (200) has nothing to follow:
+                ``None`` is returned at once.
             timeout: seconds to wait in all.
             poll_interval: seconds between polls (longer when the service sends ``Retry-After``).
             on_progress: called with the ``Operation`` at the first poll and whenever its status
                 or a step's progress changes; an exception from it stops the wait.
+            until_review: also return when the operation waits for the publisher's review
+                (``Operation.waiting_for_review``: the ``publisher-signoff`` step of a publish),
+                where a release script goes live next.
 
         Raises:
             WaitTimeoutError: ``timeout`` passed; ``.operation`` is the last state seen.
@@ -213,7 +219,7 @@ class Client:
         """
         if isinstance(target, CancelResult) and target.completed:
             return None
-        return self._core.wait(target, timeout, poll_interval, on_progress)
+        return self._core.wait(target, timeout, poll_interval, on_progress, until_review)
 
     async def wait_async(
         self,
@@ -221,11 +227,139 @@ class Client:
         timeout: float = 600.0,
         poll_interval: float = 5.0,
         on_progress: Optional[ProgressCallback] = None,
+        *,
+        until_review: bool = False,
     ) -> Optional[Operation]:
         """Asyncio twin of :meth:`wait`; ``on_progress`` runs on the event loop."""
         if isinstance(target, CancelResult) and target.completed:
             return None
-        return await self._core.wait_async(target, timeout, poll_interval, on_progress)
+        return await self._core.wait_async(target, timeout, poll_interval, on_progress, until_review)
+
+    # -- the publish lifecycle -----------------------------------------------------------------
+
+    def publish(self, publisher: str, offer: str, emails: Emails = None) -> ActionResult:
+        """Start publishing the offer's draft (``POST .../publish``).
+
+        The publish runs to preview, then waits for the publisher's review
+        (``wait(result, until_review=True)`` returns there) before :meth:`go_live`.
+
+        Raises:
+            ConflictError: another operation runs on the offer (cancel it first, or use
+                :meth:`cancel_and_publish`).
+
+        """
+        return self._core.start("publish", publisher, offer, emails)
+
+    async def publish_async(self, publisher: str, offer: str, emails: Emails = None) -> ActionResult:
+        """Asyncio twin of :meth:`publish`."""
+        return await self._core.start_async("publish", publisher, offer, emails)
+
+    def go_live(self, publisher: str, offer: str) -> ActionResult:
+        """Take the reviewed preview live (``POST .../golive``); the service mails the publish's list.
+
+        Raises:
+            ConflictError: another operation runs on the offer.
+
+        """
+        return self._core.start("golive", publisher, offer)
+
+    async def go_live_async(self, publisher: str, offer: str) -> ActionResult:
+        """Asyncio twin of :meth:`go_live`."""
+        return await self._core.start_async("golive", publisher, offer)
+
+    def cancel_and_publish(
+        self,
+        publisher: str,
+        offer: str,
+        emails: Emails = None,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 5.0,
+    ) -> ActionResult:
+        """Cancel whatever runs on the offer, wait until it has stopped, then publish.
+
+        Works when nothing runs too: the service then answers the cancel with 202 naming the
+        offer's latest operation, which has already ended. ``timeout`` bounds the wait for the
+        cancel (``WaitTimeoutError`` when it passes; nothing is published then).
+        """
+        self.wait(self.cancel(publisher, offer, emails), timeout, poll_interval)
+        return self.publish(publisher, offer, emails)
+
+    async def cancel_and_publish_async(
+        self,
+        publisher: str,
+        offer: str,
+        emails: Emails = None,
+        *,
+        timeout: float = 600.0,
+        poll_interval: float = 5.0,
+    ) -> ActionResult:
+        """Asyncio twin of :meth:`cancel_and_publish`."""
+        await self.wait_async(await self.cancel_async(publisher, offer, emails), timeout, poll_interval)
+        return await self.publish_async(publisher, offer, emails)
+
+    def get_offer_status(self, publisher: str, offer: str) -> OfferStatus:
+        """Fetch the offer's status (``GET .../status``): its latest operation's status, steps, messages."""
+        return self._core.get_offer_status(publisher, offer)
+
+    async def get_offer_status_async(self, publisher: str, offer: str) -> OfferStatus:
+        """Asyncio twin of :meth:`get_offer_status`."""
+        return await self._core.get_offer_status_async(publisher, offer)
+
+    def list_offers(self, publisher: str) -> list[dict[str, Any]]:
+        """List the publisher's offers as the service summarizes them (``id``, ``status``, ``version``, ...)."""
+        return self._core.list_offers(publisher)
+
+    async def list_offers_async(self, publisher: str) -> list[dict[str, Any]]:
+        """Asyncio twin of :meth:`list_offers`."""
+        return await self._core.list_offers_async(publisher)
+
+    def get_offer(
+        self, publisher: str, offer: str, *, slot: Optional[str] = None, version: Optional[int] = None
+    ) -> Offer:
+        """Fetch one offer's definition, with the ETag an update needs.
+
+        Args:
+            publisher: the publisher id.
+            offer: the offer id.
+            slot: ``"draft"``, ``"preview"`` or ``"production"``; None for the offer as the
+                service gives it (the draft). ``NotFoundError`` when that slot was never filled.
+            version: an earlier version number, or None for the latest.
+
+        """
+        return self._core.get_offer(publisher, offer, slot, version)
+
+    async def get_offer_async(
+        self, publisher: str, offer: str, *, slot: Optional[str] = None, version: Optional[int] = None
+    ) -> Offer:
+        """Asyncio twin of :meth:`get_offer`."""
+        return await self._core.get_offer_async(publisher, offer, slot, version)
+
+    def put_offer(
+        self, publisher: str, offer: str, definition: dict[str, Any], *, if_match: Union[str, Offer]
+    ) -> Offer:
+        """Create or update an offer (``PUT .../offers/{offer}``) and return it with its new ETag.
+
+        Args:
+            publisher: the publisher id.
+            offer: the offer id.
+            definition: the whole offer document (a dict; integers of any size are sent exactly).
+            if_match: the concurrency rule, which the service requires: the ``Offer`` you read
+                (or its ``etag``) to update only if nobody changed it since, or ``"*"`` to
+                overwrite whatever is stored. There is no default, so it is never chosen by
+                accident.
+
+        Raises:
+            PreconditionFailedError: the offer changed since that ETag (412): read it again.
+
+        """
+        return self._core.put_offer(publisher, offer, definition, if_match)
+
+    async def put_offer_async(
+        self, publisher: str, offer: str, definition: dict[str, Any], *, if_match: Union[str, Offer]
+    ) -> Offer:
+        """Asyncio twin of :meth:`put_offer`."""
+        return await self._core.put_offer_async(publisher, offer, definition, if_match)
 
     def close(self) -> None:
         """Drop idle connections and refuse further calls (``ClientClosedError``)."""

@@ -5,7 +5,7 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, Optional, Union, final
 
 from ._errors import CloudPartnerError
-from ._types import CancelResult, Operation
+from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation
 
 __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]
@@ -22,7 +22,7 @@ RECORD_VARIABLE: Final[str]
 SCOPE: Final[str]
 
 _Emails = Union[str, Iterable[str], None]
-_Location = Union[str, CancelResult]
+_Location = Union[str, CancelResult, ActionResult]
 _Progress = Optional[Callable[[Operation], object]]
 _Outcome = Union[CancelResult, CloudPartnerError]
 _OnResult = Optional[Callable[[int, _Outcome], object]]
@@ -89,11 +89,41 @@ class Client:
         self, publisher: str, offer: str, status: Optional[str] = None
     ) -> Awaitable[list[Operation]]: ...
     def wait(
-        self, location: _Location, timeout: float, poll_interval: float, on_progress: _Progress = None
+        self,
+        location: _Location,
+        timeout: float,
+        poll_interval: float,
+        on_progress: _Progress = None,
+        until_review: bool = False,
     ) -> Operation: ...
     def wait_async(
-        self, location: _Location, timeout: float, poll_interval: float, on_progress: _Progress = None
+        self,
+        location: _Location,
+        timeout: float,
+        poll_interval: float,
+        on_progress: _Progress = None,
+        until_review: bool = False,
     ) -> Awaitable[Operation]: ...
+    def start(self, action: str, publisher: str, offer: str, emails: _Emails = None) -> ActionResult: ...
+    def start_async(
+        self, action: str, publisher: str, offer: str, emails: _Emails = None
+    ) -> Awaitable[ActionResult]: ...
+    def get_offer_status(self, publisher: str, offer: str) -> OfferStatus: ...
+    def get_offer_status_async(self, publisher: str, offer: str) -> Awaitable[OfferStatus]: ...
+    def list_offers(self, publisher: str) -> list[dict[str, Any]]: ...
+    def list_offers_async(self, publisher: str) -> Awaitable[list[dict[str, Any]]]: ...
+    def get_offer(
+        self, publisher: str, offer: str, slot: Optional[str] = None, version: Optional[int] = None
+    ) -> Offer: ...
+    def get_offer_async(
+        self, publisher: str, offer: str, slot: Optional[str] = None, version: Optional[int] = None
+    ) -> Awaitable[Offer]: ...
+    def put_offer(
+        self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer]
+    ) -> Offer: ...
+    def put_offer_async(
+        self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer]
+    ) -> Awaitable[Offer]: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...

@@ -16,6 +16,7 @@
         ├── ForbiddenError        403
         ├── NotFoundError         404
         ├── ConflictError         409
+        ├── PreconditionFailedError 412
         ├── ThrottledError        429
         └── ServerError           5xx
 
@@ -48,6 +49,7 @@ __all__ = [
     "MalformedResponseError",
     "NestedCallError",
     "NotFoundError",
+    "PreconditionFailedError",
     "RequestTimeoutError",
     "ResponseTooLargeError",
     "ServerError",
@@ -240,6 +242,10 @@ class NotFoundError(ApiError):
 
 class ConflictError(ApiError):
     """409: the offer's state does not allow this (e.g. another operation is running)."""
+
+
+class PreconditionFailedError(ApiError):
+    """412: the offer changed since its ETag was read; get it again, reapply, put again."""
 
 
 class ThrottledError(ApiError):

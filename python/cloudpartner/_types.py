@@ -8,7 +8,7 @@ from typing import Any, Optional
 
 from ._core import status_phase
 
-__all__ = ["CancelResult", "Operation", "OperationStep", "StepMessage"]
+__all__ = ["ActionResult", "CancelResult", "Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"]
 
 
 @dataclass(frozen=True)
@@ -38,6 +38,57 @@ class CancelResult:
     def completed(self) -> bool:
         """True when the cancel finished synchronously (any 2xx but 202)."""
         return self.status_code != 202
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What the service said to a publish or a go-live: the operation it started.
+
+    Attributes:
+        publisher: the publisher id.
+        offer: the offer id.
+        action: ``"publish"`` or ``"golive"``.
+        status_code: 202 (accepted; the operation runs on).
+        operation_location: absolute URL of the operation to follow (``wait`` takes this result).
+        operation_id: its last path segment.
+        request_id: the service's request id header, when present (quote it to support).
+        client_request_id: the ``x-ms-client-request-id`` this call sent.
+
+    """
+
+    publisher: str
+    offer: str
+    action: str
+    status_code: int
+    operation_location: Optional[str] = None
+    operation_id: Optional[str] = None
+    request_id: Optional[str] = None
+    client_request_id: Optional[str] = None
+
+
+@dataclass(frozen=True)
+class Offer:
+    """An offer's definition, as ``get_offer`` or ``put_offer`` returned it.
+
+    Attributes:
+        publisher: the publisher id.
+        offer: the offer id.
+        etag: the service's ``ETag`` for this version: pass the ``Offer`` (or this) as
+            ``put_offer(..., if_match=...)`` to update it only if nobody changed it since.
+        definition: the whole offer document as a dict (integers exact however large).
+        slot: the slot it was read from (``draft``, ``preview``, ``production``), or None.
+        version: the version it was read at, or None.
+        request_id: the service's request id header, when present.
+
+    """
+
+    publisher: str
+    offer: str
+    etag: Optional[str]
+    definition: dict[str, Any] = field(compare=False, repr=False)
+    slot: Optional[str] = None
+    version: Optional[int] = None
+    request_id: Optional[str] = field(default=None, compare=False)
 
 
 @dataclass(frozen=True)
@@ -139,3 +190,24 @@ class Operation:
     def canceled(self) -> bool:
         """``canceled`` or ``cancelled``, in any case."""
         return self.phase == "canceled"
+
+
+@dataclass(frozen=True)
+class OfferStatus:
+    """An offer's status (``GET .../status``): where its latest publish or go-live stands.
+
+    Attributes:
+        status: as the service spelled it: ``neverPublished``, ``notStarted``,
+            ``waitingForPublisherReview``, ``running``, ``succeeded``, ``canceled``, ``failed``.
+        steps: the steps with their status, progress and messages.
+        messages: the offer's own messages.
+        waiting_for_review: True when the offer or a step waits for the publisher's approval.
+        raw: the whole JSON object.
+
+    """
+
+    status: str
+    steps: tuple[OperationStep, ...] = ()
+    messages: tuple[StepMessage, ...] = ()
+    waiting_for_review: bool = False
+    raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)

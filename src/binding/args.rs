@@ -2,9 +2,10 @@
 //! from, or refused as an `InvalidArgumentError` naming the argument.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString};
 
 use crate::error::{Error, Result};
+use crate::offer::IfMatch;
 use crate::request::{Action, OfferAction};
 
 /// The Python name of a value's type, for messages.
@@ -151,4 +152,37 @@ fn batch_item(item: &Bound<'_, PyAny>, emails: &[String]) -> Result<OfferAction>
         &text(&offer, "offer")?,
         emails.iter().map(String::as_str),
     )
+}
+
+/// A dict as JSON text, written by Python's json (integers of any size stay exact).
+pub fn json_object(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Vec<u8>> {
+    if !value.is_instance_of::<PyDict>() {
+        return Err(invalid(field, format!("must be a dict, not {}", type_name(value))));
+    }
+    let dumps = value.py().import("json")?.getattr("dumps")?;
+    let text =
+        dumps.call1((value,)).map_err(|e| invalid(field, format!("cannot be written as JSON ({e})")))?;
+    Ok(string(&text, field)?.into_bytes())
+}
+
+/// `If-Match`: `"*"`, an ETag string, or an `Offer` (anything with `etag`) whose ETag is used.
+pub fn if_match(value: &Bound<'_, PyAny>) -> PyResult<IfMatch> {
+    if value.is_instance_of::<PyString>() {
+        return Ok(IfMatch::parse(&string(value, "if_match")?)?);
+    }
+    if value.hasattr("etag")? {
+        let etag = value.getattr("etag")?;
+        if etag.is_none() {
+            return Err(invalid(
+                "if_match",
+                "the offer carries no ETag (the service sent none); pass if_match=\"*\" to overwrite whatever is stored"
+                    .to_owned(),
+            ));
+        }
+        return Ok(IfMatch::parse(&string(&etag, "if_match")?)?);
+    }
+    Err(invalid(
+        "if_match",
+        format!("must be \"*\", an ETag str or an Offer from get_offer, not {}", type_name(value)),
+    ))
 }

@@ -38,6 +38,7 @@ classes! {
     forbidden_error => "ForbiddenError",
     not_found_error => "NotFoundError",
     conflict_error => "ConflictError",
+    precondition_failed_error => "PreconditionFailedError",
     throttled_error => "ThrottledError",
     server_error => "ServerError",
 }
@@ -116,6 +117,7 @@ fn api_class(py: Python<'_>, status: u16) -> PyResult<&Bound<'_, PyType>> {
         403 => forbidden_error(py),
         404 => not_found_error(py),
         409 => conflict_error(py),
+        412 => precondition_failed_error(py),
         429 => throttled_error(py),
         500..=599 => server_error(py),
         _ => api_error(py),

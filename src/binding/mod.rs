@@ -21,7 +21,8 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use crate::client;
-use crate::request::{Action, ListQuery, OfferAction, OperationLocation};
+use crate::offer::{self, OfferQuery, PutOffer};
+use crate::request::{Action, ListQuery, OfferAction, OperationLocation, Prepared};
 use crate::validate::Token;
 use callbacks::{Callback, Failure};
 use credentials::TokenSource;
@@ -36,6 +37,7 @@ struct PyClient {
 #[pymethods]
 impl PyClient {
     #[new]
+    #[allow(clippy::too_many_arguments)] // one per Client setting, as Python passes them
     #[pyo3(signature = (token, base_url, timeout, max_retries, backoff, user_agent, ca_file=None, record=None))]
     fn new(
         token: &Bound<'_, PyAny>,
@@ -76,7 +78,7 @@ impl PyClient {
         emails: Option<&Bound<'_, PyAny>>,
         token: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
+        let (call, token, log) = self.prepare(py, Action::Cancel, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
         let outcome =
             run::blocking(py, async move { core.submit(&call, &token, &log).await.map(|c| (call, c)) })?;
@@ -93,7 +95,7 @@ impl PyClient {
         emails: Option<&Bound<'py, PyAny>>,
         token: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (call, token, log) = self.prepare(py, publisher, offer, emails, token)?;
+        let (call, token, log) = self.prepare(py, Action::Cancel, publisher, offer, emails, token)?;
         let core = Arc::clone(&self.core);
         run::awaitable(py, async move {
             outcomes::ActionOutcome(core.submit(&call, &token, &log).await.map(|c| (call, c)))
@@ -152,7 +154,7 @@ impl PyClient {
     }
 
     /// Poll until the operation ends; `on_progress(op)` runs on this thread at each change.
-    #[pyo3(signature = (location, timeout, poll_interval, on_progress=None))]
+    #[pyo3(signature = (location, timeout, poll_interval, on_progress=None, until_review=false))]
     fn wait(
         &self,
         py: Python<'_>,
@@ -160,8 +162,10 @@ impl PyClient {
         timeout: &Bound<'_, PyAny>,
         poll_interval: &Bound<'_, PyAny>,
         on_progress: Option<Py<PyAny>>,
+        until_review: bool,
     ) -> PyResult<Py<PyAny>> {
-        let (location, options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
+        let (location, mut options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
+        options.until_review = until_review;
         let failure = Failure::default();
         let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
         let progress = Callback::here(on_progress, &failure);
@@ -177,7 +181,7 @@ impl PyClient {
     }
 
     /// `wait` for asyncio; `on_progress(op)` is scheduled on the running event loop.
-    #[pyo3(signature = (location, timeout, poll_interval, on_progress=None))]
+    #[pyo3(signature = (location, timeout, poll_interval, on_progress=None, until_review=false))]
     fn wait_async<'py>(
         &self,
         py: Python<'py>,
@@ -185,8 +189,10 @@ impl PyClient {
         timeout: &Bound<'py, PyAny>,
         poll_interval: &Bound<'py, PyAny>,
         on_progress: Option<Py<PyAny>>,
+        until_review: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (location, options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
+        let (location, mut options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
+        options.until_review = until_review;
         let failure = Failure::default();
         let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
         let progress = Callback::on_loop(py, on_progress, &failure)?;
@@ -247,6 +253,153 @@ impl PyClient {
                 })
                 .await;
             outcomes::Outcome::Batch(outcome, failure)
+        })
+    }
+
+    /// Start a publish (`action="publish"`) or a go-live (`action="golive"`); blocks, GIL released.
+    #[pyo3(signature = (action, publisher, offer, emails=None))]
+    fn start(
+        &self,
+        py: Python<'_>,
+        action: &str,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+        emails: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (call, token, log) = self.prepare(py, starting(action)?, publisher, offer, emails, None)?;
+        let core = Arc::clone(&self.core);
+        let outcome =
+            run::blocking(py, async move { core.submit(&call, &token, &log).await.map(|c| (call, c)) })?;
+        results::cancel_result(py, outcome)
+    }
+
+    #[pyo3(signature = (action, publisher, offer, emails=None))]
+    fn start_async<'py>(
+        &self,
+        py: Python<'py>,
+        action: &str,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+        emails: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (call, token, log) = self.prepare(py, starting(action)?, publisher, offer, emails, None)?;
+        let core = Arc::clone(&self.core);
+        run::awaitable(py, async move {
+            outcomes::ActionOutcome(core.submit(&call, &token, &log).await.map(|c| (call, c)))
+        })
+    }
+
+    /// An offer's status, messages and steps.
+    fn get_offer_status(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let (prepared, token, log) = self.prepare_status(py, publisher, offer)?;
+        let core = Arc::clone(&self.core);
+        let outcome = run::blocking(py, async move { core.offer_status(&prepared, &token, &log).await })?;
+        Ok(results::offer_status(py, &outcome?)?.unbind())
+    }
+
+    fn get_offer_status_async<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (prepared, token, log) = self.prepare_status(py, publisher, offer)?;
+        let core = Arc::clone(&self.core);
+        run::awaitable(py, async move {
+            outcomes::Outcome::Status(core.offer_status(&prepared, &token, &log).await)
+        })
+    }
+
+    /// The publisher's offers, as a list of dicts.
+    fn list_offers(&self, py: Python<'_>, publisher: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
+        let (prepared, token, log) = self.prepare_offers(py, publisher)?;
+        let core = Arc::clone(&self.core);
+        let outcome = run::blocking(py, async move { core.list_offers(&prepared, &token, &log).await })?;
+        Ok(results::document(py, &outcome?, &results::DocumentKind::List)?.unbind())
+    }
+
+    fn list_offers_async<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (prepared, token, log) = self.prepare_offers(py, publisher)?;
+        let core = Arc::clone(&self.core);
+        run::awaitable(py, async move {
+            outcomes::Outcome::Document(
+                core.list_offers(&prepared, &token, &log).await,
+                results::DocumentKind::List,
+            )
+        })
+    }
+
+    /// One offer's definition, from a slot and/or a version; an `Offer` with its ETag.
+    #[pyo3(signature = (publisher, offer, slot=None, version=None))]
+    fn get_offer(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+        slot: Option<&Bound<'_, PyAny>>,
+        version: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Py<PyAny>> {
+        let (query, token, log) = self.prepare_offer(py, publisher, offer, slot, version)?;
+        let core = Arc::clone(&self.core);
+        let kind = results::DocumentKind::Offer(query.clone());
+        let outcome = run::blocking(py, async move { core.get_offer(&query, &token, &log).await })?;
+        Ok(results::document(py, &outcome?, &kind)?.unbind())
+    }
+
+    #[pyo3(signature = (publisher, offer, slot=None, version=None))]
+    fn get_offer_async<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+        slot: Option<&Bound<'py, PyAny>>,
+        version: Option<&Bound<'py, PyAny>>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (query, token, log) = self.prepare_offer(py, publisher, offer, slot, version)?;
+        let core = Arc::clone(&self.core);
+        let kind = results::DocumentKind::Offer(query.clone());
+        run::awaitable(py, async move {
+            outcomes::Outcome::Document(core.get_offer(&query, &token, &log).await, kind)
+        })
+    }
+
+    /// Create or update an offer under a concurrency rule (`if_match`: `"*"`, an ETag, or an
+    /// `Offer` whose ETag is used); returns the stored `Offer` with its new ETag.
+    fn put_offer(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+        definition: &Bound<'_, PyAny>,
+        if_match: &Bound<'_, PyAny>,
+    ) -> PyResult<Py<PyAny>> {
+        let (put, kind, token, log) = self.prepare_put(py, publisher, offer, definition, if_match)?;
+        let core = Arc::clone(&self.core);
+        let outcome = run::blocking(py, async move { core.put_offer(&put, &token, &log).await })?;
+        Ok(results::document(py, &outcome?, &kind)?.unbind())
+    }
+
+    fn put_offer_async<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+        definition: &Bound<'py, PyAny>,
+        if_match: &Bound<'py, PyAny>,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (put, kind, token, log) = self.prepare_put(py, publisher, offer, definition, if_match)?;
+        let core = Arc::clone(&self.core);
+        run::awaitable(py, async move {
+            outcomes::Outcome::Document(core.put_offer(&put, &token, &log).await, kind)
         })
     }
 
@@ -357,10 +510,83 @@ impl PyClient {
         Ok((calls, concurrency, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
     }
 
+    fn prepare_status(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+    ) -> PyResult<(Prepared, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let prepared = offer::status(
+            &self.core.settings().base_url,
+            &args::string(publisher, "publisher")?,
+            &args::string(offer, "offer")?,
+        )?;
+        Ok((prepared, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+    }
+
+    fn prepare_offers(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+    ) -> PyResult<(Prepared, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let prepared = offer::list(&self.core.settings().base_url, &args::string(publisher, "publisher")?)?;
+        Ok((prepared, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+    }
+
+    fn prepare_offer(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+        slot: Option<&Bound<'_, PyAny>>,
+        version: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<(OfferQuery, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let slot = match slot.map(|s| args::optional_string(s, "slot")).transpose()?.flatten() {
+            Some(text) => Some(offer::Slot::parse(&text)?),
+            None => None,
+        };
+        let version = match version.filter(|v| !v.is_none()) {
+            Some(value) => Some(u64::from(args::count(value, "version")?)),
+            None => None,
+        };
+        let query = OfferQuery::new(
+            &args::string(publisher, "publisher")?,
+            &args::string(offer, "offer")?,
+            version,
+            slot,
+        )?;
+        Ok((query, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+    }
+
+    #[allow(clippy::type_complexity)]
+    fn prepare_put(
+        &self,
+        py: Python<'_>,
+        publisher: &Bound<'_, PyAny>,
+        offer: &Bound<'_, PyAny>,
+        definition: &Bound<'_, PyAny>,
+        if_match: &Bound<'_, PyAny>,
+    ) -> PyResult<(PutOffer, results::DocumentKind, Token, pylog::PyLog)> {
+        self.refuse_if_closed()?;
+        let (publisher, offer) = (args::string(publisher, "publisher")?, args::string(offer, "offer")?);
+        let put = PutOffer::new(
+            &publisher,
+            &offer,
+            args::json_object(definition, "definition")?,
+            args::if_match(if_match)?,
+        )?;
+        let kind = results::DocumentKind::Offer(OfferQuery::new(&publisher, &offer, None, None)?);
+        Ok((put, kind, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+    }
+
     /// Validate input and resolve the token, all before anything is sent.
     fn prepare(
         &self,
         py: Python<'_>,
+        action: Action,
         publisher: &Bound<'_, PyAny>,
         offer: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
@@ -369,12 +595,21 @@ impl PyClient {
         self.refuse_if_closed()?;
         let emails = args::emails(emails)?;
         let call = OfferAction::new(
-            Action::Cancel,
+            action,
             &args::string(publisher, "publisher")?,
             &args::string(offer, "offer")?,
             emails.iter().map(String::as_str),
         )?;
         Ok((call, self.token_for_call(py, token)?, pylog::PyLog::new(py)?))
+    }
+}
+
+/// The action a `start` call names (`publish` or `golive`).
+fn starting(action: &str) -> PyResult<Action> {
+    match action {
+        "publish" => Ok(Action::Publish),
+        "golive" => Ok(Action::GoLive),
+        other => Err(args::invalid("action", format!("{other:?} is not publish or golive"))),
     }
 }
 

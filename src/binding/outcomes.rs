@@ -4,8 +4,10 @@
 use pyo3::prelude::*;
 
 use super::callbacks::Failure;
-use super::results::{batch_results, cancel_result, operation, operations};
-use crate::client::Accepted;
+use super::results::{
+    DocumentKind, batch_results, cancel_result, document, offer_status, operation, operations,
+};
+use crate::client::{Accepted, Document};
 use crate::error::Result;
 use crate::operation::Operation;
 use crate::request::OfferAction;
@@ -16,6 +18,8 @@ pub enum Outcome {
     Many(Result<Vec<Operation>>),
     Waited(Result<Operation>, Failure),
     Batch(Result<Vec<Result<(OfferAction, Accepted)>>>, Failure),
+    Status(Result<Operation>),
+    Document(Result<Document>, DocumentKind),
 }
 
 impl<'py> IntoPyObject<'py> for Outcome {
@@ -36,11 +40,13 @@ impl<'py> IntoPyObject<'py> for Outcome {
                 Some(err) => Err(err),
                 None => Ok(batch_results(py, result?)?.into_any()),
             },
+            Outcome::Status(result) => offer_status(py, &result?),
+            Outcome::Document(result, kind) => document(py, &result?, &kind),
         }
     }
 }
 
-/// What an async cancel resolves to; converted (or raised) once back under the GIL.
+/// What an async cancel, publish or go-live resolves to; converted (or raised) once back under the GIL.
 pub struct ActionOutcome(pub Result<(OfferAction, Accepted)>);
 
 impl<'py> IntoPyObject<'py> for ActionOutcome {

@@ -4,24 +4,39 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
 
-use crate::client::Accepted;
+use crate::client::{Accepted, Document};
 use crate::error::Result;
+use crate::offer::OfferQuery;
 use crate::operation::{Message, Operation};
-use crate::request::OfferAction;
+use crate::request::{Action, OfferAction};
 
 fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     Ok(TYPES.get_or_try_init(py, || py.import("cloudpartner._types").map(Bound::unbind))?.bind(py))
 }
 
-/// A `CancelResult` dataclass, or the exception. Fields are passed positionally, in the
-/// dataclass's field order (a call per result: this is the hot path).
+/// A `CancelResult` (or, for a publish or go-live, an `ActionResult`) dataclass, or the exception.
+/// Fields are passed positionally, in the dataclass's field order (a call per result: this is
+/// the hot path of a cancel).
 pub fn cancel_result(py: Python<'_>, outcome: Result<(OfferAction, Accepted)>) -> PyResult<Py<PyAny>> {
     static CANCEL_RESULT: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    let (call, cancelled) = outcome?;
+    let (call, accepted) = outcome?;
+    let outcome = accepted.outcome;
+    if call.action != Action::Cancel {
+        let fields = (
+            call.publisher,
+            call.offer,
+            call.action.as_str(),
+            outcome.status,
+            outcome.operation_location,
+            outcome.operation_id,
+            outcome.request_id,
+            accepted.client_request_id,
+        );
+        return Ok(types(py)?.getattr("ActionResult")?.call1(fields)?.unbind());
+    }
     let class =
         CANCEL_RESULT.get_or_try_init(py, || types(py)?.getattr("CancelResult").map(Bound::unbind))?.bind(py);
-    let outcome = cancelled.outcome;
     let fields = (
         call.publisher,
         call.offer,
@@ -29,9 +44,59 @@ pub fn cancel_result(py: Python<'_>, outcome: Result<(OfferAction, Accepted)>) -
         outcome.operation_location,
         outcome.operation_id,
         outcome.request_id,
-        cancelled.client_request_id,
+        accepted.client_request_id,
     );
     Ok(class.call1(fields)?.unbind())
+}
+
+/// An `OfferStatus` dataclass from the status answer (read as an operation is).
+pub fn offer_status<'py>(py: Python<'py>, status: &Operation) -> PyResult<Bound<'py, PyAny>> {
+    let as_operation = operation(py, status)?;
+    let kwargs = PyDict::new(py);
+    for field in ["status", "steps", "messages", "waiting_for_review", "raw"] {
+        kwargs.set_item(field, as_operation.getattr(field)?)?;
+    }
+    types(py)?.getattr("OfferStatus")?.call((), Some(&kwargs))
+}
+
+/// What to make of a document the service answered.
+#[derive(Debug, Clone)]
+pub enum DocumentKind {
+    /// An `Offer` dataclass for this query.
+    Offer(OfferQuery),
+    /// A list of dicts.
+    List,
+}
+
+/// An `Offer` dataclass, or a list of dicts: the JSON parsed by Python (integers stay exact).
+pub fn document<'py>(
+    py: Python<'py>,
+    document: &Document,
+    kind: &DocumentKind,
+) -> PyResult<Bound<'py, PyAny>> {
+    let text = std::str::from_utf8(&document.body).map_err(|_| {
+        PyErr::from(crate::error::Error::Malformed {
+            reason: "the answer is not UTF-8 text".to_owned(),
+            status: 200,
+            request_id: document.request_id.clone(),
+            client_request_id: None,
+        })
+    })?;
+    let parsed = json_loads(py)?.call1((text,))?;
+    match kind {
+        DocumentKind::List => Ok(parsed),
+        DocumentKind::Offer(query) => {
+            let kwargs = PyDict::new(py);
+            kwargs.set_item("publisher", &query.publisher)?;
+            kwargs.set_item("offer", &query.offer)?;
+            kwargs.set_item("etag", &document.etag)?;
+            kwargs.set_item("definition", parsed)?;
+            kwargs.set_item("slot", query.slot.map(crate::offer::Slot::as_str))?;
+            kwargs.set_item("version", query.version)?;
+            kwargs.set_item("request_id", &document.request_id)?;
+            types(py)?.getattr("Offer")?.call((), Some(&kwargs))
+        }
+    }
 }
 
 /// An `Operation` dataclass (`raw` parsed by Python's json, so big integers stay exact).

@@ -66,6 +66,16 @@ class FakePortal:
     requests) survives stop() and start(). ``ssl_context`` (a server-side ``ssl.SSLContext``)
     serves https instead of http, for testing certificate handling. ``conflict_when_idle=True``
     answers a cancel with nothing running 409 instead of the service's 202.
+
+    The publish lifecycle: ``put_offer`` stores a draft (``If-Match`` required: ``*`` or the
+    current ETag, else 412); ``publish`` starts an operation whose validation, certification,
+    provisioning and packaging steps take ``step_seconds`` each, then waits at
+    ``publisher-signoff`` (``waitingForPublisherReview``) with the draft in the preview slot;
+    ``go_live`` then moves preview to production over ``step_seconds`` more. A publish or go-live
+    while another operation runs answers 409; a go-live with no publish waiting for review
+    answers 409 ``NotReadyForGoLive`` (the service's answer to that is undocumented). The offer
+    status follows the latest operation. ``add_offer``'s own publish stays in certification
+    until cancelled.
     """
 
     def __init__(
@@ -79,8 +89,10 @@ class FakePortal:
         port: int = 0,
         ssl_context: ssl.SSLContext | None = None,
         conflict_when_idle: bool = False,
+        step_seconds: float = 0.2,
     ) -> None:
         self._service = Service(
+            step_seconds=step_seconds,
             tokens=tokens,
             location_style=location_style,
             sync_cancel=sync_cancel,

@@ -43,13 +43,31 @@ _STEPS = (
         "Your virtual machine is packaged for being shown to your customers.",
         "< 1 hour",
     ),
+    (
+        "publisher-signoff",
+        "Publisher signoff",
+        "Offer is available to preview. Ensure that everything looks good before making your offer live.",
+        None,
+    ),
+    ("live", "Live", "Offer is publicly visible and is available for purchase.", "~2-5 days"),
 )
+_WORK_STEPS = 4  # the steps before publisher-signoff
+_REVIEW = "waitingForPublisherReview"
 _OFFER = r"/api/publishers/(?P<publisher>[^/]+)/offers/(?P<offer>[^/]+)"
-_ROUTES = (  # (name, allowed method, path pattern); a trailing slash is accepted, as public clients send one
-    ("cancel", "POST", re.compile(_OFFER + "/cancel/?")),
-    ("operation", "GET", re.compile(_OFFER + "/operations/(?P<operation>[^/]+)/?")),
-    ("operation", "GET", re.compile("/api/operations/(?P<operation>[^/]+)/?")),
-    ("submissions", "GET", re.compile(_OFFER + "/submissions/?")),
+_ROUTES = (  # (name, allowed methods, path pattern); a trailing slash is accepted, as public clients send one
+    ("cancel", ("POST",), re.compile(_OFFER + "/cancel/?")),
+    ("publish", ("POST",), re.compile(_OFFER + "/publish/?")),
+    ("golive", ("POST",), re.compile(_OFFER + "/golive/?")),
+    ("status", ("GET",), re.compile(_OFFER + "/status/?")),
+    ("operation", ("GET",), re.compile(_OFFER + "/operations/(?P<operation>[^/]+)/?")),
+    ("operation", ("GET",), re.compile("/api/operations/(?P<operation>[^/]+)/?")),
+    ("submissions", ("GET",), re.compile(_OFFER + "/submissions/?")),
+    ("offers", ("GET",), re.compile("/api/publishers/(?P<publisher>[^/]+)/offers/?")),
+    (
+        "offer",
+        ("GET", "PUT"),
+        re.compile(_OFFER + r"(?:/versions/(?P<version>\d+))?(?:/slot/(?P<slot>[^/]+))?/?"),
+    ),
 )
 
 
@@ -78,7 +96,13 @@ def _names(value: str | Iterable[str]) -> frozenset[str]:
 
 @dataclass
 class _Operation:
-    """A publish; its state is computed from timestamps, so no timer is needed."""
+    """A publish or a go-live; its state is computed from timestamps, so no timer is needed.
+
+    A publish's first four steps take ``step_seconds`` each; then its ``publisher-signoff`` step
+    waits for the publisher's review until a go-live (its own operation) takes it live over
+    ``step_seconds`` more. ``step_seconds=None`` (``add_offer``'s publish) stays in certification
+    until cancelled.
+    """
 
     id: str
     publisher: str
@@ -86,15 +110,33 @@ class _Operation:
     offer_guid: str
     number: int
     created: float
+    kind: str = "publish"
+    step_seconds: float | None = None
     cancel_requested: float | None = None
     cancel_done: float | None = None
     emails: str | None = None
+    live_started: float | None = None  # a publish: when the go-live began; a go-live: created
 
     def canceled(self, now: float) -> bool:
         return self.cancel_done is not None and now >= self.cancel_done
 
+    def _live_done(self, now: float) -> bool:
+        d = self.step_seconds or 0.0
+        return self.live_started is not None and now >= self.live_started + d and not self.cancel_requested
+
+    def waiting_for_review(self, now: float) -> bool:
+        if self.kind != "publish" or self.step_seconds is None or self.cancel_requested is not None:
+            return False
+        return self.live_started is None and now >= self.created + _WORK_STEPS * self.step_seconds
+
     def status(self, now: float) -> str:
-        return "canceled" if self.canceled(now) else "running"
+        if self.canceled(now):
+            return "canceled"
+        return "succeeded" if self._live_done(now) else "running"
+
+    def busy(self, now: float) -> bool:
+        """Tell whether it runs and does not merely wait for review: then a new publish or go-live is refused."""
+        return self.status(now) == "running" and not self.waiting_for_review(now)
 
     def _progress(self, now: float) -> int:
         """Certification progress: 40 %, then advancing towards 99 % while the cancel runs."""
@@ -106,27 +148,53 @@ class _Operation:
     def _changed(self, now: float) -> float:
         if self.canceled(now) and self.cancel_done is not None:
             return self.cancel_done
-        return self.created if self.cancel_requested is None else self.cancel_requested
+        return max(t for t in (self.created, self.cancel_requested, self.live_started) if t is not None)
+
+    def _states(self, now: float) -> list[tuple[str, int]]:
+        """(status, progress) of each step."""
+        if self.kind == "golive" or self.step_seconds is None:
+            if self.kind == "golive":
+                live = ("complete", 100) if self._live_done(now) else ("inProgress", 50)
+                states = [("complete", 100)] * (len(_STEPS) - 1) + [live]
+            else:  # add_offer's publish: stuck in certification
+                states = [("complete", 100), ("inProgress", self._progress(now))]
+                states += [("notStarted", 0)] * (len(_STEPS) - 2)
+        else:
+            d = self.step_seconds
+            at = now if self.cancel_requested is None else min(now, self.cancel_requested)
+            elapsed = at - self.created
+            states = []
+            for index in range(_WORK_STEPS):
+                done = min(1.0, max(0.0, (elapsed - index * d) / d)) if d > 0 else 1.0
+                states.append(
+                    ("complete", 100) if done >= 1 else ("inProgress" if done > 0 else "notStarted", int(done * 100))
+                )
+            if self.live_started is not None:
+                live = ("complete", 100) if self._live_done(now) else ("inProgress", 50)
+                states += [("complete", 100), live]
+            elif self.waiting_for_review(now):
+                states += [(_REVIEW, 0), ("notStarted", 0)]
+            else:
+                states += [("notStarted", 0), ("notStarted", 0)]
+        if self.canceled(now):  # the step under way and those after it were cancelled
+            states = [(("canceled", p) if status != "complete" else (status, p)) for status, p in states]
+        return states
 
     def _steps(self, now: float) -> list[dict[str, Any]]:
-        canceled = self.canceled(now)
-        rest = "canceled" if canceled else "notStarted"
-        states = [("complete", 100), ("canceled" if canceled else "inProgress", self._progress(now))]
-        states += [(rest, 0)] * (len(_STEPS) - 2)
         done = [{"messageHtml": "Step completed.", "level": "information", "timestamp": _timestamp(self.created)}]
         steps = []
-        for (step_id, name, description, estimate), (status, progress) in zip(_STEPS, states):
-            steps.append(
-                {
-                    "estimatedTimeFrame": estimate,
-                    "id": step_id,
-                    "stepName": name,
-                    "description": description,
-                    "status": status,
-                    "messages": done if status == "complete" else [],
-                    "progressPercentage": progress,
-                }
-            )
+        for (step_id, name, description, estimate), (status, progress) in zip(_STEPS, self._states(now)):
+            step: dict[str, Any] = {
+                "id": step_id,
+                "stepName": name,
+                "description": description,
+                "status": status,
+                "messages": done if status == "complete" else [],
+                "progressPercentage": progress,
+            }
+            if estimate is not None:  # the page's publisher-signoff step has none
+                step["estimatedTimeFrame"] = estimate
+            steps.append(step)
         return steps
 
     def to_json(self, now: float) -> dict[str, Any]:
@@ -138,7 +206,7 @@ class _Operation:
             "publishingVersion": self.number + 1,
             "offerVersion": self.number,
             "cancellationRequestState": "canCancel" if self.cancel_requested is None else "Requested",
-            "submissionType": "publish",
+            "submissionType": self.kind,
             "createdDateTime": _timestamp(self.created),
             "lastActionDateTime": _timestamp(self._changed(now)),
             "steps": self._steps(now),
@@ -147,7 +215,7 @@ class _Operation:
             "notificationEmails": self.emails,
             "publisherId": self.publisher,
             "offerId": self.offer,
-            "slot": "preview",
+            "slot": "production" if self.kind == "golive" else "preview",
             "version": _BIG + 2 * self.number - 1,
         }
 
@@ -159,7 +227,7 @@ class _Operation:
             "offerVersion": self.number,
             "offerTypeId": "microsoft-azure-virtualmachines",
             "publisherId": self.publisher,
-            "submissionType": "publish",
+            "submissionType": self.kind,
             "submissionState": self.status(now),
             "publishingVersion": self.number + 1,
             "slot": "staging",
@@ -171,8 +239,39 @@ class _Operation:
 
 @dataclass
 class _Offer:
+    """An offer: its operations, and its definition in each slot.
+
+    ``drafts`` keeps every version (the last is the draft); each PUT adds one and changes the ETag.
+    """
+
+    publisher: str
+    offer: str
     guid: str = field(default_factory=lambda: str(uuid.uuid4()))
     operations: list[_Operation] = field(default_factory=list)
+    drafts: list[dict[str, Any]] = field(default_factory=list)
+    changed: float = field(default_factory=time.time)
+    preview: dict[str, Any] | None = None
+    production: dict[str, Any] | None = None
+
+    @property
+    def etag(self) -> str:
+        """An ETag in the service's shape: a weak validator over the last change's time."""
+        return f"W/\"datetime'{_timestamp(self.changed).replace(':', '%3A')}'-{len(self.drafts)}\""
+
+    def document(self, definition: dict[str, Any], status: str) -> dict[str, Any]:
+        """Wrap a stored definition as ``GET .../offers/{offer}`` answers it."""
+        return {
+            "offerTypeId": definition.get("offerTypeId", "microsoft-azure-virtualmachines"),
+            "publisherId": self.publisher,
+            "status": status,
+            "id": self.offer,
+            "version": len(self.drafts),
+            "definition": definition.get("definition", {}),
+            "changedTime": _timestamp(self.changed),
+        }
+
+    def latest(self) -> _Operation | None:
+        return self.operations[-1] if self.operations else None
 
 
 class Service:
@@ -187,6 +286,7 @@ class Service:
         cancel_seconds: float,
         conflict_when_idle: bool,
         base_url: Callable[[], str],
+        step_seconds: float = 0.2,
     ) -> None:
         if location_style not in LOCATION_STYLES:
             msg = f"location_style must be one of {LOCATION_STYLES}, not {location_style!r}"
@@ -203,6 +303,7 @@ class Service:
         self._sync_cancel = sync_cancel
         self._cancel_seconds = float(cancel_seconds)
         self._conflict_when_idle = conflict_when_idle
+        self._step_seconds = float(step_seconds)
         self._base_url = base_url
         self._offers: dict[tuple[str, str], _Offer] = {}
         self._operations: dict[str, _Operation] = {}
@@ -215,15 +316,24 @@ class Service:
             if not name or "/" in name:
                 msg = f"invalid publisher or offer name: {name!r}"
                 raise ValueError(msg)
-        state = self._offers.setdefault((publisher, offer), _Offer())
+        state = self._offers.get((publisher, offer))
+        if state is None:
+            state = _Offer(publisher, offer)
+            state.drafts.append({"definition": {"displayText": offer, "offer": {}, "plans": []}})
+            self._offers[(publisher, offer)] = state
         now = time.time()
-        if running and all(op.canceled(now) for op in state.operations):
-            number = len(state.operations) + 1
-            non_migrated = self._style == "non-migrated"
-            op_id = f"{publisher}${offer}${number}$preview" if non_migrated else str(uuid.uuid4())
-            operation = _Operation(op_id, publisher, offer, state.guid, number, now)
-            state.operations.append(operation)
-            self._operations[op_id] = operation
+        if running and all(not op.busy(now) for op in state.operations):
+            self._start(state, "publish", now, None)
+
+    def _start(self, state: _Offer, kind: str, now: float, step_seconds: float | None) -> _Operation:
+        number = len(state.operations) + 1
+        non_migrated = self._style == "non-migrated"
+        slot = "production" if kind == "golive" else "preview"
+        op_id = f"{state.publisher}${state.offer}${number}${slot}" if non_migrated else str(uuid.uuid4())
+        operation = _Operation(op_id, state.publisher, state.offer, state.guid, number, now, kind, step_seconds)
+        state.operations.append(operation)
+        self._operations[op_id] = operation
+        return operation
 
     def fail_next(self, count: int, status: int, retry_after: str | None) -> None:
         self._failures.extend([(status, retry_after)] * count)
@@ -231,6 +341,16 @@ class Service:
     def operations(self, publisher: str, offer: str) -> list[dict[str, Any]]:
         now = time.time()
         return [op.to_json(now) for op in reversed(self._offers[(publisher, offer)].operations)]
+
+    def _settle(self, state: _Offer, now: float) -> None:
+        """Move definitions between slots as the operations reached those points."""
+        for operation in state.operations:
+            if operation.kind == "publish" and operation.step_seconds is not None:
+                reviewed = operation.created + _WORK_STEPS * operation.step_seconds
+                if now >= reviewed and operation.cancel_requested is None and state.preview is None:
+                    state.preview = dict(state.drafts[-1])
+            if operation.kind == "golive" and operation.status(now) == "succeeded" and state.preview is not None:
+                state.production = dict(state.preview)
 
     # -- answers -------------------------------------------------------------------------------
 
@@ -242,7 +362,7 @@ class Service:
         except Exception as exc:  # a bug of ours: answer as a service would, not with a traceback
             return Response(500, {"error": {"code": "InternalServerError", "message": repr(exc)}})
 
-    def _route(self, request: RecordedRequest) -> Response:
+    def _route(self, request: RecordedRequest) -> Response:  # noqa: PLR0911 - one return per route
         if self._failures:
             status, retry_after = self._failures.pop(0)
             headers = {} if retry_after is None else {"Retry-After": retry_after}
@@ -257,6 +377,14 @@ class Service:
             raise error(403, "Forbidden", f"The identity does not have access to publisher '{publisher}'.")
         if name == "cancel":
             return self._cancel(request, params["publisher"], params["offer"])
+        if name in ("publish", "golive"):
+            return self._start_route(request, name, params["publisher"], params["offer"])
+        if name == "status":
+            return self._status(params["publisher"], params["offer"])
+        if name == "offers":
+            return self._list_offers(params["publisher"])
+        if name == "offer":
+            return self._offer_route(request, params)
         if name == "submissions":
             return self._submissions(request, params["publisher"], params["offer"])
         if "offer" in params:  # the operation must belong to the offer in the path
@@ -291,7 +419,7 @@ class Service:
         emails = _notification_emails(request)
         now = time.time()
         operations = self._offer(publisher, offer).operations
-        running = [op for op in operations if not op.canceled(now)]
+        running = [op for op in operations if op.status(now) == "running"]
         if not running and self._conflict_when_idle:
             msg = f"There is no operation in progress on offer '{offer}' to cancel."
             raise error(409, "NoOperationInProgress", msg)
@@ -320,6 +448,104 @@ class Service:
             path = f"/api/operations/{quote(operation.id, safe='$')}"
         return Response(202, headers={"Location": f"{path}?api-version={API_VERSION}"})
 
+    def _start_route(self, request: RecordedRequest, kind: str, publisher: str, offer: str) -> Response:
+        emails = _notification_emails(request)
+        state = self._offer(publisher, offer)
+        now = time.time()
+        self._settle(state, now)
+        running = [op for op in state.operations if op.busy(now)]
+        if running:
+            msg = f"The offer '{offer}' has a conflicting operation in progress ({running[-1].id})."
+            raise error(409, "ConflictingOperation", msg)
+        if kind == "golive":
+            reviewed = [op for op in state.operations if op.waiting_for_review(now)]
+            if not reviewed:
+                msg = f"The offer '{offer}' has no publish waiting for the publisher's review to take live."
+                raise error(409, "NotReadyForGoLive", msg)
+            reviewed[-1].live_started = now
+            operation = self._start(state, "golive", now, self._step_seconds)
+            operation.live_started = now
+            operation.emails = reviewed[-1].emails
+        else:
+            state.preview = None  # the new publish fills it again at review
+            operation = self._start(state, "publish", now, self._step_seconds)
+            operation.emails = emails
+        return self._accepted(operation)
+
+    def _status(self, publisher: str, offer: str) -> Response:
+        state = self._offer(publisher, offer)
+        now = time.time()
+        self._settle(state, now)
+        latest = state.latest()
+        if latest is None:
+            return Response(200, {"status": "neverPublished", "messages": [], "steps": []})
+        status = _REVIEW if latest.waiting_for_review(now) else latest.status(now)
+        answer = latest.to_json(now)
+        return Response(
+            200,
+            {
+                "status": status,
+                "messages": [],
+                "steps": answer["steps"],
+                "previewLinks": [],
+                "liveLinks": [],
+                "notificationEmails": latest.emails,
+            },
+        )
+
+    def _list_offers(self, publisher: str) -> Response:
+        now = time.time()
+        summaries = []
+        for (owner, _), state in self._offers.items():
+            if owner != publisher:
+                continue
+            self._settle(state, now)
+            summary = state.document(state.drafts[-1], "published" if state.production else "neverPublished")
+            summary["definition"] = {"displayText": summary["definition"].get("displayText", state.offer)}
+            summary["id"] = state.guid
+            summaries.append(summary)
+        return Response(200, summaries)
+
+    def _offer_route(self, request: RecordedRequest, params: dict[str, str]) -> Response:
+        publisher, offer = params["publisher"], params["offer"]
+        if request.method == "PUT":
+            return self._put_offer(request, publisher, offer)
+        state = self._offer(publisher, offer)
+        self._settle(state, time.time())
+        definition: dict[str, Any] | None = state.drafts[-1]
+        if "version" in params:
+            number = int(params["version"])
+            definition = state.drafts[number - 1] if 1 <= number <= len(state.drafts) else None
+        slot = params.get("slot", "draft").lower()
+        if slot not in ("draft", "preview", "production"):
+            raise error(404, "NotFound", f"No slot '{params['slot']}'.")
+        if slot == "preview":
+            definition = state.preview
+        elif slot == "production":
+            definition = state.production
+        if definition is None:
+            raise error(404, "NotFound", f"Offer '{publisher}/{offer}' has nothing in that slot or version.")
+        status = "published" if state.production else "neverPublished"
+        return Response(200, state.document(definition, status), {"ETag": state.etag})
+
+    def _put_offer(self, request: RecordedRequest, publisher: str, offer: str) -> Response:
+        condition = request.headers.get("if-match", "").strip()
+        if not condition:
+            raise error(400, "MissingIfMatch", "The If-Match header is required (an ETag, or * to overwrite).")
+        if not isinstance(request.body, dict):
+            raise error(400, "InvalidRequestBody", "The body must be the offer as a JSON object.")
+        state = self._offers.get((publisher, offer))
+        if state is None:
+            if condition != "*":
+                raise error(412, "PreconditionFailed", f"Offer '{offer}' does not exist; use If-Match: *.")
+            state = _Offer(publisher, offer)
+            self._offers[(publisher, offer)] = state
+        elif condition not in ("*", state.etag):
+            raise error(412, "PreconditionFailed", "The offer was changed since that ETag was read.")
+        state.drafts.append(dict(request.body))
+        state.changed = time.time()
+        return Response(200, state.document(state.drafts[-1], "neverPublished"), {"ETag": state.etag})
+
     def _submissions(self, request: RecordedRequest, publisher: str, offer: str) -> Response:
         now = time.time()
         wanted = request.query.get("status", "").lower()
@@ -345,13 +571,14 @@ def _notification_emails(request: RecordedRequest) -> str | None:
 
 def _match_route(request: RecordedRequest) -> tuple[str, dict[str, str]]:
     """Return the route name and its percent-decoded path parameters (404 or 405 otherwise)."""
-    for name, method, pattern in _ROUTES:
+    for name, methods, pattern in _ROUTES:
         match = pattern.fullmatch(request.path)
         if match is None:
             continue
-        if request.method != method:
-            raise error(405, "MethodNotAllowed", f"{request.method} is not allowed here.", {"Allow": method})
-        return name, {key: unquote(value) for key, value in match.groupdict().items()}
+        if request.method not in methods:
+            allow = ", ".join(methods)
+            raise error(405, "MethodNotAllowed", f"{request.method} is not allowed here.", {"Allow": allow})
+        return name, {key: unquote(value) for key, value in match.groupdict().items() if value is not None}
     raise error(404, "NotFound", f"No route for {request.method} {request.path}.")
 
 

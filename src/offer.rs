@@ -1,0 +1,203 @@
+//! Offers: what `GET`/`PUT .../offers/...` and `GET .../status` send, and the documents they
+//! return. Offer definitions are large JSON documents the API does not fix, so the core checks
+//! only that an answer is a JSON object (or list) and hands the text on whole: Python parses it,
+//! keeping integers exact.
+
+use serde::de::IgnoredAny;
+use url::Url;
+
+use crate::error::{Error, Result};
+use crate::request::{Prepared, offer_url};
+use crate::validate;
+
+/// A slot an offer's definition lives in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Slot {
+    Draft,
+    Preview,
+    Production,
+}
+
+impl Slot {
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "draft" => Ok(Self::Draft),
+            "preview" => Ok(Self::Preview),
+            "production" => Ok(Self::Production),
+            _ => Err(Error::invalid("slot", format!("{text:?} is not draft, preview or production"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Preview => "preview",
+            Self::Production => "production",
+        }
+    }
+}
+
+/// A validated `GET` of one offer: `.../offers/{offer}[/versions/{n}][/slot/{slot}]`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct OfferQuery {
+    pub publisher: String,
+    pub offer: String,
+    pub version: Option<u64>,
+    pub slot: Option<Slot>,
+}
+
+impl OfferQuery {
+    pub fn new(publisher: &str, offer: &str, version: Option<u64>, slot: Option<Slot>) -> Result<Self> {
+        validate::id("publisher", publisher)?;
+        validate::id("offer", offer)?;
+        Ok(Self { publisher: publisher.to_owned(), offer: offer.to_owned(), version, slot })
+    }
+
+    pub fn prepare(&self, base: &Url) -> Prepared {
+        let version = self.version.map(|n| n.to_string());
+        let mut tail: Vec<&str> = Vec::new();
+        if let Some(version) = &version {
+            tail.extend(["versions", version]);
+        }
+        if let Some(slot) = self.slot {
+            tail.extend(["slot", slot.as_str()]);
+        }
+        Prepared::get(offer_url(base, &self.publisher, &self.offer, &tail))
+    }
+}
+
+/// A validated `GET .../publishers/{publisher}/offers`: the publisher's offer summaries.
+pub fn list(base: &Url, publisher: &str) -> Result<Prepared> {
+    validate::id("publisher", publisher)?;
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(["api", "publishers", publisher, "offers"]);
+    }
+    url.query_pairs_mut().append_pair("api-version", crate::request::API_VERSION);
+    Ok(Prepared::get(url))
+}
+
+/// A validated `GET .../offers/{offer}/status`.
+pub fn status(base: &Url, publisher: &str, offer: &str) -> Result<Prepared> {
+    validate::id("publisher", publisher)?;
+    validate::id("offer", offer)?;
+    Ok(Prepared::get(offer_url(base, publisher, offer, &["status"])))
+}
+
+/// The concurrency rule of an update, which the API makes mandatory ("Concurrency control"): the
+/// service answers 412 when the ETag no longer matches, and 400 when there is no `If-Match`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum IfMatch {
+    /// `*`: last one wins, whatever changed since it was read.
+    Any,
+    /// Only if the offer is still the version this ETag names (optimistic concurrency).
+    ETag(String),
+}
+
+impl IfMatch {
+    /// `"*"`, or an ETag as the service sent it (`W/"datetime'...'"`).
+    pub fn parse(text: &str) -> Result<Self> {
+        let trimmed = text.trim();
+        if trimmed == "*" {
+            return Ok(Self::Any);
+        }
+        if trimmed.is_empty() || !trimmed.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
+            return Err(Error::invalid("if_match", format!("{text:?} is not \"*\" or an ETag")));
+        }
+        Ok(Self::ETag(trimmed.to_owned()))
+    }
+
+    pub fn header_value(&self) -> &str {
+        match self {
+            Self::Any => "*",
+            Self::ETag(etag) => etag,
+        }
+    }
+}
+
+/// A validated `PUT .../offers/{offer}` with the offer's JSON.
+#[derive(Debug, Clone, PartialEq)]
+pub struct PutOffer {
+    pub publisher: String,
+    pub offer: String,
+    pub definition: Vec<u8>,
+    pub if_match: IfMatch,
+}
+
+impl PutOffer {
+    pub fn new(publisher: &str, offer: &str, definition: Vec<u8>, if_match: IfMatch) -> Result<Self> {
+        validate::id("publisher", publisher)?;
+        validate::id("offer", offer)?;
+        if !is_json(&definition, b'{') {
+            return Err(Error::invalid("definition", "must be a JSON object (a dict)"));
+        }
+        Ok(Self { publisher: publisher.to_owned(), offer: offer.to_owned(), definition, if_match })
+    }
+
+    pub fn prepare(&self, base: &Url) -> Prepared {
+        Prepared {
+            method: reqwest::Method::PUT,
+            url: offer_url(base, &self.publisher, &self.offer, &[]),
+            body: Some(self.definition.clone()),
+            // A PUT of the same document twice leaves the same offer (RFC 9110).
+            idempotent: true,
+            if_match: Some(self.if_match.header_value().to_owned()),
+        }
+    }
+}
+
+/// Whether `body` is one JSON value opening with `open` (`{` or `[`), checked without building it.
+pub fn is_json(body: &[u8], open: u8) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&open)
+        && serde_json::from_slice::<IgnoredAny>(body).is_ok()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn base() -> Url {
+        Url::parse("https://cloudpartner.azure.com").unwrap()
+    }
+
+    #[test]
+    fn offer_routes() {
+        let get =
+            |version, slot| OfferQuery::new("contoso", "o", version, slot).unwrap().prepare(&base()).url;
+        assert_eq!(get(None, None).path(), "/api/publishers/contoso/offers/o");
+        assert_eq!(get(Some(2), None).path(), "/api/publishers/contoso/offers/o/versions/2");
+        assert_eq!(get(None, Some(Slot::Preview)).path(), "/api/publishers/contoso/offers/o/slot/preview");
+        assert_eq!(
+            get(Some(3), Some(Slot::Draft)).path(),
+            "/api/publishers/contoso/offers/o/versions/3/slot/draft"
+        );
+        assert_eq!(get(None, None).query(), Some("api-version=2017-10-31"));
+        assert_eq!(list(&base(), "contoso").unwrap().url.path(), "/api/publishers/contoso/offers");
+        assert_eq!(
+            status(&base(), "contoso", "o").unwrap().url.path(),
+            "/api/publishers/contoso/offers/o/status"
+        );
+        assert!(OfferQuery::new("con/toso", "o", None, None).is_err());
+        assert_eq!(Slot::parse(" Production ").unwrap(), Slot::Production);
+        assert!(Slot::parse("live").is_err());
+    }
+
+    #[test]
+    fn an_update_says_which_concurrency_rule_it_takes() {
+        assert_eq!(IfMatch::parse("*").unwrap(), IfMatch::Any);
+        let etag = r#"W/"datetime'2019-10-30T22%3A03%3A51.6562051Z'""#;
+        assert_eq!(IfMatch::parse(etag).unwrap().header_value(), etag);
+        assert!(IfMatch::parse("").is_err() && IfMatch::parse("a\nb").is_err());
+        let put = PutOffer::new("p", "o", br#"{"id": "o"}"#.to_vec(), IfMatch::Any).unwrap().prepare(&base());
+        assert_eq!((put.method.as_str(), put.if_match.as_deref()), ("PUT", Some("*")));
+        assert!(PutOffer::new("p", "o", b"[1]".to_vec(), IfMatch::Any).is_err());
+        assert!(PutOffer::new("p", "o", b"{".to_vec(), IfMatch::Any).is_err());
+    }
+
+    #[test]
+    fn json_shapes_are_checked_without_building_them() {
+        assert!(is_json(b" {\"a\": 18446744073709551617}", b'{'));
+        assert!(is_json(b"[]", b'['));
+        assert!(!is_json(b"[]", b'{') && !is_json(b"{} x", b'{') && !is_json(b"", b'{'));
+    }
+}
