@@ -23,7 +23,7 @@ from rawserver import Connection, RawRequest, RawServer, http_response
 
 REFERENCE = Path(__file__).with_name("reference")
 EXCHANGES: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(REFERENCE.glob("*.json"))}
-CLIENT_CALLS = ("cancel", "list_operations", "get_operation")
+CLIENT_CALLS = ("cancel", "publish", "go_live", "list_operations", "get_operation", "get_offer_status", "list_offers")
 
 
 def verbatim(exchange: dict[str, Any]):
@@ -45,10 +45,13 @@ def path_and_query(target: str) -> tuple[str, dict[str, str]]:
 def call(client: cloudpartner.Client, exchange: dict[str, Any]) -> Any:
     path, query = path_and_query(exchange["request"]["path"])
     segments = path.split("/")
-    if exchange["call"] == "cancel":
-        return client.cancel(segments[3], segments[5])
-    if exchange["call"] == "list_operations":
+    name = exchange["call"]
+    if name in ("cancel", "publish", "go_live", "get_offer_status"):
+        return getattr(client, name)(segments[3], segments[5])
+    if name == "list_operations":
         return client.list_operations(segments[3], segments[5], status=query.get("status"))
+    if name == "list_offers":
+        return client.list_offers(segments[3])
     return client.get_operation(exchange["request"]["path"])
 
 
@@ -66,6 +69,9 @@ def test_the_corpus_covers_every_documented_exchange() -> None:
         "operations-list",
         "operation-single",
         "offer-status",
+        "publish-202-operation-location-relative",
+        "golive-202-location",
+        "offers-list",
     }
     for exchange in EXCHANGES.values():
         assert exchange["source"] and exchange["call"] and "expect" in exchange
@@ -113,7 +119,11 @@ def check(outcome: Any, expect: dict[str, Any], base_url: str) -> None:
             assert getattr(outcome, attribute) == expect[key], key
     if "operation_path" in expect:
         assert outcome.operation_location == base_url + expect["operation_path"]
-    if "ids" in expect:  # a list
+    if "ids" in expect and isinstance(outcome[0], dict):  # offers: dicts as the service wrote them
+        assert [offer["id"] for offer in outcome] == expect["ids"]
+        assert [offer["status"] for offer in outcome] == expect["statuses"]
+        assert set(expect["item_keys"]) <= set(outcome[0])
+    elif "ids" in expect:  # operations
         assert [op.id for op in outcome] == expect["ids"]
         assert [op.status for op in outcome] == expect["statuses"]
         assert [op.submission_type for op in outcome] == expect["submission_types"]
@@ -121,7 +131,7 @@ def check(outcome: Any, expect: dict[str, Any], base_url: str) -> None:
     if "step_ids" in expect:
         assert [s.id for s in outcome.steps] == expect["step_ids"]
         assert [s.status for s in outcome.steps] == expect["step_statuses"]
-        if "step_time_frames" in expect:
+        if "step_time_frames" in expect:  # (the offer status page's steps all have one)
             assert [s.estimated_time_frame for s in outcome.steps] == expect["step_time_frames"]
         messages = [[s.id, m.level, m.text] for s in outcome.steps for m in s.messages]
         assert messages == expect["messages"]
@@ -258,3 +268,25 @@ def test_fakeportal_refuses_with_the_documented_statuses(name: str, make_client:
             make_client(portal.base_url).cancel("contoso", offer)
     assert type(caught.value).__name__ == expect["error"]
     assert caught.value.status_code == expect["status_code"]
+
+
+def test_fakeportal_offer_status_and_offer_list_have_the_documented_keys() -> None:
+    status_keys = EXCHANGES["offer-status"]["expect"]
+    offer_keys = EXCHANGES["offers-list"]["expect"]["item_keys"]
+    with FakePortal(step_seconds=0.01) as portal:
+        portal.add_offer("contoso", "contoso-offer", running=False)
+        client = cloudpartner.Client(TOKEN, base_url=portal.base_url)
+        client.wait(client.publish("contoso", "contoso-offer"), timeout=10, poll_interval=0.01, until_review=True)
+        status_code, _, body = fake_get(
+            portal, "/api/publishers/contoso/offers/contoso-offer/status?api-version=2017-10-31"
+        )
+        _, _, offers = fake_get(portal, "/api/publishers/contoso/offers?api-version=2017-10-31")
+    assert status_code == 200
+    status = json.loads(body)
+    assert set(status_keys["keys"]) <= set(status)
+    documented_step_ids = status_keys["step_ids"]
+    assert [step["id"] for step in status["steps"]] == documented_step_ids
+    assert all(set(status_keys["step_keys"]) - {"estimatedTimeFrame"} <= set(step) for step in status["steps"])
+    assert status["status"] == "waitingForPublisherReview"
+    (offer,) = json.loads(offers)
+    assert set(offer_keys) <= set(offer)

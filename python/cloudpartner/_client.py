@@ -282,7 +282,9 @@ class Client:
         offer's latest operation, which has already ended. ``timeout`` bounds the wait for the
         cancel (``WaitTimeoutError`` when it passes; nothing is published then).
         """
-        self.wait(self.cancel(publisher, offer, emails), timeout, poll_interval)
+        cancelled = self.cancel(publisher, offer, emails)
+        if cancelled.operation_location is not None:  # no location: nothing ever ran to wait for
+            self.wait(cancelled, timeout, poll_interval)
         return self.publish(publisher, offer, emails)
 
     async def cancel_and_publish_async(
@@ -295,7 +297,9 @@ class Client:
         poll_interval: float = 5.0,
     ) -> ActionResult:
         """Asyncio twin of :meth:`cancel_and_publish`."""
-        await self.wait_async(await self.cancel_async(publisher, offer, emails), timeout, poll_interval)
+        cancelled = await self.cancel_async(publisher, offer, emails)
+        if cancelled.operation_location is not None:
+            await self.wait_async(cancelled, timeout, poll_interval)
         return await self.publish_async(publisher, offer, emails)
 
     def get_offer_status(self, publisher: str, offer: str) -> OfferStatus:
