@@ -28,7 +28,7 @@ from ._errors import (
     InvalidArgumentError,
     WaitTimeoutError,
 )
-from ._types import CancelResult, Operation
+from ._types import ActionResult, CancelResult, Operation
 
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 # Accepted by FakePortal; used only against a loopback base URL, where no real token is needed.
@@ -74,7 +74,7 @@ def _exit_code(error: Exception) -> int:
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="cloudpartner",
-        description="Cancel Azure Marketplace publishes through the Cloud Partner Portal API.",
+        description="Cancel, publish and take live Azure Marketplace offers through the Cloud Partner Portal API.",
         epilog=f"Token: {_core.TOKEN_VARIABLE}, --token-file or --az (never on the command line). "
         "Exit codes: 0 ok, 2 usage or bad input, 3 refused (trying again will not help), 4 transient "
         "(worth trying again: 408, 429, 500, 502-504, transport failures), 5 wait timed out.",
@@ -94,9 +94,17 @@ def _parser() -> argparse.ArgumentParser:
     many = commands.add_parser("cancel-many", help="cancel many offers from a file (lines 'publisher offer' or CSV)")
     many.add_argument("file", help="the list of offers; - reads standard input")
     many.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
-    many.add_argument("--concurrency", type=int, default=32, metavar="N", help="calls in flight (default 32)")
+    many.add_argument(
+        "--concurrency",
+        type=int,
+        default=_core.DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"calls in flight (default {_core.DEFAULT_CONCURRENCY})",
+    )
     _service_options(many)
     many.set_defaults(run=_cancel_many)
+
+    _lifecycle_commands(commands)
 
     operations = commands.add_parser("operations", help="list an offer's operations")
     operations.add_argument("publisher")
@@ -126,6 +134,46 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _lifecycle_commands(commands: Any) -> None:
+    """Add the commands around the cancel: publish, go-live, status, offers, offer."""
+    publish = commands.add_parser("publish", help="publish an offer's draft (to preview, then review)")
+    publish.add_argument("publisher")
+    publish.add_argument("offer")
+    publish.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
+    publish.add_argument("--wait", action="store_true", help="follow it until it waits for review (or ends)")
+    publish.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)")
+    publish.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
+    _service_options(publish)
+    publish.set_defaults(run=_publish)
+
+    go_live = commands.add_parser("go-live", help="take a reviewed preview live")
+    go_live.add_argument("publisher")
+    go_live.add_argument("offer")
+    go_live.add_argument("--wait", action="store_true", help="follow it until it ends")
+    go_live.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)")
+    go_live.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
+    _service_options(go_live)
+    go_live.set_defaults(run=_go_live)
+
+    status = commands.add_parser("status", help="show an offer's status and steps")
+    status.add_argument("publisher")
+    status.add_argument("offer")
+    _service_options(status)
+    status.set_defaults(run=_status)
+
+    offers = commands.add_parser("offers", help="list a publisher's offers")
+    offers.add_argument("publisher")
+    _service_options(offers)
+    offers.set_defaults(run=_offers)
+
+    offer = commands.add_parser("offer", help="show an offer's definition (JSON)")
+    offer.add_argument("publisher")
+    offer.add_argument("offer")
+    offer.add_argument("--slot", choices=("draft", "preview", "production"), help="the slot to read (default: draft)")
+    _service_options(offer)
+    offer.set_defaults(run=_offer)
+
+
 def _port(text: str) -> int:
     port = int(text)
     if not 0 <= port <= 65535:
@@ -148,19 +196,44 @@ def _service_options(command: argparse.ArgumentParser) -> None:
 
 
 def _cancel(args: argparse.Namespace) -> int:
+    return _start_and_follow(args, lambda client: client.cancel(args.publisher, args.offer, args.email))
+
+
+def _publish(args: argparse.Namespace) -> int:
+    return _start_and_follow(
+        args, lambda client: client.publish(args.publisher, args.offer, args.email), until_review=True
+    )
+
+
+def _go_live(args: argparse.Namespace) -> int:
+    return _start_and_follow(args, lambda client: client.go_live(args.publisher, args.offer))
+
+
+def _start_and_follow(
+    args: argparse.Namespace,
+    start: Callable[[Client], CancelResult | ActionResult],
+    *,
+    until_review: bool = False,
+) -> int:
+    """Send a cancel, publish or go-live; with --wait, follow its operation (stderr shows progress)."""
     with _client(args) as client:
-        result = client.cancel(args.publisher, args.offer, args.email)
+        result = start(client)
         if not args.json:
-            _print_cancel(result)
+            _print_started(result)
         final: Optional[Operation] = None
         failure: Optional[CloudPartnerError] = None
-        if args.wait and not result.completed and result.operation_location is None:
+        completed = isinstance(result, CancelResult) and result.completed
+        if args.wait and not completed and result.operation_location is None:
             print("cloudpartner: warning: the service named no operation to follow; not waiting", file=sys.stderr)
         elif args.wait:
             progress = _progress_printer(sys.stderr) if sys.stderr.isatty() and not args.json else None
             try:
                 final = client.wait(
-                    result, timeout=args.timeout, poll_interval=args.poll_interval, on_progress=progress
+                    result,
+                    timeout=args.timeout,
+                    poll_interval=args.poll_interval,
+                    on_progress=progress,
+                    until_review=until_review,
                 )
             except CloudPartnerError as error:
                 if not args.json:
@@ -174,6 +247,8 @@ def _cancel(args: argparse.Namespace) -> int:
                     "error": _error_json(failure),
                 }
             )
+        elif final is not None and final.waiting_for_review and not final.is_terminal:
+            print(f"operation {final.id} waits for the publisher's review: check the preview, then go-live")
         elif final is not None:
             print(f"operation {final.id} ended: {final.status}")
     if failure is not None:
@@ -302,6 +377,47 @@ def _operations(args: argparse.Namespace) -> int:
     return EXIT_OK
 
 
+def _status(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        status = client.get_offer_status(args.publisher, args.offer)
+    if args.json:
+        _print_json(dataclasses.asdict(status))
+        return EXIT_OK
+    print(f"{args.publisher}/{args.offer}: {status.status}")
+    for step in status.steps:
+        print(f"  {step.name or step.id or '?':<44} {step.status or '?':<26} {_percent(step.progress)}")
+        for message in step.messages:
+            print(f"      {message.level or '-'}: {message.text}")
+    for message in status.messages:
+        print(f"  {message.level or '-'}: {message.text}")
+    return EXIT_OK
+
+
+def _offers(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.list_offers(args.publisher)
+    if args.json:
+        _print_json(found)
+    elif not found:
+        print(f"no offers for {args.publisher}")
+    else:
+        for summary in found:
+            name = (summary.get("definition") or {}).get("displayText", "")
+            print(f"{summary.get('id', '?')}  {summary.get('status', '?'):<16} v{summary.get('version', '?')}  {name}")
+    return EXIT_OK
+
+
+def _offer(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        found = client.get_offer(args.publisher, args.offer, slot=args.slot)
+    if args.json:
+        _print_json({"etag": found.etag, "slot": found.slot, "offer": found.definition})
+    else:
+        print(f"# {args.publisher}/{args.offer} ({found.slot or 'draft'}), ETag {found.etag or '-'}")
+        _print_json(found.definition)
+    return EXIT_OK
+
+
 def _operation(args: argparse.Namespace) -> int:
     with _client(args) as client:
         op = client.get_operation(args.location)
@@ -352,7 +468,7 @@ def _demo(args: argparse.Namespace) -> int:
     publisher, offer = "contoso", "contoso-virtualmachineoffer"
     from .testing import FakePortal  # noqa: PLC0415 - only `serve` and `demo` need http.server
 
-    with FakePortal(cancel_seconds=args.cancel_seconds) as portal:
+    with FakePortal(cancel_seconds=args.cancel_seconds, step_seconds=args.cancel_seconds / 4) as portal:
         portal.add_offer(publisher, offer)
         print(f"1. An offline Cloud Partner Portal is running at {portal.base_url}")
         with Client(OFFLINE_TOKEN, base_url=portal.base_url) as client:
@@ -370,7 +486,21 @@ def _demo(args: argparse.Namespace) -> int:
             if final is not None:
                 print(f"     ended: {final.status} (canceled={final.canceled})")
 
-            print("5. An offer that does not exist:")
+            print("5. Publish it again; it runs its steps and waits for the publisher's review:")
+            started = client.publish(publisher, offer, ["jondoe@contoso.com"])
+            reviewed = client.wait(
+                started, timeout=60.0, poll_interval=0.5, on_progress=_progress_printer(sys.stdout), until_review=True
+            )
+            if reviewed is not None:
+                print(f"     {client.get_offer_status(publisher, offer).status}: the preview is ready to check")
+
+            print("6. Take it live:")
+            live = client.go_live(publisher, offer)
+            ended = client.wait(live, timeout=60.0, poll_interval=0.1)
+            if ended is not None:
+                print(f"     go-live {ended.status}; offer status: {client.get_offer_status(publisher, offer).status}")
+
+            print("7. An offer that does not exist:")
             try:
                 client.cancel(publisher, "no-such-offer")
             except ApiError as error:
@@ -431,11 +561,12 @@ def _az_token() -> str:
 # ---------------------------------------------------------------------------------------- output
 
 
-def _print_cancel(result: CancelResult) -> None:
-    if result.completed:
+def _print_started(result: CancelResult | ActionResult) -> None:
+    what = result.action if isinstance(result, ActionResult) else "cancel"
+    if isinstance(result, CancelResult) and result.completed:
         print(f"cancelled {result.publisher}/{result.offer} (HTTP {result.status_code})")
     else:
-        print(f"cancel accepted for {result.publisher}/{result.offer} (HTTP {result.status_code})")
+        print(f"{what} accepted for {result.publisher}/{result.offer} (HTTP {result.status_code})")
         print(f"  operation:  {result.operation_location or '(the service named none)'}")
     print(f"  request id: {result.request_id or '-'} (client {result.client_request_id})")
 
