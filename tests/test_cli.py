@@ -561,3 +561,30 @@ def test_cli_unreadable_inputs_are_usage_errors(tmp_path) -> None:
         done = run(*args)
         assert done.returncode == 2, (args, done.stderr)
         assert "Traceback" not in done.stderr
+
+
+def test_publish_review_and_go_live_from_the_command_line():
+    with FakePortal(step_seconds=0.05, cancel_seconds=0.05) as fake:
+        fake.add_offer(PUBLISHER, "cli-offer", running=False)
+        published = run(
+            *service(fake, "publish", PUBLISHER, "cli-offer", "--wait", "--json", "--poll-interval", "0.02")
+        )
+        assert published.returncode == 0, published.stderr
+        output = json.loads(published.stdout)
+        assert output["result"]["action"] == "publish"
+        assert output["operation"]["waiting_for_review"] is True
+        again = run(*service(fake, "publish", PUBLISHER, "cli-offer"))
+        assert again.returncode == 3 and "Conflict" in again.stderr  # the first still runs, waiting for review
+        status = run(*service(fake, "status", PUBLISHER, "cli-offer"))
+        assert status.returncode == 0 and "waitingForPublisherReview" in status.stdout
+        assert "Publisher signoff" in status.stdout
+        live = run(*service(fake, "go-live", PUBLISHER, "cli-offer", "--wait", "--poll-interval", "0.02"))
+        assert live.returncode == 0, live.stderr
+        assert "golive accepted" in live.stdout and "ended: succeeded" in live.stdout
+        offers = run(*service(fake, "offers", PUBLISHER, "--json"))
+        assert [o["status"] for o in json.loads(offers.stdout)] == ["published"]
+        offer = run(*service(fake, "offer", PUBLISHER, "cli-offer", "--slot", "production", "--json"))
+        shown = json.loads(offer.stdout)
+        assert shown["slot"] == "production" and shown["etag"] and shown["offer"]["id"] == "cli-offer"
+        missing = run(*service(fake, "offer", PUBLISHER, "no-such-offer"))
+        assert missing.returncode == 3 and "Traceback" not in missing.stderr

@@ -453,7 +453,8 @@ class Service:
         state = self._offer(publisher, offer)
         now = time.time()
         self._settle(state, now)
-        running = [op for op in state.operations if op.busy(now)]
+        # A go-live may follow a publish that waits for review; anything else running refuses.
+        running = [op for op in state.operations if (op.busy(now) if kind == "golive" else op.status(now) == "running")]
         if running:
             msg = f"The offer '{offer}' has a conflicting operation in progress ({running[-1].id})."
             raise error(409, "ConflictingOperation", msg)
