@@ -352,13 +352,17 @@ def test_operation_shape(portal: Any) -> None:
     assert operation["messages"] == []
     # Seven fraction digits, as the service writes them (the pages' samples do).
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{7}Z", operation["createdDateTime"])
+    # The steps of the "Retrieve operations" page's sample, in its order.
     assert [step["id"] for step in operation["steps"]] == [
         "displaydummycertify",
         "displaycertify",
         "displayprovision",
         "displaypackage",
+        "publisher-signoff",
+        "live",
     ]
-    assert [step["status"] for step in operation["steps"]] == ["complete", "inProgress", "notStarted", "notStarted"]
+    statuses = [step["status"] for step in operation["steps"]]
+    assert statuses == ["complete", "inProgress", "notStarted", "notStarted", "notStarted", "notStarted"]
     (message,) = operation["steps"][0]["messages"]
     assert (message["level"], message["messageHtml"]) == ("information", "Step completed.")
 
@@ -381,7 +385,7 @@ def test_cancel_progresses_then_cancels_after_cancel_seconds() -> None:
         assert running == sorted(running)
         assert running[-1] > running[0]
         assert seen[-1][0] == "canceled"
-        assert [step["status"] for step in operation["steps"]] == ["complete", "canceled", "canceled", "canceled"]
+        assert [step["status"] for step in operation["steps"]] == ["complete"] + ["canceled"] * 5
         assert operation["lastActionDateTime"] > operation["createdDateTime"]
 
 

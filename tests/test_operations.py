@@ -262,7 +262,7 @@ def test_operation_fields(portal: FakePortal, client: cloudpartner.Client):
         assert value.tzinfo is not None and value.utcoffset() == timedelta(0)
         assert abs(value - parse_time(text)) < timedelta(milliseconds=2)
     assert op.created <= op.changed
-    assert isinstance(op.steps, tuple) and len(op.steps) == 4
+    assert isinstance(op.steps, tuple) and len(op.steps) == 6
     assert all(isinstance(step, OperationStep) for step in op.steps)
     assert [s.name for s in op.steps] == [s["stepName"] for s in expected["steps"]]
     assert [s.status for s in op.steps] == [s["status"] for s in expected["steps"]]
