@@ -1,0 +1,1 @@
+"""The peer benchmark's parts; `benchmarks/peers.py` runs them."""

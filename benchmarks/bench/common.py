@@ -1,0 +1,136 @@
+"""What every part of the peer benchmark shares: the request, the settings, the results."""
+
+from __future__ import annotations
+
+import asyncio
+import importlib
+import importlib.metadata
+import importlib.util
+import json
+import socket
+import statistics
+import uuid
+from collections.abc import Awaitable
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+ROOT = Path(__file__).resolve().parent.parent.parent
+COMMAND = "python benchmarks/peers.py --rounds 5"
+
+TOKEN = "bench-token"
+PUBLISHER = "contoso"
+OFFER = "contoso-virtualmachineoffer"
+EMAILS = "jondoe@contoso.com"
+BODY = json.dumps({"metadata": {"notification-emails": EMAILS}}, separators=(",", ":")).encode()
+OPERATION_ID = "56615b67-2185-49fe-80d2-c4ddf77bb2e8"
+CANCEL_PATH = f"/api/publishers/{PUBLISHER}/offers/{OFFER}/cancel?api-version=2017-10-31"
+HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
+
+IN_FLIGHT = 64
+IDLE_SECONDS = 60.0  # peers keep idle connections as long as cloudpartner and nginx do (httpx: 5 s, aiohttp: 15 s)
+BUSY_LOAD = 0.5  # a 1-minute load average above this at the start gets a warning
+ROUND_SECONDS = 2.0  # a slow peer makes fewer calls per round (at least its warm-up count)
+WARMUP_BATCHES = 5
+RSS_OFFERS = 10_000
+
+SEQUENTIAL = "sequential"
+CONCURRENT = "concurrent"
+WRK_1 = "wrk -t1 -c1 (floor)"
+WRK_64 = "wrk -t1 -c64 (floor)"
+
+Run = Callable[[int], None]  # performs n calls
+Close = Callable[[], None]
+Call = Callable[[], None]
+AsyncCall = Callable[[], Awaitable[None]]
+
+
+class NotInstalledError(Exception):
+    """A peer's package is missing."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    rounds: int
+    sequential_calls: int
+    concurrent_calls: int
+    warmup_calls: int
+    wrk_seconds: int
+    import_runs: int
+
+
+@dataclass(frozen=True)
+class Server:
+    name: str
+    base_url: str
+    server_bound: bool
+
+    @property
+    def url(self) -> str:
+        return self.base_url + CANCEL_PATH
+
+
+@dataclass
+class Results:
+    rates: dict[str, list[float]] = field(default_factory=dict)  # peer -> calls/s per round
+    calls: dict[str, int] = field(default_factory=dict)  # peer -> calls per round
+    section: dict[str, str] = field(default_factory=dict)  # peer -> section
+    skipped: dict[str, str] = field(default_factory=dict)  # peer -> why (not installed, failed: ...)
+    imports_ms: dict[str, Optional[float]] = field(default_factory=dict)
+    rss: dict[str, float] = field(default_factory=dict)
+    notes: list[str] = field(default_factory=list)
+    load: str = "unknown"  # load average when the script started
+
+    def median(self, peer: str) -> Optional[float]:
+        values = self.rates.get(peer)
+        return statistics.median(values) if values else None
+
+
+# ---------------------------------------------------------------- helpers
+
+
+def _module(name: str) -> Any:
+    try:
+        return importlib.import_module(name)
+    except ImportError as exc:
+        raise NotInstalledError(name) from exc
+
+
+def _headers() -> dict[str, str]:
+    return {**HEADERS, "x-ms-client-request-id": str(uuid.uuid4())}
+
+
+def _expect(status: int, location: Optional[str]) -> None:
+    if status != 202 or not location:
+        raise RuntimeError(f"unexpected answer: {status}, Operation-Location {location!r}")
+
+
+def _expect_result(result: Any) -> None:
+    if isinstance(result, BaseException):
+        raise result
+    _expect(result.status_code, result.operation_location)
+
+
+def _repeat(call: Call) -> Run:
+    def run(n: int) -> None:
+        for _ in range(n):
+            call()
+
+    return run
+
+
+async def _fan_out(call: AsyncCall, n: int) -> None:
+    """N calls by IN_FLIGHT workers under asyncio.gather: IN_FLIGHT calls in flight."""
+    share, extra = divmod(n, IN_FLIGHT)
+
+    async def worker(count: int) -> None:
+        for _ in range(count):
+            await call()
+
+    await asyncio.gather(*(worker(share + (i < extra)) for i in range(IN_FLIGHT)))
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])

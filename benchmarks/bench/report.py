@@ -1,0 +1,262 @@
+"""Reporting: ratios against the goals, the BENCHMARKS.md text and the chart."""
+
+from __future__ import annotations
+
+import contextlib
+import filecmp
+import importlib
+import importlib.metadata
+import importlib.util
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Callable, Optional
+
+from bench.common import (
+    BUSY_LOAD,
+    COMMAND,
+    CONCURRENT,
+    IDLE_SECONDS,
+    IN_FLIGHT,
+    ROOT,
+    ROUND_SECONDS,
+    RSS_OFFERS,
+    SEQUENTIAL,
+    WRK_1,
+    WRK_64,
+    NotInstalledError,
+    Results,
+    Server,
+    Settings,
+    _module,
+)
+
+# ---------------------------------------------------------------- ratios and goals
+
+
+@dataclass(frozen=True)
+class Ratio:
+    label: str
+    numerator: str
+    denominator: str
+    goal: float
+
+
+RATIOS = (
+    Ratio("Client.cancel / pyreqwest (sequential)", "cloudpartner Client.cancel", "pyreqwest SyncClient", 1.2),
+    Ratio("Client.cancel / requests (sequential)", "cloudpartner Client.cancel", "requests Session", 8.0),
+    Ratio("Client.cancel / wrk 1 connection", "cloudpartner Client.cancel", WRK_1, 0.5),
+    Ratio("cloudpartner.cancel() / Client.cancel", "cloudpartner.cancel() (module)", "cloudpartner Client.cancel", 0.9),
+    Ratio("cancel_many / aiohttp (64 in flight)", "cloudpartner cancel_many", "aiohttp ClientSession", 3.0),
+    Ratio("cancel_many / wrk 64 connections", "cloudpartner cancel_many", WRK_64, 0.35),
+    Ratio("cancel_async + gather / aiohttp", "cloudpartner cancel_async + gather", "aiohttp ClientSession", 1.2),
+)
+
+IMPORT_GOAL_MS = 8.0
+RSS_GOAL_MB = 60.0
+
+
+def goal_rows(results: Results) -> list[list[str]]:
+    """One row per goal: measure, goal, value, PASS / MISS (n/a when a peer is missing)."""
+    rows = []
+    for ratio in RATIOS:
+        top, bottom = results.median(ratio.numerator), results.median(ratio.denominator)
+        value = top / bottom if top and bottom else None
+        shown = f"{value:.2f}x" if value is not None else "n/a"
+        rows.append([ratio.label, f">= {ratio.goal:g}x", shown, _verdict(value, lambda v, g=ratio.goal: v >= g)])
+    ms = results.imports_ms.get("cloudpartner")
+    rows.append(["import cloudpartner", f"<= {IMPORT_GOAL_MS:g} ms", _fmt(ms, "ms"), _verdict(ms, _import_ok)])
+    mb = results.rss.get("peak_mb")
+    rows.append(
+        [f"peak RSS, cancel_many of {RSS_OFFERS:,}", f"< {RSS_GOAL_MB:g} MB", _fmt(mb, "MB"), _verdict(mb, _rss_ok)]
+    )
+    return rows
+
+
+def _import_ok(ms: float) -> bool:
+    return ms <= IMPORT_GOAL_MS
+
+
+def _rss_ok(mb: float) -> bool:
+    return mb < RSS_GOAL_MB
+
+
+def _verdict(value: Optional[float], passes: Callable[[float], bool]) -> str:
+    if value is None:
+        return "n/a (not measured)"
+    return "PASS" if passes(value) else "MISS"
+
+
+def _fmt(value: Optional[float], unit: str) -> str:
+    return f"{value:.1f} {unit}" if value is not None else "n/a"
+
+
+# ---------------------------------------------------------------- report
+
+
+def _table(header: list[str], rows: list[list[str]]) -> list[str]:
+    lines = ["| " + " | ".join(header) + " |", "|" + "|".join("---" for _ in header) + "|"]
+    lines += ["| " + " | ".join(row) + " |" for row in rows]
+    return lines
+
+
+def section_rows(results: Results, section: str) -> list[list[str]]:
+    names = [name for name, where in results.section.items() if where == section]
+    names.sort(key=lambda name: -(results.median(name) or -1.0))
+    rows = []
+    for name in names:
+        values = results.rates.get(name)
+        if not values:
+            rows.append([name, results.skipped.get(name, "n/a"), "", "", ""])
+            continue
+        median = statistics.median(values)
+        spread = f"{min(values):,.0f} - {max(values):,.0f}"
+        per_round = f"{results.calls[name]:,}" if name in results.calls else "(duration)"
+        rows.append([name, f"{median:,.0f}", spread, f"{1e6 / median:,.1f}", per_round])
+    return rows
+
+
+def environment(server: Server, load: str) -> list[str]:
+    cloudpartner = _module("cloudpartner")
+    versions = []
+    for package in ("requests", "httpx", "urllib3", "aiohttp", "azure-core", "pyreqwest"):
+        try:
+            versions.append(f"{package} {importlib.metadata.version(package)}")
+        except importlib.metadata.PackageNotFoundError:
+            versions.append(f"{package} not installed")
+    return [
+        f"- CPU: {_cpu_model()}, {os.cpu_count()} cores; {platform.system()} {platform.release()}",
+        f"- Python {platform.python_version()} ({sys.executable})",
+        f"- cloudpartner {cloudpartner.__version__}, core build: {build_profile()}",
+        f"- Peers: {', '.join(versions)}; wrk: {_wrk_version()}",
+        f"- Server: {server.name} on 127.0.0.1, answering 202 + Operation-Location, empty body",
+        f"- Load average at the start: {load}",
+    ]
+
+
+def _load() -> str:
+    try:
+        one, five, _ = os.getloadavg()
+    except OSError:
+        return "unknown"
+    busy = " (busy: other work was running, figures are noisy)" if one > BUSY_LOAD else ""
+    return f"{one:.2f} (1 min), {five:.2f} (5 min){busy}"
+
+
+def _cpu_model() -> str:
+    with contextlib.suppress(OSError):
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                return line.split(":", 1)[1].strip()
+    return platform.processor() or "unknown CPU"
+
+
+def _wrk_version() -> str:
+    if shutil.which("wrk") is None:
+        return "not installed"
+    result = subprocess.run(["wrk", "-v"], capture_output=True, text=True, timeout=10, check=False)
+    return (result.stdout + result.stderr).split("\n", 1)[0].split(" [")[0].strip() or "unknown"
+
+
+def build_profile() -> str:
+    """The core's cargo profile: CLOUDPARTNER_BUILD_PROFILE, else which target/ artifact it matches."""
+    if os.environ.get("CLOUDPARTNER_BUILD_PROFILE"):
+        return os.environ["CLOUDPARTNER_BUILD_PROFILE"]
+    core = Path(_module("cloudpartner._core").__file__)
+    for profile in ("release", "debug"):
+        artifact = ROOT / "target" / profile / "lib_core.so"
+        if artifact.exists() and filecmp.cmp(core, artifact, shallow=False):
+            return profile
+    return "unknown (set CLOUDPARTNER_BUILD_PROFILE)"
+
+
+def report(server: Server, settings: Settings, results: Results, runtime: float) -> list[str]:
+    header = ["peer", "median calls/s", "min - max", "µs/call", "calls/round"]
+    imports = [[module, _fmt(ms, "ms")] for module, ms in results.imports_ms.items()]
+    rss = results.rss
+    lines = ["# Benchmarks: cloudpartner beside its peers", "", *environment(server, results.load), ""]
+    if server.server_bound:
+        lines += ["**Figures are server-bound (nginx not installed: apt-get install nginx).**", ""]
+    lines += [
+        f"{settings.rounds} interleaved rounds (every peer once per round, in turn); each round: up to "
+        f"{settings.sequential_calls:,} sequential and {settings.concurrent_calls:,} concurrent calls per peer "
+        f"(a slow peer makes fewer, about {ROUND_SECONDS:g} s worth), wrk for {settings.wrk_seconds} s. "
+        "Median (min - max) over rounds, after a warm-up. Every call sends a fresh uuid4 request id and "
+        "checks the 202 and Operation-Location. The peers get the body pre-encoded (cloudpartner validates "
+        f"the emails and encodes it per call) and keep idle connections {IDLE_SECONDS:g} s, as cloudpartner "
+        f"does. Script runtime {runtime:.0f} s.",
+        "",
+        "## Sequential: one thread, one reused connection",
+        "",
+        *_table(header, section_rows(results, SEQUENTIAL)),
+        "",
+        f"## Concurrent: {IN_FLIGHT} calls in flight",
+        "",
+        *_table(header, section_rows(results, CONCURRENT)),
+        "",
+        "## Import time (fresh interpreter, in-process `time.perf_counter()` around the import, median)",
+        "",
+        *_table(["module", "import"], imports),
+        "",
+        f"## Memory: `cancel_many` of {RSS_OFFERS:,} offers, {IN_FLIGHT} in flight, fresh interpreter",
+        "",
+        f"- peak RSS (VmHWM) after `import cloudpartner` and a Client: {_fmt(rss.get('before_mb'), 'MB')}",
+        f"- peak RSS (VmHWM) after the batch: {_fmt(rss.get('peak_mb'), 'MB')}",
+        "- (VmHWM, not `ru_maxrss`: on Linux `ru_maxrss` keeps the parent's peak across fork + exec)",
+        "",
+        "## Ratios and goals",
+        "",
+        *_table(["measure", "goal", "value", "outcome"], goal_rows(results)),
+    ]
+    if results.notes:
+        lines += ["", "## Notes", "", *(f"- {note}" for note in results.notes)]
+    lines += ["", "## Reproduce", "", "```sh", *reproduce_lines(), "```"]
+    return lines
+
+
+def reproduce_lines() -> list[str]:
+    return [
+        "apt-get install -y nginx wrk",
+        "pip install requests httpx sniffio aiohttp urllib3 azure-core pyreqwest matplotlib",
+        "maturin develop --release",
+        COMMAND,
+    ]
+
+
+def chart(results: Results, rounds: int, path: Path) -> None:
+    """Horizontal bars of median calls/s per peer, one panel per section, the wrk floor as a line."""
+    try:
+        matplotlib = _module("matplotlib")
+    except NotInstalledError:
+        print("matplotlib not installed: no chart")
+        return
+    matplotlib.use("Agg")
+    pyplot = _module("matplotlib.pyplot")
+    figure, axes = pyplot.subplots(2, 1, figsize=(9, 7.5))
+    for axis, section, floor in ((axes[0], SEQUENTIAL, WRK_1), (axes[1], CONCURRENT, WRK_64)):
+        _chart_section(axis, results, section, floor)
+        axis.set_title(f"{section} calls/s, median of {rounds} rounds (higher is better)")
+    figure.tight_layout()
+    figure.savefig(path, dpi=120)
+    pyplot.close(figure)
+    print(f"wrote {path}")
+
+
+def _chart_section(axis: Any, results: Results, section: str, floor: str) -> None:
+    names = [n for n, s in results.section.items() if s == section and n != floor and results.rates.get(n)]
+    names.sort(key=lambda name: results.median(name) or 0.0)
+    medians = [results.median(name) or 0.0 for name in names]
+    colours = ["#1f77b4" if name.startswith("cloudpartner") else "#999999" for name in names]
+    bars = axis.barh(names, medians, color=colours)
+    axis.bar_label(bars, labels=[f"{value:,.0f}" for value in medians], padding=3, fontsize=8)
+    wrk = results.median(floor)
+    if wrk:
+        axis.axvline(wrk, color="#d62728", linestyle="--", label=f"{floor}: {wrk:,.0f}/s")
+        axis.legend(loc="lower right", fontsize=8)
+    axis.set_xlim(0, max([*medians, wrk or 0.0, 1.0]) * 1.15)  # room for the labels
+    axis.tick_params(axis="y", labelsize=8)

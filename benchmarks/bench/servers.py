@@ -1,0 +1,155 @@
+"""The servers the peers call (nginx, or an asyncio fallback) and the floor (wrk)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Optional
+
+from bench.common import OFFER, OPERATION_ID, PUBLISHER, ROOT, Server, _free_port
+
+# ---------------------------------------------------------------- the floor: wrk
+
+WRK_SCRIPT = """wrk.method = "POST"
+wrk.body = '{body}'
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer {token}"
+wrk.headers["x-ms-client-request-id"] = "{request_id}"
+"""
+
+
+def wrk_rate(server: Server, script: Path, connections: int, seconds: int) -> float:
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), server.url]
+    output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    if "Non-2xx" in output or "Socket errors" in output:
+        raise RuntimeError("wrk saw errors: " + " ".join(output.split()))
+    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    if match is None:
+        raise RuntimeError("no Requests/sec in wrk output: " + " ".join(output.split()))
+    return float(match.group(1))
+
+
+# ---------------------------------------------------------------- the servers
+
+NGINX_CONF = """daemon off;
+worker_processes 1;
+error_log {tmp}/error.log warn;
+pid {tmp}/nginx.pid;
+events {{ worker_connections 1024; }}
+http {{
+    access_log off;
+    client_body_temp_path {tmp}/body;
+    proxy_temp_path {tmp}/proxy;
+    fastcgi_temp_path {tmp}/fastcgi;
+    uwsgi_temp_path {tmp}/uwsgi;
+    scgi_temp_path {tmp}/scgi;
+    keepalive_requests 1000000;
+    keepalive_timeout 60s;
+    server {{
+        listen 127.0.0.1:{port};
+        location /api/ {{
+            add_header Operation-Location "{location}" always;
+            return 202;
+        }}
+    }}
+}}
+"""
+
+ACCEPTED = "HTTP/1.1 202 Accepted\r\nOperation-Location: {location}\r\nContent-Length: 0\r\n\r\n"  # asyncio fallback
+
+
+def _operation_location(base_url: str) -> str:
+    return f"{base_url}/api/publishers/{PUBLISHER}/offers/{OFFER}/operations/{OPERATION_ID}"
+
+
+def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
+    for _ in range(200):
+        if process.poll() is not None:
+            detail = log.read_text(errors="replace") if log.exists() else ""
+            raise RuntimeError(f"the server exited with {process.returncode}: {detail.strip()}")
+        with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=0.2):
+            return
+        time.sleep(0.05)
+    raise RuntimeError("the server did not start listening within 10 s")
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    if process.poll() is None:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait(timeout=5)
+
+
+@contextlib.contextmanager
+def serve(tmp: Path) -> Iterator[Server]:
+    """Start nginx (or the asyncio fallback) on a free 127.0.0.1 port; always stop it."""
+    port = _free_port()
+    base_url = f"http://127.0.0.1:{port}"
+    nginx = shutil.which("nginx")
+    log = tmp / "error.log"
+    if nginx:
+        conf = tmp / "nginx.conf"
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, location=_operation_location(base_url)))
+        command = [nginx, "-p", str(tmp), "-c", str(conf), "-e", str(log)]
+        server = Server(_nginx_version(nginx) + " (1 worker)", base_url, server_bound=False)
+    else:
+        command = [sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--serve", str(port)]
+        server = Server("Python asyncio fallback (nginx not installed)", base_url, server_bound=True)
+    with log.open("ab") as stderr:
+        process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
+    try:
+        _wait_listening(process, port, log)
+        yield server
+    finally:
+        _stop(process)
+
+
+def _nginx_version(nginx: str) -> str:
+    result = subprocess.run([nginx, "-v"], capture_output=True, text=True, timeout=10, check=False)
+    return (result.stderr.strip().split(": ", 1)[-1]) or "nginx"
+
+
+class _Accepting(asyncio.Protocol):
+    """The fallback server: answers every request with 202 and the location, keeping the connection."""
+
+    def __init__(self, answer: bytes) -> None:
+        self.answer = answer
+        self.buffer = b""
+        self.transport: Optional[asyncio.Transport] = None
+
+    def connection_made(self, transport: asyncio.BaseTransport) -> None:
+        self.transport = transport  # type: ignore[assignment]
+
+    def data_received(self, data: bytes) -> None:
+        self.buffer += data
+        while (end := self.buffer.find(b"\r\n\r\n")) >= 0:
+            match = re.search(rb"(?i)\r\ncontent-length:\s*(\d+)", self.buffer[:end])
+            size = end + 4 + (int(match.group(1)) if match else 0)
+            if len(self.buffer) < size:
+                return
+            self.buffer = self.buffer[size:]
+            if self.transport is not None:
+                self.transport.write(self.answer)
+
+
+def run_fallback_server(port: int) -> None:
+    answer = ACCEPTED.format(location=_operation_location(f"http://127.0.0.1:{port}")).encode()
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        server = await loop.create_server(lambda: _Accepting(answer), "127.0.0.1", port)
+        async with server:
+            await server.serve_forever()
+
+    asyncio.run(main())
