@@ -25,6 +25,7 @@ import time
 from collections.abc import Callable
 
 import cloudpartner
+from soak import rss_kib  # the same RSS reading as the plain soak
 
 OPERATION = b'{"id": "op-1", "status": "running", "steps": []}'
 LOCATION = b"/api/publishers/p/offers/o/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=2017-10-31"
@@ -131,14 +132,6 @@ def server_main(
         threading.Thread(target=serve_connection, args=(sock, rng, lock, counts, idle), daemon=True).start()
     with lock:
         port_out.send(dict(counts))
-
-
-def rss_kib() -> int:
-    with open("/proc/self/status") as status:
-        for line in status:
-            if line.startswith("VmRSS:"):
-                return int(line.split()[1])
-    return 0
 
 
 def main() -> None:
