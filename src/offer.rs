@@ -139,8 +139,9 @@ impl PutOffer {
             method: reqwest::Method::PUT,
             url: offer_url(base, &self.publisher, &self.offer, &[]),
             body: Some(self.definition.clone()),
-            // A PUT of the same document twice leaves the same offer (RFC 9110).
-            idempotent: true,
+            // A PUT of the same document twice leaves the same offer (RFC 9110), but under an
+            // ETag a repeat of a PUT that did land meets 412: only `*` is safe to send again.
+            idempotent: self.if_match == IfMatch::Any,
             if_match: Some(self.if_match.header_value().to_owned()),
         }
     }

@@ -17,7 +17,7 @@ pub struct Prepared {
     /// JSON body, for POST.
     pub body: Option<Vec<u8>>,
     /// Sending it twice does what sending it once does (RFC 9110's "idempotent"): true for
-    /// GETs, a PUT and the cancel. Such a request is sent again, once, when a pooled connection
+    /// GETs, the cancel and an unconditional PUT. Such a request is sent again, once, when a pooled connection
     /// the server had closed loses it (`AttemptError::Stale`).
     pub idempotent: bool,
     /// `If-Match`, for an update (`offer::IfMatch`).

@@ -74,15 +74,8 @@ pub fn document<'py>(
     document: &Document,
     kind: &DocumentKind,
 ) -> PyResult<Bound<'py, PyAny>> {
-    let text = std::str::from_utf8(&document.body).map_err(|_| {
-        PyErr::from(crate::error::Error::Malformed {
-            reason: "the answer is not UTF-8 text".to_owned(),
-            status: 200,
-            request_id: document.request_id.clone(),
-            client_request_id: None,
-        })
-    })?;
-    let parsed = json_loads(py)?.call1((text,))?;
+    // The core checked it is JSON, which is UTF-8 text.
+    let parsed = json_loads(py)?.call1((String::from_utf8_lossy(&document.body),))?;
     match kind {
         DocumentKind::List => Ok(parsed),
         DocumentKind::Offer(query) => {
