@@ -11,6 +11,8 @@ from __future__ import annotations
 import http.client
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qsl, urlsplit
@@ -290,3 +292,27 @@ def test_fakeportal_offer_status_and_offer_list_have_the_documented_keys() -> No
     assert status["status"] == "waitingForPublisherReview"
     (offer,) = json.loads(offers)
     assert set(offer_keys) <= set(offer)
+
+
+def test_the_cli_shows_the_status_of_each_documented_list_item() -> None:
+    exchange = EXCHANGES["operations-list"]
+    with RawServer(verbatim(exchange)) as srv:
+        done = subprocess.run(
+            [
+                sys.executable,
+                "-m",
+                "cloudpartner",
+                "operations",
+                "contoso",
+                "contoso-offer",
+                "--base-url",
+                srv.base_url,
+            ],
+            capture_output=True,
+            text=True,
+            timeout=60,
+            check=False,
+        )
+    assert done.returncode == 0, done.stderr
+    (line,) = done.stdout.splitlines()
+    assert line.split()[:3] == ["5a63deb5-925b-4ee0-938b-7c86fbf287c5", "running", "publish"]
