@@ -196,6 +196,7 @@ class Client:
         on_progress: Optional[ProgressCallback] = None,
         *,
         until_review: bool = False,
+        progress: bool = False,
     ) -> Optional[Operation]:
         """Poll an operation until it ends, and return its final state.
 
@@ -210,6 +211,8 @@ class Client:
             until_review: also return when the operation waits for the publisher's review
                 (``Operation.waiting_for_review``: the ``publisher-signoff`` step of a publish),
                 where a release script goes live next.
+            progress: show each state as it comes: in a notebook an updating table, elsewhere a
+                line on stderr (rewritten in place on a terminal); ``on_progress`` still runs.
 
         Raises:
             WaitTimeoutError: ``timeout`` passed; ``.operation`` is the last state seen.
@@ -219,6 +222,10 @@ class Client:
         """
         if isinstance(target, CancelResult) and target.completed:
             return None
+        if progress:
+            from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
+
+            on_progress = progress_reporter(on_progress)
         return self._core.wait(target, timeout, poll_interval, on_progress, until_review)
 
     async def wait_async(
@@ -229,10 +236,15 @@ class Client:
         on_progress: Optional[ProgressCallback] = None,
         *,
         until_review: bool = False,
+        progress: bool = False,
     ) -> Optional[Operation]:
         """Asyncio twin of :meth:`wait`; ``on_progress`` runs on the event loop."""
         if isinstance(target, CancelResult) and target.completed:
             return None
+        if progress:
+            from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
+
+            on_progress = progress_reporter(on_progress)
         return await self._core.wait_async(target, timeout, poll_interval, on_progress, until_review)
 
     # -- the publish lifecycle -----------------------------------------------------------------

@@ -69,6 +69,11 @@ class CloudPartnerError(Exception):
 
     is_transient: bool = False
 
+    def _repr_html_(self) -> str:
+        from ._display import error_html  # noqa: PLC0415 - loaded only when displayed
+
+        return error_html(self)
+
 
 class InvalidArgumentError(CloudPartnerError, ValueError):
     """An argument was refused before anything was sent; ``field`` names it."""

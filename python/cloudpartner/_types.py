@@ -39,6 +39,11 @@ class CancelResult:
         """True when the cancel finished synchronously (any 2xx but 202)."""
         return self.status_code != 202
 
+    def _repr_html_(self) -> str:
+        from ._display import result_html  # noqa: PLC0415 - loaded only when displayed
+
+        return result_html(self)
+
 
 @dataclass(frozen=True)
 class ActionResult:
@@ -64,6 +69,11 @@ class ActionResult:
     operation_id: Optional[str] = None
     request_id: Optional[str] = None
     client_request_id: Optional[str] = None
+
+    def _repr_html_(self) -> str:
+        from ._display import result_html  # noqa: PLC0415 - loaded only when displayed
+
+        return result_html(self)
 
 
 @dataclass(frozen=True)
@@ -191,6 +201,19 @@ class Operation:
         """``canceled`` or ``cancelled``, in any case."""
         return self.phase == "canceled"
 
+    def _repr_html_(self) -> str:
+        from ._display import operation_html  # noqa: PLC0415 - loaded only when displayed
+
+        return operation_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import pretty_lines  # noqa: PLC0415 - loaded only when displayed
+
+        for number, line in enumerate(pretty_lines(self)):
+            if number:
+                printer.break_()
+            printer.text(line)
+
 
 @dataclass(frozen=True)
 class OfferStatus:
@@ -211,3 +234,16 @@ class OfferStatus:
     messages: tuple[StepMessage, ...] = ()
     waiting_for_review: bool = False
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    def _repr_html_(self) -> str:
+        from ._display import offer_status_html  # noqa: PLC0415 - loaded only when displayed
+
+        return offer_status_html(self)
+
+    def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
+        from ._display import pretty_lines  # noqa: PLC0415 - loaded only when displayed
+
+        for number, line in enumerate(pretty_lines(self)):
+            if number:
+                printer.break_()
+            printer.text(line)
