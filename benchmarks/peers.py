@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Optional
 
 from bench.common import ROOT, Results, Settings
-from bench.report import _load, chart, report
+from bench.report import chart, load_average, report
 from bench.rounds import measure_imports, measure_rss, measure_throughput
 from bench.servers import run_fallback_server, serve
 
@@ -74,7 +74,7 @@ def main(argv: Optional[list[str]] = None) -> int:
     os.environ["NO_PROXY"] = os.environ["no_proxy"] = "127.0.0.1"  # the peers never go through a proxy
     settings = settings_for(args)
     started = time.perf_counter()
-    results = Results(load=_load())
+    results = Results(load=load_average())
     print(f"load average: {results.load}", flush=True)
     with tempfile.TemporaryDirectory(prefix="cloudpartner-peers-") as tmp, serve(Path(tmp)) as server:
         print(f"server: {server.name} at {server.base_url}", flush=True)

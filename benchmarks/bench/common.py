@@ -4,8 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import importlib
-import importlib.metadata
-import importlib.util
 import json
 import socket
 import statistics

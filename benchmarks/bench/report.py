@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import filecmp
-import importlib
 import importlib.metadata
-import importlib.util
 import os
 import platform
 import shutil
@@ -139,7 +137,7 @@ def environment(server: Server, load: str) -> list[str]:
     ]
 
 
-def _load() -> str:
+def load_average() -> str:
     try:
         one, five, _ = os.getloadavg()
     except OSError:
