@@ -18,7 +18,7 @@ if TYPE_CHECKING:
 _COLORS = {"succeeded": "#107c10", "failed": "#d13438", "canceled": "#8a8886", "pending": "#0078d4"}
 _LEVELS = {"error": "#d13438", "warning": "#c19c00", "information": "#605e5c"}
 _TABLE = 'style="border-collapse:collapse;text-align:left;font-family:sans-serif;font-size:13px"'
-_CELL = 'style="padding:2px 10px 2px 0;vertical-align:top"'
+_CELL = 'style="padding:2px 10px 2px 0;vertical-align:top;text-align:left"'
 
 
 def _phase(status: str) -> str:
