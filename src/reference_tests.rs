@@ -22,7 +22,7 @@ fn exchanges() -> Vec<(String, Value)> {
         })
         .collect();
     found.sort_by(|a, b| a.0.cmp(&b.0));
-    assert_eq!(found.len(), 15, "the corpus lost or gained a file");
+    assert_eq!(found.len(), 16, "the corpus lost or gained a file");
     found
 }
 
@@ -115,6 +115,12 @@ fn the_core_reads_every_documented_answer_as_documented() {
                 let ids: Vec<Option<String>> =
                     offers.as_array().unwrap().iter().map(|o| o["id"].as_str().map(str::to_owned)).collect();
                 assert_eq!(ids, strings(&expect["ids"]), "{name}");
+            }
+            "get_offer" => {
+                assert!(crate::offer::is_json(&raw.body, b'{'), "{name}");
+                let offer: Value = serde_json::from_slice(&raw.body).unwrap();
+                assert_eq!(offer["id"], expect["id"], "{name}");
+                assert_eq!(offer["version"], expect["version"], "{name}");
             }
             other => panic!("{name}: no check for call {other}"),
         }

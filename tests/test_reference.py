@@ -25,7 +25,16 @@ from rawserver import Connection, RawRequest, RawServer, http_response
 
 REFERENCE = Path(__file__).with_name("reference")
 EXCHANGES: dict[str, dict[str, Any]] = {p.stem: json.loads(p.read_text()) for p in sorted(REFERENCE.glob("*.json"))}
-CLIENT_CALLS = ("cancel", "publish", "go_live", "list_operations", "get_operation", "get_offer_status", "list_offers")
+CLIENT_CALLS = (
+    "cancel",
+    "publish",
+    "go_live",
+    "list_operations",
+    "get_operation",
+    "get_offer_status",
+    "list_offers",
+    "get_offer",
+)
 
 
 def verbatim(exchange: dict[str, Any]):
@@ -48,7 +57,7 @@ def call(client: cloudpartner.Client, exchange: dict[str, Any]) -> Any:
     path, query = path_and_query(exchange["request"]["path"])
     segments = path.split("/")
     name = exchange["call"]
-    if name in ("cancel", "publish", "go_live", "get_offer_status"):
+    if name in ("cancel", "publish", "go_live", "get_offer_status", "get_offer"):
         return getattr(client, name)(segments[3], segments[5])
     if name == "list_operations":
         return client.list_operations(segments[3], segments[5], status=query.get("status"))
@@ -74,6 +83,7 @@ def test_the_corpus_covers_every_documented_exchange() -> None:
         "publish-202-operation-location-relative",
         "golive-202-location",
         "offers-list",
+        "offer",
     }
     for exchange in EXCHANGES.values():
         assert exchange["source"] and exchange["call"] and "expect" in exchange
@@ -104,6 +114,12 @@ def test_the_client_reads_each_documented_answer(name: str) -> None:
 
 def check(outcome: Any, expect: dict[str, Any], base_url: str) -> None:
     """What the client made of the answer, against what the corpus says it means."""
+    if "plan_ids" in expect:  # an offer: the whole document, as a dict
+        assert outcome.definition["id"] == expect["id"] and outcome.definition["version"] == expect["version"]
+        assert outcome.definition["status"] == expect["status"]
+        assert set(expect["keys"]) <= set(outcome.definition)
+        assert [plan["planId"] for plan in outcome.definition["definition"]["plans"]] == expect["plan_ids"]
+        return
     simple = {
         "status_code": "status_code",
         "operation_id": "operation_id",
@@ -292,6 +308,11 @@ def test_fakeportal_offer_status_and_offer_list_have_the_documented_keys() -> No
     assert status["status"] == "waitingForPublisherReview"
     (offer,) = json.loads(offers)
     assert set(offer_keys) <= set(offer)
+    with FakePortal() as portal:
+        portal.add_offer("contoso", "contoso-offer", running=False)
+        document = cloudpartner.Client(TOKEN, base_url=portal.base_url).get_offer("contoso", "contoso-offer")
+    assert set(EXCHANGES["offer"]["expect"]["keys"]) <= set(document.definition)
+    assert document.etag
 
 
 def test_the_cli_shows_the_status_of_each_documented_list_item() -> None:
