@@ -14,7 +14,7 @@ milliseconds to import.
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
-    from ._client import Client, TokenCredential, cancel, cancel_async
+    from ._client import AsyncTokenCredential, Client, TokenCredential, cancel, cancel_async
     from ._core import API_VERSION, DEFAULT_BASE_URL, __version__
     from ._errors import (
         ApiError,
@@ -40,7 +40,7 @@ if TYPE_CHECKING:
     from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation, OperationStep, StepMessage
 
 _WHERE = {
-    "_client": ("Client", "TokenCredential", "cancel", "cancel_async"),
+    "_client": ("AsyncTokenCredential", "Client", "TokenCredential", "cancel", "cancel_async"),
     "_core": ("API_VERSION", "DEFAULT_BASE_URL", "__version__"),
     "_errors": (
         "ApiError",
@@ -72,6 +72,7 @@ __all__ = [
     "DEFAULT_BASE_URL",
     "ActionResult",
     "ApiError",
+    "AsyncTokenCredential",
     "AuthenticationError",
     "BadRequestError",
     "CancelResult",

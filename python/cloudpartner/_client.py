@@ -12,13 +12,17 @@ from . import _core
 from ._errors import CloudPartnerError
 from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation
 
-__all__ = ["Client", "TokenCredential", "cancel", "cancel_async"]
+__all__ = ["AsyncTokenCredential", "Client", "TokenCredential", "cancel", "cancel_async"]
 
 BASE_URL_VARIABLE = "CLOUDPARTNER_BASE_URL"
 
 
 class AccessToken(Protocol):
-    """What a credential's ``get_token`` returns (azure-core's ``AccessToken`` fits)."""
+    """What a credential's ``get_token`` returns (azure-core's ``AccessToken`` fits).
+
+    ``get_token_info``'s ``AccessTokenInfo`` fits too; its ``refresh_on``, when set, is when the
+    token is fetched again.
+    """
 
     @property
     def token(self) -> str: ...
@@ -28,12 +32,24 @@ class AccessToken(Protocol):
 
 
 class TokenCredential(Protocol):
-    """A synchronous credential, such as any ``azure.identity`` credential."""
+    """A synchronous credential, such as any ``azure.identity`` credential.
+
+    When it also has ``get_token_info(*scopes)`` (azure-identity 1.18+), that is asked instead.
+    """
 
     def get_token(self, *scopes: str) -> AccessToken: ...
 
 
-Token = Union[str, TokenCredential, None]
+class AsyncTokenCredential(Protocol):
+    """An asyncio credential, such as any ``azure.identity.aio`` credential.
+
+    Its coroutine runs on the caller's event loop; only the ``*_async`` calls can use it.
+    """
+
+    async def get_token(self, *scopes: str) -> AccessToken: ...
+
+
+Token = Union[str, TokenCredential, AsyncTokenCredential, None]
 Emails = Union[str, Iterable[str], None]
 Location = Union[str, CancelResult, ActionResult]
 ProgressCallback = Callable[[Operation], object]
@@ -58,9 +74,11 @@ class Client:
 
     Args:
         token: a bearer token string (a leading ``Bearer `` is fine), a credential with
-            ``get_token(*scopes)`` (azure-identity; asked for
-            ``https://cloudpartner.azure.com/.default`` and cached until 5 minutes before
-            expiry), or None to read ``CLOUDPARTNER_TOKEN`` at each call.
+            ``get_token_info(*scopes)`` or ``get_token(*scopes)`` (azure-identity; asked for
+            ``https://cloudpartner.azure.com/.default`` and cached until its ``refresh_on``, else
+            5 minutes before expiry), an ``azure.identity.aio`` credential (``*_async`` calls
+            only: a blocking call raises ``CredentialError`` naming the fix), or None to read
+            ``CLOUDPARTNER_TOKEN`` at each call.
         base_url: the service root; default ``CLOUDPARTNER_BASE_URL`` or
             ``https://cloudpartner.azure.com``. Plain ``http://`` only to loopback.
         timeout: seconds each attempt may take, connect to last byte.

@@ -39,13 +39,20 @@ impl Failure {
     }
 }
 
-/// A token for each poll (a credential may refresh during a long wait).
-pub fn tokens(source: Arc<TokenSource>, failure: Failure) -> impl Fn() -> Option<Token> + Send + Sync {
+/// A token for each poll (a credential may refresh during a long wait). With `event_loop` (an
+/// asyncio wait), an async credential's coroutine runs on that loop.
+pub fn tokens(
+    source: Arc<TokenSource>,
+    failure: Failure,
+    event_loop: Option<Py<PyAny>>,
+) -> impl Fn() -> Option<Token> + Send + Sync {
     move || {
         if failure.is_set() {
             return None;
         }
-        Python::try_attach(|py| source.resolve(py))?.map_err(|e| failure.keep(e)).ok()
+        Python::try_attach(|py| source.resolve_from_worker(py, event_loop.as_ref()))?
+            .map_err(|e| failure.keep(e))
+            .ok()
     }
 }
 

@@ -1,16 +1,36 @@
-//! Where a call's bearer token comes from: a string, an azure-identity style credential (cached
-//! until five minutes before expiry), or the `CLOUDPARTNER_TOKEN` environment variable.
+//! Where a call's bearer token comes from: a string, an azure-identity style credential (sync or
+//! `azure.identity.aio`; cached until its `refresh_on`, else five minutes before expiry), or the
+//! `CLOUDPARTNER_TOKEN` environment variable.
+//!
+//! A credential is asked with `get_token_info(scope)` when it has it (azure-core 1.31+, whose
+//! `AccessTokenInfo` carries `refresh_on`), else `get_token(scope)`. An async credential's
+//! coroutine runs on the caller's event loop: awaited by asyncio calls, and waited for from the
+//! I/O runtime when a long `wait_async` needs a fresh token. A blocking call cannot run a
+//! coroutine, so it refuses an async credential and says which API to use instead.
 
-use std::sync::{Mutex, PoisonError};
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::{Arc, Mutex, PoisonError};
+use std::time::Duration;
 
 use pyo3::exceptions::PyException;
 use pyo3::prelude::*;
 use pyo3::types::PyString;
+use pyo3_async_runtimes::TaskLocals;
 
 use super::{args, exceptions};
 use crate::error::Error;
 use crate::token::{CachedToken, SCOPE, TOKEN_VARIABLE, unix_now};
 use crate::validate::Token;
+
+/// How long a poll of `wait_async` waits for an async credential's coroutine on the event loop.
+const LOOP_FETCH_LIMIT: Duration = Duration::from_secs(120);
+const SYNC_CALL_WITH_ASYNC_CREDENTIAL: &str = "the credential is async (its get_token is a coroutine, as in \
+    azure.identity.aio), and a blocking call cannot await it: use the *_async methods \
+    (await client.cancel_async(...)), or the synchronous credential from azure.identity";
+
+/// A token on its way: ready now, or an async credential's coroutine running on the event loop.
+pub type TokenFuture = Pin<Box<dyn Future<Output = PyResult<Token>> + Send>>;
 
 pub enum TokenSource {
     Environment,
@@ -26,7 +46,7 @@ impl TokenSource {
         if value.is_instance_of::<PyString>() {
             return Ok(Self::Fixed(Token::new(&args::string(value, "token")?)?));
         }
-        if value.hasattr("get_token")? {
+        if value.hasattr("get_token")? || value.hasattr("get_token_info")? {
             return Ok(Self::Credential { credential: value.clone().unbind(), cache: Mutex::new(None) });
         }
         let kind = value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string());
@@ -36,71 +56,175 @@ impl TokenSource {
         ))
     }
 
-    /// The token for one call, checked (`Token::new`). A credential is asked only when the
-    /// cached token is within five minutes of expiry; the cache lock is never held while Python
-    /// runs.
+    /// The token for a blocking call, checked (`Token::new`). A credential is asked only when the
+    /// cached token is due for refresh; the cache lock is never held while Python runs. An async
+    /// credential is refused (its coroutine is never created) with the fix in the message.
     pub fn resolve(&self, py: Python<'_>) -> PyResult<Token> {
-        let raw = match self {
-            Self::Fixed(token) => return Ok(token.clone()),
+        match self.ready(py)? {
+            Ok(token) => Ok(token),
+            Err(credential) => {
+                if is_async(credential.bind(py))? {
+                    return Err(failed(py, SYNC_CALL_WITH_ASYNC_CREDENTIAL, None));
+                }
+                let answer = ask(credential.bind(py))?;
+                if is_awaitable(&answer)? {
+                    // Close the coroutine so Python does not warn that it was never awaited.
+                    let _ = answer.call_method0("close");
+                    return Err(failed(py, SYNC_CALL_WITH_ASYNC_CREDENTIAL, None));
+                }
+                self.keep(py, &answer)
+            }
+        }
+    }
+
+    /// The token for an asyncio call, on the loop `locals` names: a cached or fixed token at once;
+    /// an async credential's coroutine is scheduled on that loop and awaited by the returned future
+    /// (the loop stays free meanwhile); a sync credential is asked here and now.
+    pub fn resolve_async(self: &Arc<Self>, py: Python<'_>, locals: &TaskLocals) -> PyResult<TokenFuture> {
+        let credential = match self.ready(py)? {
+            Ok(token) => return Ok(Box::pin(std::future::ready(Ok(token)))),
+            Err(credential) => credential,
+        };
+        let answer = ask(credential.bind(py))?;
+        if !is_awaitable(&answer)? {
+            let token = self.keep(py, &answer);
+            return Ok(Box::pin(std::future::ready(token)));
+        }
+        let pending = pyo3_async_runtimes::into_future_with_locals(locals, answer)?;
+        let source = Arc::clone(self);
+        Ok(Box::pin(async move {
+            let answer = pending.await;
+            Python::attach(|py| match answer {
+                Ok(answer) => source.keep(py, answer.bind(py)),
+                Err(e) => Err(failed(py, &format!("the credential's get_token({SCOPE:?}) failed"), Some(e))),
+            })
+        }))
+    }
+
+    /// For a poll during `wait_async`, away from the event loop: as `resolve`, but an async
+    /// credential's coroutine is run on `event_loop` and waited for (at most `LOOP_FETCH_LIMIT`).
+    pub fn resolve_from_worker(&self, py: Python<'_>, event_loop: Option<&Py<PyAny>>) -> PyResult<Token> {
+        let (credential, event_loop) = match (self.ready(py)?, event_loop) {
+            (Ok(token), _) => return Ok(token),
+            (Err(_), None) => return self.resolve(py),
+            (Err(credential), Some(event_loop)) => (credential, event_loop),
+        };
+        let answer = ask(credential.bind(py))?;
+        if !is_awaitable(&answer)? {
+            return self.keep(py, &answer);
+        }
+        let asyncio = py.import("asyncio")?;
+        let done = asyncio.call_method1("run_coroutine_threadsafe", (answer, event_loop.bind(py)))?;
+        // `result()` waits with the GIL released; the I/O worker is told it is blocked.
+        let wait = || done.call_method1("result", (LOOP_FETCH_LIMIT.as_secs_f64(),));
+        let answer = match tokio::runtime::Handle::try_current().map(|h| h.runtime_flavor()) {
+            Ok(tokio::runtime::RuntimeFlavor::MultiThread) => tokio::task::block_in_place(wait),
+            _ => wait(),
+        };
+        match answer {
+            Ok(answer) => self.keep(py, &answer),
+            Err(e) => {
+                let _ = done.call_method0("cancel");
+                Err(failed(py, &format!("the credential's get_token({SCOPE:?}) failed"), Some(e)))
+            }
+        }
+    }
+
+    /// A token without asking a credential (`Ok`), or the credential to ask (`Err`).
+    fn ready(&self, py: Python<'_>) -> PyResult<Result<Token, Py<PyAny>>> {
+        match self {
+            Self::Fixed(token) => Ok(Ok(token.clone())),
             Self::Environment => {
                 let value = py.import("os")?.getattr("environ")?.call_method1("get", (TOKEN_VARIABLE,))?;
                 match value.extract::<Option<String>>()? {
-                    Some(token) if !token.trim().is_empty() => token,
-                    _ => {
-                        return Err(Error::invalid(
-                            "token",
-                            format!("none given, and {TOKEN_VARIABLE} is not set"),
-                        )
-                        .into());
-                    }
+                    Some(token) if !token.trim().is_empty() => Ok(Ok(Token::new(&token)?)),
+                    _ => Err(Error::invalid("token", format!("none given, and {TOKEN_VARIABLE} is not set"))
+                        .into()),
                 }
             }
             Self::Credential { credential, cache } => {
                 let cached = cache.lock().unwrap_or_else(PoisonError::into_inner).clone();
                 match cached.filter(|t| t.is_fresh(unix_now())) {
-                    Some(token) => token.token,
-                    None => {
-                        let fresh = fetch(credential.bind(py))?;
-                        *cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh.clone());
-                        fresh.token
-                    }
+                    Some(fresh) => Ok(Ok(Token::new(&fresh.token)?)),
+                    None => Ok(Err(credential.clone_ref(py))),
                 }
             }
-        };
-        Ok(Token::new(&raw)?)
+        }
+    }
+
+    /// Read a credential's answer, refuse an expired or malformed token, and cache it.
+    fn keep(&self, py: Python<'_>, answer: &Bound<'_, PyAny>) -> PyResult<Token> {
+        let fresh = parse(answer)?;
+        let now = unix_now();
+        if fresh.is_expired(now) {
+            let ago = now - fresh.expires_on;
+            let why = format!(
+                "the credential returned a token that expired {ago:.0} s ago (expires_on {:.0}); \
+                 check the credential (az login) and this machine's clock",
+                fresh.expires_on
+            );
+            return Err(failed(py, &why, None));
+        }
+        let token = Token::new(&fresh.token)?;
+        if let Self::Credential { cache, .. } = self {
+            *cache.lock().unwrap_or_else(PoisonError::into_inner) = Some(fresh);
+        }
+        Ok(token)
     }
 }
 
-/// `credential.get_token(SCOPE)` -> an object with `.token` and `.expires_on`.
-fn fetch(credential: &Bound<'_, PyAny>) -> PyResult<CachedToken> {
-    let py = credential.py();
-    let failed = |why: String, cause: Option<PyErr>| {
-        // KeyboardInterrupt, SystemExit and the like are not the credential's failure: let them go.
-        if let Some(cause) = cause.as_ref().filter(|c| !c.is_instance_of::<PyException>(py)) {
-            return cause.clone_ref(py);
-        }
-        let err = exceptions::credential_failure(py, &why);
-        err.set_cause(py, cause);
-        err
-    };
-    let answer = credential
-        .call_method1("get_token", (SCOPE,))
-        .map_err(|e| failed(format!("the credential's get_token({SCOPE:?}) failed"), Some(e)))?;
-    if answer.hasattr("__await__")? {
-        // Close the coroutine so Python does not warn that it was never awaited.
-        let _ = answer.call_method0("close");
-        return Err(failed(
-            "the credential's get_token() is async; pass a synchronous credential (azure.identity, not azure.identity.aio)".to_owned(),
-            None,
-        ));
+/// `CredentialError(why)` caused by `cause`; KeyboardInterrupt, SystemExit, CancelledError and the
+/// like are not the credential's failure and pass through as they are.
+fn failed(py: Python<'_>, why: &str, cause: Option<PyErr>) -> PyErr {
+    if let Some(cause) = cause.as_ref().filter(|c| !c.is_instance_of::<PyException>(py)) {
+        return cause.clone_ref(py);
     }
+    let err = exceptions::credential_failure(py, why);
+    err.set_cause(py, cause);
+    err
+}
+
+/// Whether the credential's token method is a coroutine function (azure.identity.aio).
+fn is_async(credential: &Bound<'_, PyAny>) -> PyResult<bool> {
+    let method = credential.getattr(method_name(credential)?)?;
+    credential.py().import("inspect")?.call_method1("iscoroutinefunction", (method,))?.is_truthy()
+}
+
+fn is_awaitable(answer: &Bound<'_, PyAny>) -> PyResult<bool> {
+    answer.hasattr("__await__")
+}
+
+/// `get_token_info` when the credential has it (it carries `refresh_on`), else `get_token`.
+fn method_name(credential: &Bound<'_, PyAny>) -> PyResult<&'static str> {
+    Ok(if credential.hasattr("get_token_info")? { "get_token_info" } else { "get_token" })
+}
+
+/// `credential.get_token_info(SCOPE)` or `credential.get_token(SCOPE)`: an answer or a coroutine.
+fn ask<'py>(credential: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+    let py = credential.py();
+    let name = method_name(credential)?;
+    credential
+        .call_method1(name, (SCOPE,))
+        .map_err(|e| failed(py, &format!("the credential's {name}({SCOPE:?}) failed"), Some(e)))
+}
+
+/// An `AccessToken` / `AccessTokenInfo`: `.token`, `.expires_on` and, optionally, `.refresh_on`.
+fn parse(answer: &Bound<'_, PyAny>) -> PyResult<CachedToken> {
+    let py = answer.py();
     let token = answer
         .getattr("token")
         .and_then(|t| t.extract::<String>())
-        .map_err(|e| failed("the credential's token has no str `.token`".to_owned(), Some(e)))?;
+        .map_err(|e| failed(py, "the credential's token has no str `.token`", Some(e)))?;
     let expires_on = answer
         .getattr("expires_on")
         .and_then(|t| t.extract::<f64>())
-        .map_err(|e| failed("the credential's token has no numeric `.expires_on`".to_owned(), Some(e)))?;
-    Ok(CachedToken { token, expires_on })
+        .map_err(|e| failed(py, "the credential's token has no numeric `.expires_on`", Some(e)))?;
+    let refresh_on =
+        match answer.getattr_opt("refresh_on")? {
+            Some(value) if !value.is_none() => Some(value.extract::<f64>().map_err(|e| {
+                failed(py, "the credential's token has a non-numeric `.refresh_on`", Some(e))
+            })?),
+            _ => None,
+        };
+    Ok(CachedToken { token, expires_on, refresh_on })
 }

@@ -25,7 +25,7 @@ use crate::offer::{self, OfferQuery, PutOffer};
 use crate::request::{Action, ListQuery, OfferAction, OperationLocation, Prepared};
 use crate::validate::Token;
 use callbacks::{Callback, Failure};
-use credentials::TokenSource;
+use credentials::{TokenFuture, TokenSource};
 
 /// The Rust half of `cloudpartner.Client` (the Python class holds one and documents it).
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
@@ -78,7 +78,8 @@ impl PyClient {
         emails: Option<&Bound<'_, PyAny>>,
         token: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (call, token, log) = self.prepare(py, Action::Cancel, publisher, offer, emails, token)?;
+        let (call, log) = self.prepare(py, Action::Cancel, publisher, offer, emails)?;
+        let token = self.token_for_call(py, token)?;
         let core = Arc::clone(&self.core);
         let outcome =
             run::blocking(py, async move { core.submit(&call, &token, &log).await.map(|c| (call, c)) })?;
@@ -95,16 +96,20 @@ impl PyClient {
         emails: Option<&Bound<'py, PyAny>>,
         token: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (call, token, log) = self.prepare(py, Action::Cancel, publisher, offer, emails, token)?;
+        let (call, log) = self.prepare(py, Action::Cancel, publisher, offer, emails)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, token, &locals)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
-            outcomes::ActionOutcome(core.submit(&call, &token, &log).await.map(|c| (call, c)))
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::ActionOutcome(core.submit(&call, &token, &log).await.map(|c| (call, c))))
         })
     }
 
     /// One operation, by location or `CancelResult`.
     fn get_operation(&self, py: Python<'_>, location: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let (location, token, log) = self.prepare_poll(py, location)?;
+        let (location, log) = self.prepare_poll(py, location)?;
+        let token = self.token_for_call(py, None)?;
         let core = Arc::clone(&self.core);
         let outcome = run::blocking(py, async move { core.get_operation(&location, &token, &log).await })?;
         let (operation, _) = outcome?;
@@ -116,10 +121,13 @@ impl PyClient {
         py: Python<'py>,
         location: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (location, token, log) = self.prepare_poll(py, location)?;
+        let (location, log) = self.prepare_poll(py, location)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
-            outcomes::Outcome::One(core.get_operation(&location, &token, &log).await.map(|(op, _)| op))
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::Outcome::One(core.get_operation(&location, &token, &log).await.map(|(op, _)| op)))
         })
     }
 
@@ -132,7 +140,8 @@ impl PyClient {
         offer: &Bound<'_, PyAny>,
         status: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (query, token, log) = self.prepare_list(py, publisher, offer, status)?;
+        let (query, log) = self.prepare_list(py, publisher, offer, status)?;
+        let token = self.token_for_call(py, None)?;
         let core = Arc::clone(&self.core);
         let outcome = run::blocking(py, async move { core.list_operations(&query, &token, &log).await })?;
         Ok(results::operations(py, &outcome?)?.into_any().unbind())
@@ -146,10 +155,13 @@ impl PyClient {
         offer: &Bound<'py, PyAny>,
         status: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (query, token, log) = self.prepare_list(py, publisher, offer, status)?;
+        let (query, log) = self.prepare_list(py, publisher, offer, status)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
-            outcomes::Outcome::Many(core.list_operations(&query, &token, &log).await)
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::Outcome::Many(core.list_operations(&query, &token, &log).await))
         })
     }
 
@@ -166,8 +178,10 @@ impl PyClient {
     ) -> PyResult<Py<PyAny>> {
         let (location, mut options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
         options.until_review = until_review;
+        // Resolve once now, so a missing token is refused before the first poll.
+        self.token_for_call(py, None)?;
         let failure = Failure::default();
-        let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
+        let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone(), None);
         let progress = Callback::here(on_progress, &failure);
         let core = Arc::clone(&self.core);
         let outcome = run::blocking(py, async move {
@@ -193,17 +207,22 @@ impl PyClient {
     ) -> PyResult<Bound<'py, PyAny>> {
         let (location, mut options, log) = self.prepare_wait(py, location, timeout, poll_interval)?;
         options.until_review = until_review;
+        let locals = run::running_loop(py)?;
+        // Fetched once before the first poll (awaited, so an async credential runs on the loop).
+        let first = self.token_for_async(py, None, &locals)?;
         let failure = Failure::default();
-        let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone());
+        let event_loop = locals.event_loop(py).unbind();
+        let tokens = callbacks::tokens(Arc::clone(&self.token), failure.clone(), Some(event_loop));
         let progress = Callback::on_loop(py, on_progress, &failure)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
+        run::awaitable(py, locals, async move {
+            first.await?;
             let outcome = core
                 .wait(&location, &tokens, options, &log, &mut |op| {
                     progress.call(&|py| results::operation_args(py, op))
                 })
                 .await;
-            outcomes::Outcome::Waited(outcome, failure)
+            Ok(outcomes::Outcome::Waited(outcome, failure))
         })
     }
 
@@ -218,7 +237,8 @@ impl PyClient {
         concurrency: Option<&Bound<'_, PyAny>>,
         on_result: Option<Py<PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (calls, concurrency, token, log) = self.prepare_batch(py, items, emails, concurrency)?;
+        let (calls, concurrency, log) = self.prepare_batch(py, items, emails, concurrency)?;
+        let token = self.token_for_call(py, None)?;
         let failure = Failure::default();
         let report = Callback::here(on_result, &failure);
         let core = Arc::clone(&self.core);
@@ -242,17 +262,20 @@ impl PyClient {
         concurrency: Option<&Bound<'py, PyAny>>,
         on_result: Option<Py<PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (calls, concurrency, token, log) = self.prepare_batch(py, items, emails, concurrency)?;
+        let (calls, concurrency, log) = self.prepare_batch(py, items, emails, concurrency)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let failure = Failure::default();
         let report = Callback::on_loop(py, on_result, &failure)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
             let outcome = core
                 .cancel_many(calls, &token, concurrency, &log, &mut |index, outcome| {
                     report.call(&|py| results::batch_item_args(py, index, outcome))
                 })
                 .await;
-            outcomes::Outcome::Batch(outcome, failure)
+            Ok(outcomes::Outcome::Batch(outcome, failure))
         })
     }
 
@@ -266,7 +289,8 @@ impl PyClient {
         offer: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (call, token, log) = self.prepare(py, starting(action)?, publisher, offer, emails, None)?;
+        let (call, log) = self.prepare(py, starting(action)?, publisher, offer, emails)?;
+        let token = self.token_for_call(py, None)?;
         let core = Arc::clone(&self.core);
         let outcome =
             run::blocking(py, async move { core.submit(&call, &token, &log).await.map(|c| (call, c)) })?;
@@ -282,10 +306,13 @@ impl PyClient {
         offer: &Bound<'py, PyAny>,
         emails: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (call, token, log) = self.prepare(py, starting(action)?, publisher, offer, emails, None)?;
+        let (call, log) = self.prepare(py, starting(action)?, publisher, offer, emails)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
-            outcomes::ActionOutcome(core.submit(&call, &token, &log).await.map(|c| (call, c)))
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::ActionOutcome(core.submit(&call, &token, &log).await.map(|c| (call, c))))
         })
     }
 
@@ -296,7 +323,8 @@ impl PyClient {
         publisher: &Bound<'_, PyAny>,
         offer: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let (prepared, token, log) = self.prepare_status(py, publisher, offer)?;
+        let (prepared, log) = self.prepare_status(py, publisher, offer)?;
+        let token = self.token_for_call(py, None)?;
         let core = Arc::clone(&self.core);
         let outcome = run::blocking(py, async move { core.offer_status(&prepared, &token, &log).await })?;
         Ok(results::offer_status(py, &outcome?)?.unbind())
@@ -308,16 +336,20 @@ impl PyClient {
         publisher: &Bound<'py, PyAny>,
         offer: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (prepared, token, log) = self.prepare_status(py, publisher, offer)?;
+        let (prepared, log) = self.prepare_status(py, publisher, offer)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
-            outcomes::Outcome::Status(core.offer_status(&prepared, &token, &log).await)
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::Outcome::Status(core.offer_status(&prepared, &token, &log).await))
         })
     }
 
     /// The publisher's offers, as a list of dicts.
     fn list_offers(&self, py: Python<'_>, publisher: &Bound<'_, PyAny>) -> PyResult<Py<PyAny>> {
-        let (prepared, token, log) = self.prepare_offers(py, publisher)?;
+        let (prepared, log) = self.prepare_offers(py, publisher)?;
+        let token = self.token_for_call(py, None)?;
         let core = Arc::clone(&self.core);
         let outcome = run::blocking(py, async move { core.list_offers(&prepared, &token, &log).await })?;
         Ok(results::document(py, &outcome?, &results::DocumentKind::List)?.unbind())
@@ -328,13 +360,16 @@ impl PyClient {
         py: Python<'py>,
         publisher: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (prepared, token, log) = self.prepare_offers(py, publisher)?;
+        let (prepared, log) = self.prepare_offers(py, publisher)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
-            outcomes::Outcome::Document(
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::Outcome::Document(
                 core.list_offers(&prepared, &token, &log).await,
                 results::DocumentKind::List,
-            )
+            ))
         })
     }
 
@@ -348,7 +383,8 @@ impl PyClient {
         slot: Option<&Bound<'_, PyAny>>,
         version: Option<&Bound<'_, PyAny>>,
     ) -> PyResult<Py<PyAny>> {
-        let (query, token, log) = self.prepare_offer(py, publisher, offer, slot, version)?;
+        let (query, log) = self.prepare_offer(py, publisher, offer, slot, version)?;
+        let token = self.token_for_call(py, None)?;
         let core = Arc::clone(&self.core);
         let kind = results::DocumentKind::Offer(query.clone());
         let outcome = run::blocking(py, async move { core.get_offer(&query, &token, &log).await })?;
@@ -364,11 +400,14 @@ impl PyClient {
         slot: Option<&Bound<'py, PyAny>>,
         version: Option<&Bound<'py, PyAny>>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (query, token, log) = self.prepare_offer(py, publisher, offer, slot, version)?;
+        let (query, log) = self.prepare_offer(py, publisher, offer, slot, version)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let core = Arc::clone(&self.core);
         let kind = results::DocumentKind::Offer(query.clone());
-        run::awaitable(py, async move {
-            outcomes::Outcome::Document(core.get_offer(&query, &token, &log).await, kind)
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::Outcome::Document(core.get_offer(&query, &token, &log).await, kind))
         })
     }
 
@@ -382,7 +421,8 @@ impl PyClient {
         definition: &Bound<'_, PyAny>,
         if_match: &Bound<'_, PyAny>,
     ) -> PyResult<Py<PyAny>> {
-        let (put, kind, token, log) = self.prepare_put(py, publisher, offer, definition, if_match)?;
+        let (put, kind, log) = self.prepare_put(py, publisher, offer, definition, if_match)?;
+        let token = self.token_for_call(py, None)?;
         let core = Arc::clone(&self.core);
         let outcome = run::blocking(py, async move { core.put_offer(&put, &token, &log).await })?;
         Ok(results::document(py, &outcome?, &kind)?.unbind())
@@ -396,10 +436,13 @@ impl PyClient {
         definition: &Bound<'py, PyAny>,
         if_match: &Bound<'py, PyAny>,
     ) -> PyResult<Bound<'py, PyAny>> {
-        let (put, kind, token, log) = self.prepare_put(py, publisher, offer, definition, if_match)?;
+        let (put, kind, log) = self.prepare_put(py, publisher, offer, definition, if_match)?;
+        let locals = run::running_loop(py)?;
+        let token = self.token_for_async(py, None, &locals)?;
         let core = Arc::clone(&self.core);
-        run::awaitable(py, async move {
-            outcomes::Outcome::Document(core.put_offer(&put, &token, &log).await, kind)
+        run::awaitable(py, locals, async move {
+            let token = token.await?;
+            Ok(outcomes::Outcome::Document(core.put_offer(&put, &token, &log).await, kind))
         })
     }
 
@@ -442,6 +485,21 @@ impl PyClient {
         }
     }
 
+    /// `token_for_call` for an asyncio call on the loop `locals` names: an async credential's
+    /// coroutine runs on that loop while the returned future waits for it.
+    fn token_for_async(
+        &self,
+        py: Python<'_>,
+        given: Option<&Bound<'_, PyAny>>,
+        locals: &pyo3_async_runtimes::TaskLocals,
+    ) -> PyResult<TokenFuture> {
+        let source = match given {
+            Some(given) if !given.is_none() => Arc::new(TokenSource::from_py(given)?),
+            _ => Arc::clone(&self.token),
+        };
+        source.resolve_async(py, locals)
+    }
+
     fn location(&self, location: &Bound<'_, PyAny>) -> PyResult<OperationLocation> {
         Ok(OperationLocation::new(&self.core.settings().base_url, &args::location(location)?)?)
     }
@@ -450,9 +508,9 @@ impl PyClient {
         &self,
         py: Python<'_>,
         location: &Bound<'_, PyAny>,
-    ) -> PyResult<(OperationLocation, Token, pylog::PyLog)> {
+    ) -> PyResult<(OperationLocation, pylog::PyLog)> {
         self.refuse_if_closed()?;
-        Ok((self.location(location)?, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+        Ok((self.location(location)?, pylog::PyLog::new(py)?))
     }
 
     fn prepare_list(
@@ -461,7 +519,7 @@ impl PyClient {
         publisher: &Bound<'_, PyAny>,
         offer: &Bound<'_, PyAny>,
         status: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(ListQuery, Token, pylog::PyLog)> {
+    ) -> PyResult<(ListQuery, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let status = status.map(|s| args::optional_string(s, "status")).transpose()?.flatten();
         let query = ListQuery::new(
@@ -469,7 +527,7 @@ impl PyClient {
             &args::string(offer, "offer")?,
             status.as_deref(),
         )?;
-        Ok((query, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+        Ok((query, pylog::PyLog::new(py)?))
     }
 
     fn prepare_wait(
@@ -485,8 +543,6 @@ impl PyClient {
             args::seconds(timeout, "timeout")?,
             args::seconds(poll_interval, "poll_interval")?,
         )?;
-        // Resolve once now, so a missing token is refused before the first poll.
-        self.token_for_call(py, None)?;
         Ok((location, options, pylog::PyLog::new(py)?))
     }
 
@@ -497,7 +553,7 @@ impl PyClient {
         items: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
         concurrency: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(Vec<crate::error::Result<OfferAction>>, usize, Token, pylog::PyLog)> {
+    ) -> PyResult<(Vec<crate::error::Result<OfferAction>>, usize, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let emails = args::emails(emails)?;
         // Checked once for the whole batch: a bad address is the caller's, not one item's.
@@ -507,7 +563,7 @@ impl PyClient {
             _ => client::DEFAULT_CONCURRENCY,
         };
         let calls = args::batch(items, &emails)?;
-        Ok((calls, concurrency, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+        Ok((calls, concurrency, pylog::PyLog::new(py)?))
     }
 
     fn prepare_status(
@@ -515,24 +571,24 @@ impl PyClient {
         py: Python<'_>,
         publisher: &Bound<'_, PyAny>,
         offer: &Bound<'_, PyAny>,
-    ) -> PyResult<(Prepared, Token, pylog::PyLog)> {
+    ) -> PyResult<(Prepared, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let prepared = offer::status(
             &self.core.settings().base_url,
             &args::string(publisher, "publisher")?,
             &args::string(offer, "offer")?,
         )?;
-        Ok((prepared, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+        Ok((prepared, pylog::PyLog::new(py)?))
     }
 
     fn prepare_offers(
         &self,
         py: Python<'_>,
         publisher: &Bound<'_, PyAny>,
-    ) -> PyResult<(Prepared, Token, pylog::PyLog)> {
+    ) -> PyResult<(Prepared, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let prepared = offer::list(&self.core.settings().base_url, &args::string(publisher, "publisher")?)?;
-        Ok((prepared, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+        Ok((prepared, pylog::PyLog::new(py)?))
     }
 
     fn prepare_offer(
@@ -542,7 +598,7 @@ impl PyClient {
         offer: &Bound<'_, PyAny>,
         slot: Option<&Bound<'_, PyAny>>,
         version: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(OfferQuery, Token, pylog::PyLog)> {
+    ) -> PyResult<(OfferQuery, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let slot = match slot.map(|s| args::optional_string(s, "slot")).transpose()?.flatten() {
             Some(text) => Some(offer::Slot::parse(&text)?),
@@ -558,7 +614,7 @@ impl PyClient {
             version,
             slot,
         )?;
-        Ok((query, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+        Ok((query, pylog::PyLog::new(py)?))
     }
 
     #[allow(clippy::type_complexity)]
@@ -569,7 +625,7 @@ impl PyClient {
         offer: &Bound<'_, PyAny>,
         definition: &Bound<'_, PyAny>,
         if_match: &Bound<'_, PyAny>,
-    ) -> PyResult<(PutOffer, results::DocumentKind, Token, pylog::PyLog)> {
+    ) -> PyResult<(PutOffer, results::DocumentKind, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let (publisher, offer) = (args::string(publisher, "publisher")?, args::string(offer, "offer")?);
         let put = PutOffer::new(
@@ -579,7 +635,7 @@ impl PyClient {
             args::if_match(if_match)?,
         )?;
         let kind = results::DocumentKind::Offer(OfferQuery::new(&publisher, &offer, None, None)?);
-        Ok((put, kind, self.token_for_call(py, None)?, pylog::PyLog::new(py)?))
+        Ok((put, kind, pylog::PyLog::new(py)?))
     }
 
     /// Validate input and resolve the token, all before anything is sent.
@@ -590,8 +646,7 @@ impl PyClient {
         publisher: &Bound<'_, PyAny>,
         offer: &Bound<'_, PyAny>,
         emails: Option<&Bound<'_, PyAny>>,
-        token: Option<&Bound<'_, PyAny>>,
-    ) -> PyResult<(OfferAction, Token, pylog::PyLog)> {
+    ) -> PyResult<(OfferAction, pylog::PyLog)> {
         self.refuse_if_closed()?;
         let emails = args::emails(emails)?;
         let call = OfferAction::new(
@@ -600,7 +655,7 @@ impl PyClient {
             &args::string(offer, "offer")?,
             emails.iter().map(String::as_str),
         )?;
-        Ok((call, self.token_for_call(py, token)?, pylog::PyLog::new(py)?))
+        Ok((call, pylog::PyLog::new(py)?))
     }
 }
 

@@ -78,18 +78,20 @@ fn is_main_thread(py: Python<'_>) -> PyResult<bool> {
     Ok(on_main)
 }
 
-/// An asyncio awaitable for `future`, resolved on the running event loop. Cancelling the asyncio
-/// future drops the Rust one (closing its connection).
-pub fn awaitable<'py, F, T>(py: Python<'py>, future: F) -> PyResult<Bound<'py, PyAny>>
+/// The running event loop (and context) an asyncio call belongs to.
+pub fn running_loop(py: Python<'_>) -> PyResult<TaskLocals> {
+    TaskLocals::with_running_loop(py)?.copy_context(py)
+}
+
+/// An asyncio awaitable for `future`, resolved on the loop `locals` names (from `running_loop`).
+/// Cancelling the asyncio future drops the Rust one (closing its connection).
+pub fn awaitable<'py, F, T>(py: Python<'py>, locals: TaskLocals, future: F) -> PyResult<Bound<'py, PyAny>>
 where
-    F: Future<Output = T> + Send + 'static,
+    F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
     runtime::multi_thread().map_err(runtime_error)?;
-    let locals = TaskLocals::with_running_loop(py)?.copy_context(py)?;
-    pyo3_async_runtimes::generic::future_into_py_with_locals::<CoreRuntime, _, T>(py, locals, async move {
-        Ok(future.await)
-    })
+    pyo3_async_runtimes::generic::future_into_py_with_locals::<CoreRuntime, _, T>(py, locals, future)
 }
 
 /// pyo3-async-runtimes' view of `runtime::multi_thread()`. Its own tokio runtime is a process-wide
