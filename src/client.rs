@@ -28,6 +28,10 @@ pub(crate) use service;
 pub const DEFAULT_BASE_URL: &str = service!();
 /// Seconds each attempt may take, connect to last byte.
 pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
+/// Seconds `wait` waits in all, and between polls, unless told otherwise (a cancel takes one to
+/// three minutes).
+pub const DEFAULT_WAIT_SECONDS: f64 = 600.0;
+pub const DEFAULT_POLL_INTERVAL_SECONDS: f64 = 5.0;
 const CLIENT_REQUEST_ID: &str = "x-ms-client-request-id";
 const PRODUCT: &str = concat!("cloudpartner-python/", env!("CARGO_PKG_VERSION"));
 

@@ -30,6 +30,7 @@ from ._errors import (
 )
 from ._types import ActionResult, CancelResult, Operation
 
+WAIT_HELP = f"seconds to wait (default {_core.DEFAULT_WAIT_TIMEOUT:g})"
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
 # Accepted by FakePortal; used only against a loopback base URL, where no real token is needed.
 OFFLINE_TOKEN = "offline-placeholder-token"  # noqa: S105
@@ -86,8 +87,10 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("offer")
     cancel.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
     cancel.add_argument("--wait", action="store_true", help="follow the cancel until the operation ends")
-    cancel.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)")
-    cancel.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
+    cancel.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
+    cancel.add_argument(
+        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
+    )
     _service_options(cancel)
     cancel.set_defaults(run=_cancel)
 
@@ -141,8 +144,10 @@ def _lifecycle_commands(commands: Any) -> None:
     publish.add_argument("offer")
     publish.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
     publish.add_argument("--wait", action="store_true", help="follow it until it waits for review (or ends)")
-    publish.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)")
-    publish.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
+    publish.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
+    publish.add_argument(
+        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
+    )
     _service_options(publish)
     publish.set_defaults(run=_publish)
 
@@ -150,8 +155,10 @@ def _lifecycle_commands(commands: Any) -> None:
     go_live.add_argument("publisher")
     go_live.add_argument("offer")
     go_live.add_argument("--wait", action="store_true", help="follow it until it ends")
-    go_live.add_argument("--timeout", type=float, default=600.0, metavar="S", help="seconds to wait (default 600)")
-    go_live.add_argument("--poll-interval", type=float, default=5.0, metavar="S", help=argparse.SUPPRESS)
+    go_live.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
+    go_live.add_argument(
+        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
+    )
     _service_options(go_live)
     go_live.set_defaults(run=_go_live)
 

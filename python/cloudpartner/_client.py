@@ -209,8 +209,8 @@ class Client:
     def wait(
         self,
         target: Location,
-        timeout: float = 600.0,
-        poll_interval: float = 5.0,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
         on_progress: Optional[ProgressCallback] = None,
         *,
         until_review: bool = False,
@@ -249,8 +249,8 @@ class Client:
     async def wait_async(
         self,
         target: Location,
-        timeout: float = 600.0,
-        poll_interval: float = 5.0,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
         on_progress: Optional[ProgressCallback] = None,
         *,
         until_review: bool = False,
@@ -303,8 +303,8 @@ class Client:
         offer: str,
         emails: Emails = None,
         *,
-        timeout: float = 600.0,
-        poll_interval: float = 5.0,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
     ) -> ActionResult:
         """Cancel whatever runs on the offer, wait until it has stopped, then publish.
 
@@ -323,8 +323,8 @@ class Client:
         offer: str,
         emails: Emails = None,
         *,
-        timeout: float = 600.0,
-        poll_interval: float = 5.0,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
     ) -> ActionResult:
         """Asyncio twin of :meth:`cancel_and_publish`."""
         cancelled = await self.cancel_async(publisher, offer, emails)

@@ -695,6 +695,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_SUCCESS_BODY_BYTES", crate::transport::MAX_SUCCESS_BODY_BYTES)?;
     m.add("MAX_ERROR_BODY_BYTES", crate::transport::MAX_ERROR_BODY_BYTES)?;
     m.add("DEFAULT_TIMEOUT", client::DEFAULT_TIMEOUT_SECONDS)?;
+    m.add("DEFAULT_WAIT_TIMEOUT", client::DEFAULT_WAIT_SECONDS)?;
+    m.add("DEFAULT_POLL_INTERVAL", client::DEFAULT_POLL_INTERVAL_SECONDS)?;
     m.add("DEFAULT_MAX_RETRIES", crate::retry::DEFAULT_MAX_RETRIES)?;
     m.add("DEFAULT_BACKOFF", crate::retry::DEFAULT_BACKOFF.as_secs_f64())?;
     m.add("DEFAULT_CONCURRENCY", client::DEFAULT_CONCURRENCY)?;
