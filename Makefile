@@ -3,7 +3,10 @@ PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 
-.PHONY: help install dev demo test test-release test-rust test-python lint fmt bench clean
+# Build, check and release tools (not needed to use or test the package from source).
+DIST_TOOLS := 'maturin>=1.9,<2' 'ziglang>=0.13' 'auditwheel>=6' 'twine>=6.1' 'check-wheel-contents>=0.6' 'zizmor>=1.5'
+
+.PHONY: help install dev demo test test-release test-rust test-python lint fmt bench clean tools dist check-dist test-wheel test-sdist
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -32,17 +35,43 @@ test-rust: ## cargo test (the pure-Rust core, no Python needed)
 test-python: ## pytest against the offline portal and scripted broken servers
 	$(BIN)/python -m pytest -q
 
-lint: $(BIN)/python ## rustfmt, clippy (both feature sets), ruff, mypy --strict
+lint: $(BIN)/python tools ## rustfmt, clippy (both feature sets), ruff, mypy --strict, zizmor (workflows)
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
-	$(BIN)/python -m ruff check python tests examples benchmarks
-	$(BIN)/python -m ruff format --check python tests examples benchmarks
+	$(BIN)/python -m ruff check python tests examples benchmarks scripts
+	$(BIN)/python -m ruff format --check python tests examples benchmarks scripts
 	$(BIN)/python -m mypy
+	$(BIN)/zizmor --offline --min-severity low .github/workflows
+
+tools: $(BIN)/python ## Install the build, check and release tools into .venv
+	$(BIN)/python -m pip install -q $(DIST_TOOLS)
+
+# maturin finds zig (the ziglang package) through the `python3` first on PATH: the venv's.
+dist: tools ## Build the abi3 manylinux2014 wheel (zig, no Docker) and the sdist into dist/
+	rm -rf dist
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/maturin build --release --zig --compatibility manylinux2014 --out dist
+	$(BIN)/maturin sdist --out dist
+	$(MAKE) check-dist
+
+check-dist: tools ## twine check --strict, check-wheel-contents, auditwheel show; the sdist lists what it needs
+	$(BIN)/twine check --strict dist/*
+	$(BIN)/check-wheel-contents dist/*.whl
+	$(BIN)/auditwheel show dist/*.whl
+	$(BIN)/auditwheel show dist/*.whl | grep -q 'manylinux_2_17_x86_64'
+	for f in Cargo.toml Cargo.lock pyproject.toml README.md LICENSE src/lib.rs python/cloudpartner/__init__.py; do \
+		tar -tzf dist/*.tar.gz | grep -qx "cloudpartner-[0-9.]*/$$f" || { echo "sdist lacks $$f"; exit 1; }; \
+	done
+
+test-wheel: ## The wheel in dist/ on the oldest and newest Python here: fresh venv, no Rust, demo, whole suite
+	scripts/test-wheel.sh
+
+test-sdist: tools ## Build a wheel from the sdist alone, in an empty directory, and run the smoke test
+	scripts/test-sdist.sh
 
 fmt: ## Format Rust and Python sources
 	cargo fmt
-	$(BIN)/python -m ruff format python tests examples benchmarks
+	$(BIN)/python -m ruff format python tests examples benchmarks scripts
 
 clean: ## Remove build outputs and the virtualenv
 	rm -rf target $(VENV) python/cloudpartner/*.so

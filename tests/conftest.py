@@ -18,6 +18,7 @@ def _clean_environment(monkeypatch: pytest.MonkeyPatch) -> None:
     """No test sees the developer's own token or base URL."""
     monkeypatch.delenv("CLOUDPARTNER_TOKEN", raising=False)
     monkeypatch.delenv("CLOUDPARTNER_BASE_URL", raising=False)
+    monkeypatch.delenv("CLOUDPARTNER_RECORD", raising=False)
 
 
 @pytest.fixture
