@@ -57,8 +57,9 @@ dist: tools ## Build the abi3 manylinux2014 wheel (zig, no Docker) and the sdist
 check-dist: tools ## twine check --strict, check-wheel-contents, auditwheel show; the sdist lists what it needs
 	$(BIN)/twine check --strict dist/*
 	$(BIN)/check-wheel-contents dist/*.whl
-	$(BIN)/auditwheel show dist/*.whl
-	$(BIN)/auditwheel show dist/*.whl | grep -q 'manylinux_2_17_x86_64'
+	$(BIN)/auditwheel show dist/*.whl > target/auditwheel.txt
+	cat target/auditwheel.txt
+	grep -q manylinux_2_17_x86_64 target/auditwheel.txt  # a file, not a pipe: grep -q would cut it off
 	for f in Cargo.toml Cargo.lock pyproject.toml README.md LICENSE src/lib.rs python/cloudpartner/__init__.py; do \
 		tar -tzf dist/*.tar.gz | grep -qx "cloudpartner-[0-9.]*/$$f" || { echo "sdist lacks $$f"; exit 1; }; \
 	done
