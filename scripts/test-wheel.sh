@@ -55,6 +55,8 @@ for python in $PYTHONS; do
     "$python" -m venv "$venv"
     export PATH="$venv/bin:$clean_path"
     export PIP_DISABLE_PIP_VERSION_CHECK=1
+    # A crash (seen once: SIGSEGV as wheel_smoke.py exited on 3.9) then prints every thread's stack.
+    export PYTHONFAULTHANDLER=1
     start=$(date +%s%N)
     pip install -q --no-deps --only-binary :all: "$wheel"
     echo "installed from the wheel in $((($(date +%s%N) - start) / 1000000)) ms"
