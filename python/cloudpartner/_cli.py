@@ -86,11 +86,7 @@ def _parser() -> argparse.ArgumentParser:
     cancel.add_argument("publisher")
     cancel.add_argument("offer")
     cancel.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
-    cancel.add_argument("--wait", action="store_true", help="follow the cancel until the operation ends")
-    cancel.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
-    cancel.add_argument(
-        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
-    )
+    _wait_options(cancel, "follow the cancel until the operation ends")
     _service_options(cancel)
     cancel.set_defaults(run=_cancel)
 
@@ -143,22 +139,14 @@ def _lifecycle_commands(commands: Any) -> None:
     publish.add_argument("publisher")
     publish.add_argument("offer")
     publish.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
-    publish.add_argument("--wait", action="store_true", help="follow it until it waits for review (or ends)")
-    publish.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
-    publish.add_argument(
-        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
-    )
+    _wait_options(publish, "follow it until it waits for review (or ends)")
     _service_options(publish)
     publish.set_defaults(run=_publish)
 
     go_live = commands.add_parser("go-live", help="take a reviewed preview live")
     go_live.add_argument("publisher")
     go_live.add_argument("offer")
-    go_live.add_argument("--wait", action="store_true", help="follow it until it ends")
-    go_live.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
-    go_live.add_argument(
-        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
-    )
+    _wait_options(go_live, "follow it until it ends")
     _service_options(go_live)
     go_live.set_defaults(run=_go_live)
 
@@ -187,6 +175,15 @@ def _port(text: str) -> int:
         msg = f"{port} is not a port (0 to 65535)"
         raise argparse.ArgumentTypeError(msg)
     return port
+
+
+def _wait_options(command: argparse.ArgumentParser, follows: str) -> None:
+    """--wait, --timeout and the hidden --poll-interval, for a command that starts an operation."""
+    command.add_argument("--wait", action="store_true", help=follows)
+    command.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
+    command.add_argument(
+        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
+    )
 
 
 def _service_options(command: argparse.ArgumentParser) -> None:
