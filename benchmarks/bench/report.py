@@ -165,11 +165,13 @@ def build_profile() -> str:
     """The core's cargo profile: CLOUDPARTNER_BUILD_PROFILE, else which target/ artifact it matches."""
     if os.environ.get("CLOUDPARTNER_BUILD_PROFILE"):
         return os.environ["CLOUDPARTNER_BUILD_PROFILE"]
-    core = Path(_module("cloudpartner._core").__file__)
-    for profile in ("release", "debug"):
-        artifact = ROOT / "target" / profile / "lib_core.so"
-        if artifact.exists() and filecmp.cmp(core, artifact, shallow=False):
-            return profile
+    core = Path(_module("cloudpartner._core").__file__).resolve()
+    # An editable install may come from another checkout (a worktree) than this script's: look in both.
+    for project in dict.fromkeys((core.parent.parent.parent, ROOT)):
+        for profile in ("release", "debug"):
+            artifact = project / "target" / profile / "lib_core.so"
+            if artifact.exists() and filecmp.cmp(core, artifact, shallow=False):
+                return profile
     return "unknown (set CLOUDPARTNER_BUILD_PROFILE)"
 
 
