@@ -37,7 +37,7 @@ from pathlib import Path
 from typing import Optional
 
 from bench.common import ROOT, Results, Settings
-from bench.report import chart, load_average, report
+from bench.report import chart, load_average, regime_line, report
 from bench.rounds import measure_imports, measure_rss, measure_throughput
 from bench.servers import run_fallback_server, serve
 
@@ -83,6 +83,7 @@ def main(argv: Optional[list[str]] = None) -> int:
         if shutil.which("wrk") is None:
             print("wrk not installed (apt-get install wrk): no floor")
         measure_throughput(server, settings, Path(tmp), results)
+        print(f"\n*** {regime_line(results)} ***\n", flush=True)
         measure_rss(server, results)
     measure_imports(settings, results)
     lines = report(server, settings, results, time.perf_counter() - started)

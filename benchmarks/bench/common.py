@@ -38,6 +38,7 @@ WRK_1 = "wrk -t1 -c1 (floor)"
 WRK_64 = "wrk -t1 -c64 (floor)"
 
 Run = Callable[[int], None]  # performs n calls
+Measure = Callable[[], tuple[float, Optional[float]]]  # one round: calls/s, CPU µs per call (None: unknown)
 Close = Callable[[], None]
 Call = Callable[[], None]
 AsyncCall = Callable[[], Awaitable[None]]
@@ -71,6 +72,7 @@ class Server:
 @dataclass
 class Results:
     rates: dict[str, list[float]] = field(default_factory=dict)  # peer -> calls/s per round
+    cpu_us: dict[str, list[float]] = field(default_factory=dict)  # peer -> CPU µs per call per round
     calls: dict[str, int] = field(default_factory=dict)  # peer -> calls per round
     section: dict[str, str] = field(default_factory=dict)  # peer -> section
     skipped: dict[str, str] = field(default_factory=dict)  # peer -> why (not installed, failed: ...)
@@ -82,6 +84,15 @@ class Results:
     def median(self, peer: str) -> Optional[float]:
         values = self.rates.get(peer)
         return statistics.median(values) if values else None
+
+    def cpu_median(self, peer: str) -> Optional[float]:
+        values = self.cpu_us.get(peer)
+        return statistics.median(values) if values else None
+
+    def regime_us(self) -> Optional[float]:
+        """wrk's one-connection µs per call: the loopback round trip that every throughput ratio rests on."""
+        rate = self.median(WRK_1)
+        return 1e6 / rate if rate else None
 
 
 # ---------------------------------------------------------------- helpers

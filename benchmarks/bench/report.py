@@ -110,13 +110,26 @@ def section_rows(results: Results, section: str) -> list[list[str]]:
     for name in names:
         values = results.rates.get(name)
         if not values:
-            rows.append([name, results.skipped.get(name, "n/a"), "", "", ""])
+            rows.append([name, results.skipped.get(name, "n/a"), "", "", "", ""])
             continue
         median = statistics.median(values)
         spread = f"{min(values):,.0f} - {max(values):,.0f}"
         per_round = f"{results.calls[name]:,}" if name in results.calls else "(duration)"
-        rows.append([name, f"{median:,.0f}", spread, f"{1e6 / median:,.1f}", per_round])
+        rows.append([name, f"{median:,.0f}", spread, f"{1e6 / median:,.1f}", _cpu_cell(results, name), per_round])
     return rows
+
+
+def _cpu_cell(results: Results, name: str) -> str:
+    values = results.cpu_us.get(name)
+    if not values:
+        return ""
+    return f"{statistics.median(values):,.1f} ({min(values):,.1f} - {max(values):,.1f})"
+
+
+def regime_line(results: Results) -> str:
+    us = results.regime_us()
+    shown = f"{us:,.1f} µs" if us is not None else "n/a (wrk not measured)"
+    return f"machine regime: loopback round trip {shown} (wrk -c1)"
 
 
 def environment(server: Server, load: str) -> list[str]:
@@ -176,10 +189,11 @@ def build_profile() -> str:
 
 
 def report(server: Server, settings: Settings, results: Results, runtime: float) -> list[str]:
-    header = ["peer", "median calls/s", "min - max", "µs/call", "calls/round"]
+    header = ["peer", "median calls/s", "min - max", "µs/call", "CPU µs/call (min - max)", "calls/round"]
     imports = [[module, _fmt(ms, "ms")] for module, ms in results.imports_ms.items()]
     rss = results.rss
-    lines = ["# Benchmarks: cloudpartner beside its peers", "", *environment(server, results.load), ""]
+    lines = ["# Benchmarks: cloudpartner beside its peers", "", f"**{regime_line(results)}**", ""]
+    lines += [*environment(server, results.load), ""]
     if server.server_bound:
         lines += ["**Figures are server-bound (nginx not installed: apt-get install nginx).**", ""]
     lines += [
@@ -190,6 +204,11 @@ def report(server: Server, settings: Settings, results: Results, runtime: float)
         "checks the 202 and Operation-Location. The peers get the body pre-encoded (cloudpartner validates "
         f"the emails and encodes it per call) and keep idle connections {IDLE_SECONDS:g} s, as cloudpartner "
         f"does. Script runtime {runtime:.0f} s.",
+        "",
+        "CPU µs/call: the benchmark process's user + system CPU time (all its threads, so the cores' "
+        "runtimes too) over a round, divided by the calls; nginx's CPU is in no figure. wrk's is its own "
+        "process's (the rusage of the reaped child). The regime line above is wrk's one-connection time "
+        "per call: the throughput ratios depend on it (a slow loopback hides client overhead).",
         "",
         "## Sequential: one thread, one reused connection",
         "",

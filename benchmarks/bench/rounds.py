@@ -31,6 +31,7 @@ from bench.common import (
     WRK_64,
     Call,
     Close,
+    Measure,
     NotInstalledError,
     Results,
     Run,
@@ -47,6 +48,14 @@ def _timed(run: Run, n: int) -> float:
     start = time.perf_counter()
     run(n)
     return n / (time.perf_counter() - start)
+
+
+def _measured(run: Run, n: int) -> tuple[float, float]:
+    """Calls/s and CPU µs per call: the whole process's CPU (every thread: the cores' runtimes too)."""
+    cpu, start = time.process_time(), time.perf_counter()
+    run(n)
+    elapsed, cpu = time.perf_counter() - start, time.process_time() - cpu
+    return n / elapsed, cpu * 1e6 / n
 
 
 def _prepare(results: Results, name: str, section: str, make: Callable[[], tuple[Run, Close]], warmup: int) -> Any:
@@ -84,9 +93,9 @@ def _calls_per_round(rate: float, most: int, least: int) -> int:
 
 def prepare_peers(
     server: Server, settings: Settings, loop: asyncio.AbstractEventLoop, results: Results
-) -> dict[str, tuple[Callable[[], float], Close]]:
-    """Name -> (measure one round: calls/s, close) for every peer that can run."""
-    peers: dict[str, tuple[Callable[[], float], Close]] = {}
+) -> dict[str, tuple[Measure, Close]]:
+    """Name -> (measure one round: calls/s and CPU µs/call, close) for every peer that can run."""
+    peers: dict[str, tuple[Measure, Close]] = {}
     for name, make_seq in SEQUENTIAL_PEERS.items():
 
         def build_seq(make_seq: Callable[[Server], tuple[Call, Close]] = make_seq) -> tuple[Run, Close]:
@@ -97,18 +106,18 @@ def prepare_peers(
         if ready:
             run, close, rate = ready
             n = results.calls[name] = _calls_per_round(rate, settings.sequential_calls, settings.warmup_calls)
-            peers[name] = (lambda run=run, n=n: _timed(run, n)), close
+            peers[name] = (lambda run=run, n=n: _measured(run, n)), close
     for name, make_conc in CONCURRENT_PEERS.items():
         warmup = 4 * IN_FLIGHT
         ready = _prepare(results, name, CONCURRENT, lambda m=make_conc: m(server, loop), warmup)
         if ready:
             run, close, rate = ready
             n = results.calls[name] = _calls_per_round(rate, settings.concurrent_calls, 2 * warmup)
-            peers[name] = (lambda run=run, n=n: _timed(run, n)), close
+            peers[name] = (lambda run=run, n=n: _measured(run, n)), close
     return peers
 
 
-def prepare_wrk(server: Server, settings: Settings, tmp: Path, results: Results) -> dict[str, Callable[[], float]]:
+def prepare_wrk(server: Server, settings: Settings, tmp: Path, results: Results) -> dict[str, Measure]:
     results.section[WRK_1], results.section[WRK_64] = SEQUENTIAL, CONCURRENT
     if shutil.which("wrk") is None:
         for name in (WRK_1, WRK_64):
@@ -122,17 +131,22 @@ def prepare_wrk(server: Server, settings: Settings, tmp: Path, results: Results)
     }
 
 
-def run_rounds(measures: dict[str, Callable[[], float]], rounds: int, results: Results) -> None:
+def run_rounds(measures: dict[str, Measure], rounds: int, results: Results) -> None:
     """Every peer once per round, in the same order; a peer that fails is dropped and reported."""
     active = dict(measures)
     for number in range(rounds):
         for name, measure in list(active.items()):
             try:
-                results.rates.setdefault(name, []).append(measure())
+                rate, cpu_us = measure()
             except Exception as exc:
                 results.skipped[name] = f"failed in round {number + 1}: {type(exc).__name__}: {exc}"
                 results.rates.pop(name, None)
+                results.cpu_us.pop(name, None)
                 del active[name]
+                continue
+            results.rates.setdefault(name, []).append(rate)
+            if cpu_us is not None:
+                results.cpu_us.setdefault(name, []).append(cpu_us)
         print(f"  round {number + 1}/{rounds} done", flush=True)
 
 
@@ -164,7 +178,7 @@ def stability_notes(results: Results) -> None:
 def measure_throughput(server: Server, settings: Settings, tmp: Path, results: Results) -> None:
     environment_notes(results)
     loop = asyncio.new_event_loop()
-    peers: dict[str, tuple[Callable[[], float], Close]] = {}
+    peers: dict[str, tuple[Measure, Close]] = {}
     try:
         peers = prepare_peers(server, settings, loop, results)
         measures = {name: measure for name, (measure, _) in peers.items()}

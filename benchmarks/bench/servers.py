@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
+import resource
 import shutil
 import socket
 import subprocess
@@ -26,15 +27,24 @@ wrk.headers["x-ms-client-request-id"] = "{request_id}"
 """
 
 
-def wrk_rate(server: Server, script: Path, connections: int, seconds: int) -> float:
+def wrk_rate(server: Server, script: Path, connections: int, seconds: int) -> tuple[float, float]:
+    """Calls/s and wrk's CPU µs per call (its rusage: the only child reaped meanwhile)."""
     command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "-s", str(script), server.url]
+    before = _children_cpu()
     output = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 30, check=True).stdout
+    cpu = _children_cpu() - before
     if "Non-2xx" in output or "Socket errors" in output:
         raise RuntimeError("wrk saw errors: " + " ".join(output.split()))
-    match = re.search(r"Requests/sec:\s+([\d.]+)", output)
-    if match is None:
+    rate = re.search(r"Requests/sec:\s+([\d.]+)", output)
+    count = re.search(r"(\d+) requests in", output)
+    if rate is None or count is None or not int(count.group(1)):
         raise RuntimeError("no Requests/sec in wrk output: " + " ".join(output.split()))
-    return float(match.group(1))
+    return float(rate.group(1)), cpu * 1e6 / int(count.group(1))
+
+
+def _children_cpu() -> float:
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 # ---------------------------------------------------------------- the servers
