@@ -16,9 +16,14 @@ Sections, measured in interleaved rounds (every peer once per round), reported a
 
 - sequential calls/s: one thread, one reused connection;
 - concurrent calls/s: 64 calls in flight (asyncio peers: 64 workers under ``asyncio.gather``);
-- the floor: wrk with 1 and 64 connections, the same request from a Lua script;
+- beside both, CPU µs per call: the whole process's user + system time over a round / its calls;
+- the floor: wrk with 1 and 64 connections, the same request from a Lua script; its one-connection
+  µs per call is the "machine regime" the throughput ratios depend on;
 - ``import`` time (in a fresh interpreter, median of 15) and the peak RSS of ``cancel_many`` over
-  10,000 offers (fresh interpreter).
+  10,000 offers (fresh interpreter);
+- cold start: whole fresh processes making one HTTPS cancel (cloudpartner, its CLI, requests, httpx,
+  curl) beside ``python -c pass``, against a TLS server block with a test CA made by trustme, and
+  the steps inside a fresh cloudpartner process (median of 15 interleaved runs each).
 
 Writes BENCHMARKS.md at the repository root and benchmarks/peers.png (unless ``--no-write``).
 A peer whose package is missing is reported as "not installed". Set CLOUDPARTNER_BUILD_PROFILE to
@@ -28,6 +33,7 @@ name the core's build profile when it cannot be recognised from target/.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import sys
@@ -36,6 +42,7 @@ import time
 from pathlib import Path
 from typing import Optional
 
+from bench.coldstart import make_tls, measure_coldstart
 from bench.common import ROOT, Results, Settings
 from bench.report import chart, load_average, regime_line, report
 from bench.rounds import measure_imports, measure_rss, measure_throughput
@@ -59,10 +66,22 @@ def parse_args(argv: Optional[list[str]] = None) -> argparse.Namespace:
 def settings_for(args: argparse.Namespace) -> Settings:
     if args.quick:
         return Settings(
-            args.rounds, sequential_calls=200, concurrent_calls=640, warmup_calls=50, wrk_seconds=1, import_runs=3
+            args.rounds,
+            sequential_calls=200,
+            concurrent_calls=640,
+            warmup_calls=50,
+            wrk_seconds=1,
+            import_runs=3,
+            cold_runs=3,
         )
     return Settings(
-        args.rounds, sequential_calls=2000, concurrent_calls=5000, warmup_calls=200, wrk_seconds=3, import_runs=15
+        args.rounds,
+        sequential_calls=2000,
+        concurrent_calls=5000,
+        warmup_calls=200,
+        wrk_seconds=3,
+        import_runs=15,
+        cold_runs=15,
     )
 
 
@@ -76,15 +95,22 @@ def main(argv: Optional[list[str]] = None) -> int:
     started = time.perf_counter()
     results = Results(load=load_average())
     print(f"load average: {results.load}", flush=True)
-    with tempfile.TemporaryDirectory(prefix="cloudpartner-peers-") as tmp, serve(Path(tmp)) as server:
-        print(f"server: {server.name} at {server.base_url}", flush=True)
+    with contextlib.ExitStack() as stack:
+        tmp = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="cloudpartner-peers-")))
+        tls = make_tls(tmp, results)
+        server = stack.enter_context(serve(tmp, tls))
+        print(f"server: {server.name} at {server.base_url}, TLS at {server.tls_base_url or 'none'}", flush=True)
+        if results.cold.why_not:
+            print(results.cold.why_not)
         if server.server_bound:
             print("figures are server-bound (nginx not installed: apt-get install nginx)")
         if shutil.which("wrk") is None:
             print("wrk not installed (apt-get install wrk): no floor")
-        measure_throughput(server, settings, Path(tmp), results)
+        measure_throughput(server, settings, tmp, results)
         print(f"\n*** {regime_line(results)} ***\n", flush=True)
         measure_rss(server, results)
+        print("cold start: fresh processes, one HTTPS cancel each", flush=True)
+        measure_coldstart(server, tls, settings, results)
     measure_imports(settings, results)
     lines = report(server, settings, results, time.perf_counter() - started)
     print("\n".join(lines))

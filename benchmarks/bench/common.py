@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import importlib
 import json
+import resource
 import socket
 import statistics
 import uuid
@@ -56,6 +57,18 @@ class Settings:
     warmup_calls: int
     wrk_seconds: int
     import_runs: int
+    cold_runs: int
+
+
+@dataclass(frozen=True)
+class TlsFiles:
+    """The run's test CA and the server's certificate for 127.0.0.1 and localhost (made by trustme)."""
+
+    ca: Path  # the test CA alone: cloudpartner's ca_file (added to the system store)
+    bundle: Path  # the system bundle + the test CA: requests, httpx, curl, and SSL_CERT_FILE for the CLI
+    chain: Path  # the server's certificate chain
+    key: Path
+    system_bundle: Optional[Path]  # what the bundle was made from (None: none found, the test CA alone)
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,32 @@ class Server:
     name: str
     base_url: str
     server_bound: bool
+    tls_base_url: Optional[str] = None  # the same answers over HTTPS (nginx with a TlsFiles only)
 
     @property
     def url(self) -> str:
         return self.base_url + CANCEL_PATH
+
+
+@dataclass
+class ColdStart:
+    """Whole fresh processes making one HTTPS cancel: wall and CPU ms per run, and the in-process steps."""
+
+    wall_ms: dict[str, list[float]] = field(default_factory=dict)  # process -> wall ms per run
+    cpu_ms: dict[str, list[float]] = field(default_factory=dict)  # process -> user + sys ms per run
+    trusts: dict[str, str] = field(default_factory=dict)  # process -> what it verifies the server against
+    skipped: dict[str, str] = field(default_factory=dict)  # process -> why
+    steps_ms: dict[str, list[float]] = field(default_factory=dict)  # breakdown step -> ms per run
+    why_not: Optional[str] = None  # the whole section was skipped: why
+    runs: int = 0  # runs completed
+
+    def median(self, process: str) -> Optional[float]:
+        values = self.wall_ms.get(process)
+        return statistics.median(values) if values else None
+
+    def step(self, name: str) -> Optional[float]:
+        values = self.steps_ms.get(name)
+        return statistics.median(values) if values else None
 
 
 @dataclass
@@ -78,6 +113,7 @@ class Results:
     skipped: dict[str, str] = field(default_factory=dict)  # peer -> why (not installed, failed: ...)
     imports_ms: dict[str, Optional[float]] = field(default_factory=dict)
     rss: dict[str, float] = field(default_factory=dict)
+    cold: ColdStart = field(default_factory=ColdStart)
     notes: list[str] = field(default_factory=list)
     load: str = "unknown"  # load average when the script started
 
@@ -137,6 +173,12 @@ async def _fan_out(call: AsyncCall, n: int) -> None:
             await call()
 
     await asyncio.gather(*(worker(share + (i < extra)) for i in range(IN_FLIGHT)))
+
+
+def _children_cpu() -> float:
+    """User + system seconds of this process's reaped children (one child at a time: a delta is its own)."""
+    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
+    return usage.ru_utime + usage.ru_stime
 
 
 def _free_port() -> int:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Optional
 
+from bench import coldstart
 from bench.common import (
     BUSY_LOAD,
     COMMAND,
@@ -132,6 +133,66 @@ def regime_line(results: Results) -> str:
     return f"machine regime: loopback round trip {shown} (wrk -c1)"
 
 
+def cold_ratio(results: Results, top: str, bottom: str) -> Optional[float]:
+    a, b = results.cold.median(top), results.cold.median(bottom)
+    return a / b if a and b else None
+
+
+COLD_RATIOS = (
+    ("cloudpartner one-shot / requests one-shot", coldstart.LIBRARY, coldstart.REQUESTS),
+    ("cloudpartner one-shot / curl", coldstart.LIBRARY, coldstart.CURL),
+    ("CLI one-shot / curl", coldstart.CLI, coldstart.CURL),
+)
+
+
+def cold_lines(results: Results) -> list[str]:
+    """The cold-start section: whole processes, the in-process breakdown, the ratios."""
+    cold = results.cold
+    lines = ["## Cold start: one HTTPS cancel from a fresh process", ""]
+    if cold.why_not:
+        return [*lines, f"Skipped: {cold.why_not}.", ""]
+    lines += [
+        f"{cold.runs} runs of each process, interleaved (every process once per run, in turn), after one "
+        "untimed run each. Wall time from spawn to exit as the benchmark sees it (`subprocess.run`); CPU is "
+        "the child's user + system time (its rusage: all its threads). The server is a second nginx server "
+        "block on 127.0.0.1 with a certificate from a test CA made at run time (trustme); every process makes "
+        "a full TLS handshake (HTTP/1.1, verification on) and checks the 202 and Operation-Location.",
+        "",
+    ]
+    baseline = cold.median(coldstart.BASELINE)
+    rows = []
+    for name in [n for n in cold.trusts if n != coldstart.BREAKDOWN]:
+        values, cpu = cold.wall_ms.get(name), cold.cpu_ms.get(name)
+        if not values or not cpu:
+            rows.append([name, cold.skipped.get(name, "n/a"), "", "", "", cold.trusts[name]])
+            continue
+        median = statistics.median(values)
+        over = f"+{median - baseline:,.1f}" if baseline is not None and name != coldstart.BASELINE else ""
+        spread = f"{min(values):,.1f} - {max(values):,.1f}"
+        rows.append([name, f"{median:,.1f}", spread, over, f"{statistics.median(cpu):,.1f}", cold.trusts[name]])
+    header = ["process", "median ms", "min - max", "over the interpreter alone", "CPU ms", "trusts"]
+    lines += [*_table(header, rows), ""]
+    lines += [
+        f"### Inside one fresh cloudpartner process (`time.perf_counter()` in the child, median of {cold.runs})",
+        "",
+    ]
+    if coldstart.BREAKDOWN in cold.skipped:
+        lines += [f"Not measured: {cold.skipped[coldstart.BREAKDOWN]}", ""]
+    else:
+        steps = [
+            [step, _fmt(cold.step(step), "ms"), f"{min(values):,.1f} - {max(values):,.1f}"]
+            for step, values in ((step, cold.steps_ms.get(step, [])) for step in coldstart.STEPS)
+            if values
+        ]
+        lines += [*_table(["step", "median", "min - max"], steps), ""]
+        lines += ["The last row is worked out in each run (first use + construction + first - second cancel).", ""]
+    lines += ["Ratios of median wall times (lower is better):", ""]
+    for label, top, bottom in COLD_RATIOS:
+        value = cold_ratio(results, top, bottom)
+        lines.append(f"- {label}: {value:.2f}x" if value is not None else f"- {label}: n/a")
+    return [*lines, ""]
+
+
 def environment(server: Server, load: str) -> list[str]:
     cloudpartner = _module("cloudpartner")
     versions = []
@@ -228,6 +289,7 @@ def report(server: Server, settings: Settings, results: Results, runtime: float)
         f"- peak RSS (VmHWM) after the batch: {_fmt(rss.get('peak_mb'), 'MB')}",
         "- (VmHWM, not `ru_maxrss`: on Linux `ru_maxrss` keeps the parent's peak across fork + exec)",
         "",
+        *cold_lines(results),
         "## Ratios and goals",
         "",
         *_table(["measure", "goal", "value", "outcome"], goal_rows(results)),
@@ -241,7 +303,7 @@ def report(server: Server, settings: Settings, results: Results, runtime: float)
 def reproduce_lines() -> list[str]:
     return [
         "apt-get install -y nginx wrk",
-        "pip install requests httpx sniffio aiohttp urllib3 azure-core pyreqwest matplotlib",
+        "pip install requests httpx sniffio aiohttp urllib3 azure-core pyreqwest matplotlib trustme",
         "maturin develop --release",
         COMMAND,
     ]

@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import re
-import resource
 import shutil
 import socket
 import subprocess
@@ -15,7 +14,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
-from bench.common import OFFER, OPERATION_ID, PUBLISHER, ROOT, Server, _free_port
+from bench.common import OFFER, OPERATION_ID, PUBLISHER, ROOT, Server, TlsFiles, _children_cpu, _free_port
 
 # ---------------------------------------------------------------- the floor: wrk
 
@@ -42,11 +41,6 @@ def wrk_rate(server: Server, script: Path, connections: int, seconds: int) -> tu
     return float(rate.group(1)), cpu * 1e6 / int(count.group(1))
 
 
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
-
-
 # ---------------------------------------------------------------- the servers
 
 NGINX_CONF = """daemon off;
@@ -70,7 +64,19 @@ http {{
             return 202;
         }}
     }}
-}}
+{tls_server}}}
+"""
+
+# The same answer over TLS, for the cold-start section (HTTP/1.1 like the plain block: no h2 offered).
+NGINX_TLS_SERVER = """    server {{
+        listen 127.0.0.1:{port} ssl;
+        ssl_certificate {chain};
+        ssl_certificate_key {key};
+        location /api/ {{
+            add_header Operation-Location "{location}" always;
+            return 202;
+        }}
+    }}
 """
 
 ACCEPTED = "HTTP/1.1 202 Accepted\r\nOperation-Location: {location}\r\nContent-Length: 0\r\n\r\n"  # asyncio fallback
@@ -102,24 +108,36 @@ def _stop(process: subprocess.Popen[bytes]) -> None:
 
 
 @contextlib.contextmanager
-def serve(tmp: Path) -> Iterator[Server]:
-    """Start nginx (or the asyncio fallback) on a free 127.0.0.1 port; always stop it."""
+def serve(tmp: Path, tls: Optional[TlsFiles] = None) -> Iterator[Server]:
+    """Start nginx (or the asyncio fallback) on a free 127.0.0.1 port; always stop it.
+
+    With ``tls`` (and nginx), a second server block answers the same over HTTPS on another port.
+    """
     port = _free_port()
+    ports = [port]
     base_url = f"http://127.0.0.1:{port}"
     nginx = shutil.which("nginx")
     log = tmp / "error.log"
     if nginx:
+        tls_server, tls_base_url = "", None
+        if tls is not None:
+            ports.append(_free_port())
+            tls_base_url = f"https://127.0.0.1:{ports[1]}"
+            location = _operation_location(tls_base_url)
+            tls_server = NGINX_TLS_SERVER.format(port=ports[1], chain=tls.chain, key=tls.key, location=location)
         conf = tmp / "nginx.conf"
-        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, location=_operation_location(base_url)))
+        location = _operation_location(base_url)
+        conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, location=location, tls_server=tls_server))
         command = [nginx, "-p", str(tmp), "-c", str(conf), "-e", str(log)]
-        server = Server(_nginx_version(nginx) + " (1 worker)", base_url, server_bound=False)
+        server = Server(_nginx_version(nginx) + " (1 worker)", base_url, server_bound=False, tls_base_url=tls_base_url)
     else:
         command = [sys.executable, str(ROOT / "benchmarks" / "peers.py"), "--serve", str(port)]
         server = Server("Python asyncio fallback (nginx not installed)", base_url, server_bound=True)
     with log.open("ab") as stderr:
         process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=stderr)
     try:
-        _wait_listening(process, port, log)
+        for listening in ports:
+            _wait_listening(process, listening, log)
         yield server
     finally:
         _stop(process)
