@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import ssl
@@ -234,6 +235,30 @@ def processes(server: Server, tls: TlsFiles) -> list[Process]:
 
 # ---------------------------------------------------------------- timing
 
+FAILED = (OSError, RuntimeError, ValueError, KeyError, subprocess.SubprocessError)
+
+
+def _check_verification(server: Server, tls: TlsFiles, results: Results) -> set[str]:
+    """Run each caller once trusting the system store alone: all must refuse the test CA's certificate.
+
+    Returns the names of those that got an answer anyway (verification off: not comparable).
+    """
+    if tls.system_bundle is None:
+        return set()
+    untrusting = dataclasses.replace(tls, ca=tls.system_bundle, bundle=tls.system_bundle)
+    accepted = set()
+    for process in processes(server, untrusting):
+        if process.name == BASELINE:
+            continue
+        try:
+            _run(process)
+        except FAILED:
+            results.cold.refused_untrusted.append(process.name)
+            continue
+        accepted.add(process.name)
+        results.cold.skipped[process.name] = "accepted the server without the test CA: is verification off?"
+    return accepted
+
 
 def _run(process: Process) -> tuple[float, float, Any]:
     """Wall ms from spawn to exit as this process sees it, the child's CPU ms, and what its check returned."""
@@ -266,13 +291,16 @@ def measure_coldstart(server: Server, tls: Optional[TlsFiles], settings: Setting
         cold.why_not = "no TLS server: the cold-start section needs nginx (apt-get install nginx)"
         return
     deadline = time.monotonic() + BUDGET_SECONDS
+    accepted = _check_verification(server, tls, results)
     active: list[Process] = []
     for process in processes(server, tls):
         cold.trusts[process.name] = process.trusts
+        if process.name in accepted:
+            continue
         try:
             _run(process)
             active.append(process)
-        except (OSError, RuntimeError, ValueError, KeyError, subprocess.SubprocessError) as exc:
+        except FAILED as exc:
             cold.skipped[process.name] = f"failed: {type(exc).__name__}: {exc}"
     for number in range(settings.cold_runs):
         if time.monotonic() > deadline:
@@ -281,7 +309,7 @@ def measure_coldstart(server: Server, tls: Optional[TlsFiles], settings: Setting
         for process in list(active):
             try:
                 _record(results, process, *_run(process))
-            except (OSError, RuntimeError, ValueError, KeyError, subprocess.SubprocessError) as exc:
+            except FAILED as exc:
                 cold.skipped[process.name] = f"failed in run {number + 1}: {type(exc).__name__}: {exc}"
                 cold.wall_ms.pop(process.name, None)
                 cold.cpu_ms.pop(process.name, None)

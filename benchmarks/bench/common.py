@@ -93,6 +93,7 @@ class ColdStart:
     skipped: dict[str, str] = field(default_factory=dict)  # process -> why
     steps_ms: dict[str, list[float]] = field(default_factory=dict)  # breakdown step -> ms per run
     why_not: Optional[str] = None  # the whole section was skipped: why
+    refused_untrusted: list[str] = field(default_factory=list)  # refused the server without the test CA
     runs: int = 0  # runs completed
 
     def median(self, process: str) -> Optional[float]:

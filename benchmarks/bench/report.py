@@ -185,6 +185,9 @@ def cold_lines(results: Results) -> list[str]:
         "a full TLS handshake (HTTP/1.1, verification on) and checks the 202 and Operation-Location.",
         "",
     ]
+    if cold.refused_untrusted:
+        refused = ", ".join(cold.refused_untrusted)
+        lines += [f"Checked first: trusting the system store alone, these refused the server: {refused}.", ""]
     baseline = cold.median(coldstart.BASELINE)
     rows = []
     for name in [n for n in cold.trusts if n != coldstart.BREAKDOWN]:

@@ -161,7 +161,7 @@ def environment_notes(results: Results) -> None:
 
 KNOWN_ISSUES = {
     "httpx AsyncClient": "httpx AsyncClient is known to be slow with many requests in flight: its pool's "
-    "bookkeeping is CPU-bound (encode/httpx#3215); its figure here swings between rounds.",
+    "bookkeeping is CPU-bound (encode/httpx#3215).",
 }
 
 
