@@ -60,7 +60,8 @@ check-dist: tools ## twine check --strict, check-wheel-contents, auditwheel show
 	$(BIN)/auditwheel show dist/*.whl > target/auditwheel.txt
 	cat target/auditwheel.txt
 	grep -q manylinux_2_17_x86_64 target/auditwheel.txt  # a file, not a pipe: grep -q would cut it off
-	for f in Cargo.toml Cargo.lock pyproject.toml README.md LICENSE src/lib.rs python/cloudpartner/__init__.py; do \
+	$(BIN)/python scripts/check_no_jitter.py dist/*.whl
+	for f in Cargo.toml Cargo.lock .cargo/config.toml pyproject.toml README.md LICENSE src/lib.rs python/cloudpartner/__init__.py; do \
 		tar -tzf dist/*.tar.gz | grep -qx "cloudpartner-[0-9.]*/$$f" || { echo "sdist lacks $$f"; exit 1; }; \
 	done
 
