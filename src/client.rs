@@ -5,6 +5,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant, SystemTime};
 
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
+use rustls::pki_types::CertificateDer;
+use rustls::pki_types::pem::PemObject;
 use url::Url;
 
 use crate::error::{Error, Result};
@@ -14,6 +16,7 @@ use crate::record::Recorder;
 use crate::request::{ListQuery, OfferAction, OperationLocation, Prepared};
 use crate::response::{self, RawResponse};
 use crate::retry::{self, RetryPolicy, Verdict};
+use crate::tls::{self, Trust};
 use crate::transport::{self, AttemptError, Connections, Pool, PoolConfig};
 use crate::validate::{self, Token};
 
@@ -63,7 +66,7 @@ pub struct Settings {
     pub retry: RetryPolicy,
     pub user_agent: String,
     /// Trusted in addition to the system's roots (corporate CAs).
-    pub extra_roots: Vec<reqwest::Certificate>,
+    pub extra_roots: Vec<CertificateDer<'static>>,
     /// Where every exchange is appended, when recording (`record_to`).
     pub recorder: Option<std::sync::Arc<Recorder>>,
 }
@@ -112,9 +115,10 @@ impl Settings {
         let shown = path.display();
         let pem = std::fs::read(path)
             .map_err(|e| Error::invalid("ca_file", format!("cannot read {:?}: {e}", shown.to_string())))?;
-        let certs = reqwest::Certificate::from_pem_bundle(&pem).map_err(|e| {
-            Error::invalid("ca_file", format!("{:?} is not a PEM bundle: {e}", shown.to_string()))
-        })?;
+        let certs =
+            CertificateDer::pem_slice_iter(&pem).collect::<std::result::Result<Vec<_>, _>>().map_err(
+                |e| Error::invalid("ca_file", format!("{:?} is not a PEM bundle: {e}", shown.to_string())),
+            )?;
         if certs.is_empty() {
             return Err(Error::invalid(
                 "ca_file",
@@ -192,11 +196,15 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: Settings) -> Self {
+        let trust = Trust::from_env(settings.extra_roots.clone());
+        if settings.base_url.scheme() == "https" {
+            tls::prefetch(&trust);
+        }
         let pool = Pool::new(PoolConfig {
             user_agent: settings.user_agent.clone(),
             connect_timeout: settings.timeout,
             bypass_proxy: validate::is_loopback(&settings.base_url),
-            extra_roots: settings.extra_roots.clone(),
+            trust,
         });
         Self { settings, pool, closed: AtomicBool::new(false) }
     }

@@ -15,6 +15,7 @@ pub mod request;
 pub mod response;
 pub mod retry;
 pub mod runtime;
+pub mod tls;
 pub mod token;
 pub mod transport;
 pub mod validate;

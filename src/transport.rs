@@ -11,6 +11,7 @@ use reqwest::header::HeaderMap;
 
 use crate::request::Prepared;
 use crate::response::RawResponse;
+use crate::tls::{self, Trust};
 
 /// A success answer is read up to this many bytes: operation lists and offer documents are
 /// legitimately megabytes. A longer one fails with `TooLarge` instead of being parsed cut.
@@ -27,9 +28,9 @@ pub struct PoolConfig {
     pub connect_timeout: Duration,
     /// Loopback targets never go through a proxy (the system proxy would not reach them).
     pub bypass_proxy: bool,
-    /// Trusted besides the platform's roots (which honour `SSL_CERT_FILE`); verification is
-    /// always on.
-    pub extra_roots: Vec<reqwest::Certificate>,
+    /// Trusted: the platform's roots (which honour `SSL_CERT_FILE`) and the extra ones;
+    /// verification is always on.
+    pub trust: Trust,
 }
 
 /// A connection pool tied to the process that made it: after `fork()` the child builds its own,
@@ -97,8 +98,7 @@ impl Pool {
         {
             return Ok(client.clone());
         }
-        let client =
-            self.build(connections).map_err(|e| format!("could not set up HTTP: {}", describe(&e)))?;
+        let client = self.build(connections).map_err(|e| format!("could not set up HTTP: {e}"))?;
         *current = Some((pid, client.clone()));
         Ok(client)
     }
@@ -110,7 +110,7 @@ impl Pool {
         }
     }
 
-    fn build(&self, connections: Connections) -> reqwest::Result<reqwest::Client> {
+    fn build(&self, connections: Connections) -> Result<reqwest::Client, String> {
         let idle_per_host = match connections {
             Connections::Pooled => usize::MAX,
             Connections::Fresh => 0,
@@ -126,7 +126,8 @@ impl Pool {
         if self.config.bypass_proxy {
             builder = builder.no_proxy();
         }
-        builder.tls_certs_merge(self.config.extra_roots.iter().cloned()).build()
+        let tls = tls::client_config(&self.config.trust).map_err(|e| format!("could not set up TLS: {e}"))?;
+        builder.tls_backend_preconfigured(tls).build().map_err(|e| describe(&e))
     }
 }
 
@@ -323,7 +324,7 @@ mod tests {
             user_agent: "test".into(),
             connect_timeout: Duration::from_secs(2),
             bypass_proxy: true,
-            extra_roots: Vec::new(),
+            trust: Trust::from_env(Vec::new()),
         })
     }
 
