@@ -7,6 +7,8 @@ import sys
 import textwrap
 
 import cloudpartner
+from cloudpartner.testing import FakePortal
+from conftest import OFFER, PUBLISHER, TOKEN
 
 
 def test_import_loads_nothing_heavy() -> None:
@@ -50,3 +52,21 @@ def test_the_cli_loads_the_offline_portal_only_for_serve_and_demo() -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]"
+
+
+# What a one-shot cancel must not pay for: each costs a fresh process milliseconds to import.
+NOT_NEEDED_BY_A_CANCEL = ("typing", "threading", "logging", "http", "json", "cloudpartner._types")
+
+
+def test_a_cancel_imports_only_what_it_needs(portal: FakePortal) -> None:
+    probe = textwrap.dedent(
+        f"""
+        import sys, cloudpartner
+        with cloudpartner.Client({TOKEN!r}, base_url={portal.base_url!r}) as client:
+            assert client.cancel({PUBLISHER!r}, {OFFER!r}).status_code == 202
+        assert cloudpartner.cancel({PUBLISHER!r}, {OFFER!r}, {TOKEN!r}, base_url={portal.base_url!r}).status_code == 202
+        print(sorted(m for m in {NOT_NEEDED_BY_A_CANCEL!r} if m in sys.modules))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]", out.stderr

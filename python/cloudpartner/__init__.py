@@ -14,7 +14,7 @@ milliseconds to import.
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
-    from ._client import AsyncTokenCredential, Client, TokenCredential, cancel, cancel_async
+    from ._client import Client, cancel, cancel_async
     from ._core import API_VERSION, DEFAULT_BASE_URL, __version__
     from ._errors import (
         ApiError,
@@ -37,10 +37,13 @@ if TYPE_CHECKING:
         TransportError,
         WaitTimeoutError,
     )
-    from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation, OperationStep, StepMessage
+    from ._results import ActionResult, CancelResult
+    from ._tokens import AsyncTokenCredential, TokenCredential
+    from ._types import Offer, OfferStatus, Operation, OperationStep, StepMessage
 
 _WHERE = {
-    "_client": ("AsyncTokenCredential", "Client", "TokenCredential", "cancel", "cancel_async"),
+    "_client": ("Client", "cancel", "cancel_async"),
+    "_tokens": ("AsyncTokenCredential", "TokenCredential"),
     "_core": ("API_VERSION", "DEFAULT_BASE_URL", "__version__"),
     "_errors": (
         "ApiError",
@@ -63,7 +66,8 @@ _WHERE = {
         "TransportError",
         "WaitTimeoutError",
     ),
-    "_types": ("ActionResult", "CancelResult", "Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"),
+    "_results": ("ActionResult", "CancelResult"),
+    "_types": ("Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"),
 }
 _MODULE_OF = {name: module for module, names in _WHERE.items() for name in names}
 

@@ -6,18 +6,13 @@ server or transport failure, 5 a wait that timed out, 130 interrupted.
 
 from __future__ import annotations
 
+# A command pays for its imports on every run: modules only some commands need (csv, json,
+# shutil, subprocess) are imported where they are used.
 import argparse
-import csv
 import dataclasses
-import json
 import os
-import shutil
-import subprocess
 import sys
 import time
-from collections.abc import Sequence
-from datetime import datetime
-from typing import Any, Callable, NoReturn, Optional, TextIO
 
 from . import _core
 from ._client import Client, base_url_or_default
@@ -28,7 +23,15 @@ from ._errors import (
     InvalidArgumentError,
     WaitTimeoutError,
 )
-from ._types import ActionResult, CancelResult, Operation
+from ._results import ActionResult, CancelResult
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+if TYPE_CHECKING:
+    from collections.abc import Sequence
+    from datetime import datetime
+    from typing import Any, Callable, NoReturn, Optional, TextIO
+
+    from ._types import Operation
 
 WAIT_HELP = f"seconds to wait (default {_core.DEFAULT_WAIT_TIMEOUT:g})"
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
@@ -294,6 +297,8 @@ def _read_text(path: str, what: str) -> str:
 
 def _read_offers(path: str) -> list[tuple[str, str]]:
     """Read ``publisher offer`` or CSV ``publisher,offer`` lines; blank lines, # comments and a header are skipped."""
+    import csv  # noqa: PLC0415 - see the imports
+
     items: list[tuple[str, str]] = []
     for number, raw in enumerate(_read_text(path, "offers file").splitlines(), start=1):
         line = raw.strip()
@@ -538,6 +543,9 @@ def _token(args: argparse.Namespace, base_url: str) -> str:
 
 
 def _az_token() -> str:
+    import shutil  # noqa: PLC0415 - see the imports
+    import subprocess  # noqa: PLC0415
+
     az = shutil.which("az")
     if az is None:
         raise UsageError("--az needs the Azure CLI (az) on PATH")
@@ -607,10 +615,14 @@ def _operation_json(op: Optional[Operation]) -> Optional[dict[str, Any]]:
 
 
 def _print_json(value: object) -> None:
+    import json  # noqa: PLC0415 - see the imports
+
     print(json.dumps(value, indent=2, default=_json_default))
 
 
 def _json_default(value: object) -> str:
+    from datetime import datetime  # noqa: PLC0415 - see the imports
+
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(type(value).__name__)

@@ -3,62 +3,54 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterable
-from types import TracebackType
-from typing import Any, Callable, Optional, Protocol, Union
+from _thread import allocate_lock  # threading itself costs milliseconds to import
 
 from . import _core
-from ._errors import CloudPartnerError
-from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation
 
-__all__ = ["AsyncTokenCredential", "Client", "TokenCredential", "cancel", "cancel_async"]
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+if TYPE_CHECKING:
+    from collections.abc import Iterable
+    from types import TracebackType
+    from typing import Any, Callable, Optional, Union
+
+    from ._errors import CloudPartnerError
+    from ._results import ActionResult, CancelResult
+    from ._tokens import AsyncTokenCredential, TokenCredential
+    from ._types import Offer, OfferStatus, Operation
+
+    Token = Union[str, TokenCredential, AsyncTokenCredential, None]
+    Emails = Union[str, Iterable[str], None]
+    Location = Union[str, CancelResult, ActionResult]
+    ProgressCallback = Callable[[Operation], object]
+    Outcome = Union[CancelResult, CloudPartnerError]
+    ResultCallback = Callable[[int, Outcome], object]
+
+__all__ = ["Client", "cancel", "cancel_async"]
 
 BASE_URL_VARIABLE = "CLOUDPARTNER_BASE_URL"
 
 
-class AccessToken(Protocol):
-    """What a credential's ``get_token`` returns (azure-core's ``AccessToken`` fits).
-
-    ``get_token_info``'s ``AccessTokenInfo`` fits too; its ``refresh_on``, when set, is when the
-    token is fetched again.
-    """
-
-    @property
-    def token(self) -> str: ...
-
-    @property
-    def expires_on(self) -> int: ...
-
-
-class TokenCredential(Protocol):
-    """A synchronous credential, such as any ``azure.identity`` credential.
-
-    When it also has ``get_token_info(*scopes)`` (azure-identity 1.18+), that is asked instead.
-    """
-
-    def get_token(self, *scopes: str) -> AccessToken: ...
-
-
-class AsyncTokenCredential(Protocol):
-    """An asyncio credential, such as any ``azure.identity.aio`` credential.
-
-    Its coroutine runs on the caller's event loop; only the ``*_async`` calls can use it.
-    """
-
-    async def get_token(self, *scopes: str) -> AccessToken: ...
-
-
-Token = Union[str, TokenCredential, AsyncTokenCredential, None]
-Emails = Union[str, Iterable[str], None]
-Location = Union[str, CancelResult, ActionResult]
-ProgressCallback = Callable[[Operation], object]
-Outcome = Union[CancelResult, CloudPartnerError]
-ResultCallback = Callable[[int, Outcome], object]
-
-
 def record_or_default(record: Optional[Union[str, os.PathLike[str]]]) -> Optional[Union[str, os.PathLike[str]]]:
     return record if record is not None else os.environ.get(_core.RECORD_VARIABLE) or None
+
+
+def _started(*settings: Any) -> _core.Client:
+    """Make a core client, then import the result types.
+
+    For https the core client starts reading the system's roots on a thread of its own; the
+    result types are dataclasses, which take milliseconds to import: spent meanwhile.
+    """
+    client = _core.Client(*settings)
+    from . import _results  # noqa: F401, PLC0415 - see above
+
+    return client
+
+
+def _completed(target: object) -> bool:
+    """Tell whether `target` is a cancel that finished synchronously (nothing to wait for)."""
+    from ._results import CancelResult  # noqa: PLC0415 - loaded by the call that made the result
+
+    return isinstance(target, CancelResult) and target.completed
 
 
 def base_url_or_default(base_url: Optional[str]) -> str:
@@ -111,7 +103,7 @@ class Client:
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
         record: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> None:
-        self._core = _core.Client(
+        self._core = _started(
             token,
             base_url_or_default(base_url),
             timeout,
@@ -238,7 +230,7 @@ class Client:
                 429, transport) are polled through until the timeout.
 
         """
-        if isinstance(target, CancelResult) and target.completed:
+        if _completed(target):
             return None
         if progress:
             from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
@@ -257,7 +249,7 @@ class Client:
         progress: bool = False,
     ) -> Optional[Operation]:
         """Asyncio twin of :meth:`wait`; ``on_progress`` runs on the event loop."""
-        if isinstance(target, CancelResult) and target.completed:
+        if _completed(target):
             return None
         if progress:
             from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
@@ -432,12 +424,12 @@ class Client:
 
 # Module-level calls share clients (and so connection pools) per (base_url, timeout, record).
 _shared: dict[tuple[Any, Any, Any], _core.Client] = {}
-_shared_lock = threading.Lock()
+_shared_lock = allocate_lock()
 _MAX_SHARED = 16
 
 
 def _new_shared(base_url: Any, timeout: Any, record: Any) -> _core.Client:
-    return _core.Client(None, base_url, timeout, _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None, None, record)
+    return _started(None, base_url, timeout, _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None, None, record)
 
 
 def _shared_client(base_url: Optional[str], timeout: Optional[float]) -> _core.Client:

@@ -5,7 +5,8 @@ from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, Optional, Union, final
 
 from ._errors import CloudPartnerError
-from ._types import ActionResult, CancelResult, Offer, OfferStatus, Operation
+from ._results import ActionResult, CancelResult
+from ._types import Offer, OfferStatus, Operation
 
 __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]

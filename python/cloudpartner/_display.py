@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any, Callable, Optional, TextIO, Union
 
 if TYPE_CHECKING:
     from ._errors import CloudPartnerError
-    from ._types import ActionResult, CancelResult, OfferStatus, Operation, OperationStep, StepMessage
+    from ._results import ActionResult, CancelResult
+    from ._types import OfferStatus, Operation, OperationStep, StepMessage
 
 _COLORS = {"succeeded": "#107c10", "failed": "#d13438", "canceled": "#8a8886", "pending": "#0078d4"}
 _LEVELS = {"error": "#d13438", "warning": "#c19c00", "information": "#605e5c"}

@@ -30,10 +30,10 @@ No exception's text, repr or attributes ever hold the bearer token.
 
 from __future__ import annotations
 
-from http import HTTPStatus
-from typing import TYPE_CHECKING, Optional
-
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
+    from typing import Optional
+
     from ._types import Operation
 
 __all__ = [
@@ -204,6 +204,8 @@ class ApiError(CloudPartnerError):
         self.is_transient = is_transient_status(status_code)
 
     def __str__(self) -> str:
+        from http import HTTPStatus  # noqa: PLC0415 - loaded when an error is shown, not on import
+
         try:
             head = f"{self.status_code} {HTTPStatus(self.status_code).phrase}"
         except ValueError:

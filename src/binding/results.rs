@@ -1,4 +1,5 @@
-//! Core results out: the dataclasses of `cloudpartner._types`, built from the core's values.
+//! Core results out: the dataclasses of `cloudpartner._results` and `cloudpartner._types`, built
+//! from the core's values.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -10,9 +11,16 @@ use crate::offer::OfferQuery;
 use crate::operation::{Message, Operation};
 use crate::request::{Action, OfferAction};
 
+/// The service's documents (`Operation`, `Offer`, ...).
 fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     Ok(TYPES.get_or_try_init(py, || py.import("cloudpartner._types").map(Bound::unbind))?.bind(py))
+}
+
+/// What a cancel, publish or go-live returns, apart: those calls need not create the others.
+fn results(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static RESULTS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    Ok(RESULTS.get_or_try_init(py, || py.import("cloudpartner._results").map(Bound::unbind))?.bind(py))
 }
 
 /// A `CancelResult` (or, for a publish or go-live, an `ActionResult`) dataclass, or the exception.
@@ -33,10 +41,11 @@ pub fn cancel_result(py: Python<'_>, outcome: Result<(OfferAction, Accepted)>) -
             outcome.request_id,
             accepted.client_request_id,
         );
-        return Ok(types(py)?.getattr("ActionResult")?.call1(fields)?.unbind());
+        return Ok(results(py)?.getattr("ActionResult")?.call1(fields)?.unbind());
     }
-    let class =
-        CANCEL_RESULT.get_or_try_init(py, || types(py)?.getattr("CancelResult").map(Bound::unbind))?.bind(py);
+    let class = CANCEL_RESULT
+        .get_or_try_init(py, || results(py)?.getattr("CancelResult").map(Bound::unbind))?
+        .bind(py);
     let fields = (
         call.publisher,
         call.offer,

@@ -1,0 +1,76 @@
+"""What a cancel, a publish or a go-live returns: the answer, and the operation to follow."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+if TYPE_CHECKING:
+    from typing import Optional
+
+__all__ = ["ActionResult", "CancelResult"]
+
+
+@dataclass(frozen=True)
+class CancelResult:
+    """What the service said to a cancel.
+
+    Attributes:
+        publisher: the publisher id the cancel was sent for.
+        offer: the offer id.
+        status_code: 200 (cancelled synchronously) or 202 (accepted; the cancel runs on).
+        operation_location: absolute URL of the operation to poll, when the service gave one.
+        operation_id: its last path segment: a GUID, or ``publisher$offer$N$slot``.
+        request_id: the service's request id header, when present (quote it to support).
+        client_request_id: the ``x-ms-client-request-id`` this call sent.
+
+    """
+
+    publisher: str
+    offer: str
+    status_code: int
+    operation_location: Optional[str] = None
+    operation_id: Optional[str] = None
+    request_id: Optional[str] = None
+    client_request_id: Optional[str] = None
+
+    @property
+    def completed(self) -> bool:
+        """True when the cancel finished synchronously (any 2xx but 202)."""
+        return self.status_code != 202
+
+    def _repr_html_(self) -> str:
+        from ._display import result_html  # noqa: PLC0415 - loaded only when displayed
+
+        return result_html(self)
+
+
+@dataclass(frozen=True)
+class ActionResult:
+    """What the service said to a publish or a go-live: the operation it started.
+
+    Attributes:
+        publisher: the publisher id.
+        offer: the offer id.
+        action: ``"publish"`` or ``"golive"``.
+        status_code: 202 (accepted; the operation runs on).
+        operation_location: absolute URL of the operation to follow (``wait`` takes this result).
+        operation_id: its last path segment.
+        request_id: the service's request id header, when present (quote it to support).
+        client_request_id: the ``x-ms-client-request-id`` this call sent.
+
+    """
+
+    publisher: str
+    offer: str
+    action: str
+    status_code: int
+    operation_location: Optional[str] = None
+    operation_id: Optional[str] = None
+    request_id: Optional[str] = None
+    client_request_id: Optional[str] = None
+
+    def _repr_html_(self) -> str:
+        from ._display import result_html  # noqa: PLC0415 - loaded only when displayed
+
+        return result_html(self)
