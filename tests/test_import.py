@@ -55,7 +55,7 @@ def test_the_cli_loads_the_offline_portal_only_for_serve_and_demo() -> None:
 
 
 # What a one-shot cancel must not pay for: each costs a fresh process milliseconds to import.
-NOT_NEEDED_BY_A_CANCEL = ("typing", "threading", "logging", "http", "json", "cloudpartner._types")
+NOT_NEEDED_BY_A_CANCEL = ("typing", "dataclasses", "threading", "logging", "http", "json", "cloudpartner._types")
 
 
 def test_a_cancel_imports_only_what_it_needs(portal: FakePortal) -> None:
