@@ -9,6 +9,8 @@ use pyo3::prelude::*;
 use pyo3_async_runtimes::TaskLocals;
 use pyo3_async_runtimes::generic::{ContextExt, JoinError, Runtime};
 
+#[cfg(unix)]
+use super::handoff;
 use crate::error::Error;
 use crate::runtime;
 
@@ -61,14 +63,24 @@ pub fn running_loop(py: Python<'_>) -> PyResult<TaskLocals> {
     TaskLocals::with_running_loop(py)?.copy_context(py)
 }
 
-/// An asyncio awaitable for `future`, resolved on the loop `locals` names (from `running_loop`).
+/// An asyncio awaitable for `future`, resolved on the loop `locals` names (from `running_loop`):
+/// through `handoff` where the loop can watch a socket, else through pyo3-async-runtimes.
 /// Cancelling the asyncio future drops the Rust one (closing its connection).
 pub fn awaitable<'py, F, T>(py: Python<'py>, locals: TaskLocals, future: F) -> PyResult<Bound<'py, PyAny>>
 where
     F: Future<Output = PyResult<T>> + Send + 'static,
     T: for<'a> IntoPyObject<'a> + Send + 'static,
 {
-    runtime::multi_thread().map_err(runtime_error)?;
+    let runtime = runtime::multi_thread().map_err(runtime_error)?;
+    #[cfg(unix)]
+    {
+        let event_loop = locals.event_loop(py);
+        if let Some(inbox) = handoff::inbox_of(&event_loop)? {
+            return handoff::spawn(&event_loop, inbox, runtime, future);
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = runtime;
     pyo3_async_runtimes::generic::future_into_py_with_locals::<CoreRuntime, _, T>(py, locals, future)
 }
 
