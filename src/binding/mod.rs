@@ -29,6 +29,9 @@ use crate::validate::Token;
 use callbacks::{Callback, Failure};
 use credentials::{TokenFuture, TokenSource};
 
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 /// The Rust half of `cloudpartner.Client` (the Python class holds one and documents it).
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
 struct PyClient {
