@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import pickle
+import sys
+import typing
 from collections.abc import Iterator
 
 import cloudpartner
@@ -297,3 +299,11 @@ def test_timeout_is_timeout_error_and_transport_error_and_pickles() -> None:
     copy = pickle.loads(pickle.dumps(error))
     assert type(copy) is RequestTimeoutError
     assert (copy.timeout, copy.client_request_id, str(copy)) == (error.timeout, error.client_request_id, str(error))
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="`str | None` evaluates from Python 3.10")
+def test_type_hints_of_the_public_types_resolve() -> None:
+    for cls in (cloudpartner.ApiError, cloudpartner.InvalidArgumentError, cloudpartner.TransportError):
+        typing.get_type_hints(cls.__init__)
+    for cls in (cloudpartner.Operation, cloudpartner.OperationStep, cloudpartner.OfferStatus, cloudpartner.Offer):
+        typing.get_type_hints(cls)

@@ -11,6 +11,7 @@ import dataclasses
 import inspect
 import pickle
 import sys
+import typing
 from typing import Any
 
 import cloudpartner
@@ -62,7 +63,7 @@ def test_construction_repr_and_signature_match_the_twin(record: type) -> None:
     assert repr(record(*values)) == repr(twin(*values))
     names = list(record.__annotations__)
     assert record(**dict(zip(names, values))) == record(*values)
-    assert record.__match_args__ == twin.__match_args__  # type: ignore[attr-defined]
+    assert getattr(record, "__match_args__", None) == getattr(twin, "__match_args__", None)  # 3.10+
     with pytest.raises(TypeError) as ours:
         record(values[0])
     with pytest.raises(TypeError) as theirs:
@@ -101,6 +102,30 @@ def test_copies_and_pickles_are_equal(record: type) -> None:
     assert copy.deepcopy(value) == value
     if sys.version_info >= (3, 13):
         assert copy.replace(value, offer="other") == dataclasses.replace(value, offer="other")  # type: ignore[attr-defined]
+
+
+def test_a_subclass_inherits_the_fields_whichever_class_is_asked_first() -> None:
+    class First(cloudpartner.ActionResult):  # asked before its base ever was
+        pass
+
+    value = First("contoso", "offer", "publish", 202)
+    assert [f.name for f in dataclasses.fields(value)] == list(cloudpartner.ActionResult.__annotations__)
+    assert dataclasses.replace(value, offer="other").offer == "other"
+    assert dataclasses.asdict(value)["action"] == "publish"
+
+
+@pytest.mark.skipif(sys.version_info < (3, 10), reason="`str | None` evaluates from Python 3.10")
+def test_type_hints_resolve_without_typing_imported_by_the_package(record: type) -> None:
+    hints = typing.get_type_hints(record)
+    assert hints["publisher"] is str
+    assert hints["operation_location"] == typing.Optional[str]
+
+
+def test_results_pickled_by_0_1_0_still_load() -> None:
+    from cloudpartner import _types
+
+    assert _types.CancelResult is cloudpartner.CancelResult  # type: ignore[attr-defined]
+    assert _types.ActionResult is cloudpartner.ActionResult  # type: ignore[attr-defined]
 
 
 def test_only_frozen_records_are_made() -> None:

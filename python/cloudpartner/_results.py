@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing (9 ms with re); mypy agrees
 if TYPE_CHECKING:
     from dataclasses import dataclass
-    from typing import Optional
 else:
     # dataclass(frozen=True) without importing dataclasses, which costs a fresh process 7-15 ms
     # (inspect, re): these are what a one-shot cancel returns. See _record.py.
     from ._record import frozen_record as dataclass
 
 __all__ = ["ActionResult", "CancelResult"]
+
+# Fields are annotated `str | None`, not `Optional[str]`: typing.get_type_hints (pydantic, cattrs)
+# resolves that without `typing` imported (on Python 3.10 and later).
 
 
 @dataclass(frozen=True)
@@ -32,10 +34,10 @@ class CancelResult:
     publisher: str
     offer: str
     status_code: int
-    operation_location: Optional[str] = None
-    operation_id: Optional[str] = None
-    request_id: Optional[str] = None
-    client_request_id: Optional[str] = None
+    operation_location: str | None = None
+    operation_id: str | None = None
+    request_id: str | None = None
+    client_request_id: str | None = None
 
     @property
     def completed(self) -> bool:
@@ -68,10 +70,10 @@ class ActionResult:
     offer: str
     action: str
     status_code: int
-    operation_location: Optional[str] = None
-    operation_id: Optional[str] = None
-    request_id: Optional[str] = None
-    client_request_id: Optional[str] = None
+    operation_location: str | None = None
+    operation_id: str | None = None
+    request_id: str | None = None
+    client_request_id: str | None = None
 
     def _repr_html_(self) -> str:
         from ._display import result_html  # noqa: PLC0415 - loaded only when displayed

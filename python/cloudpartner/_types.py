@@ -8,14 +8,23 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+# At run time too, so that typing.get_type_hints (pydantic, cattrs) resolves the fields.
+from datetime import datetime
+from typing import Any, Optional
+
 from ._core import status_phase
 
-TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
-if TYPE_CHECKING:
-    from datetime import datetime
-    from typing import Any, Optional
-
 __all__ = ["Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"]
+
+
+def __getattr__(name: str) -> object:
+    # CancelResult and ActionResult lived here in 0.1.0: what was pickled then still loads.
+    if name in ("ActionResult", "CancelResult"):
+        from . import _results  # noqa: PLC0415
+
+        return getattr(_results, name)
+    msg = f"module {__name__!r} has no attribute {name!r}"
+    raise AttributeError(msg)
 
 
 @dataclass(frozen=True)
