@@ -16,7 +16,7 @@ use crate::record::Recorder;
 use crate::request::{ListQuery, OfferAction, OperationLocation, Prepared};
 use crate::response::{self, RawResponse};
 use crate::retry::{self, RetryPolicy, Verdict};
-use crate::tls::{self, Trust};
+use crate::tls::{Tls, Trust};
 use crate::transport::{self, AttemptError, Connections, Pool, PoolConfig};
 use crate::validate::{self, Token};
 
@@ -196,15 +196,15 @@ pub struct Client {
 
 impl Client {
     pub fn new(settings: Settings) -> Self {
-        let trust = Trust::from_env(settings.extra_roots.clone());
+        let tls = Tls::for_trust(&Trust::from_env(settings.extra_roots.clone()));
         if settings.base_url.scheme() == "https" {
-            tls::prefetch(&trust);
+            tls.prefetch();
         }
         let pool = Pool::new(PoolConfig {
             user_agent: settings.user_agent.clone(),
             connect_timeout: settings.timeout,
             bypass_proxy: validate::is_loopback(&settings.base_url),
-            trust,
+            tls,
         });
         Self { settings, pool, closed: AtomicBool::new(false) }
     }

@@ -9,7 +9,7 @@
 //! new connection to a host resumes its session (an abbreviated handshake).
 
 use std::ffi::OsString;
-use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError};
+use std::sync::{Arc, Condvar, Mutex, MutexGuard, PoisonError, Weak};
 
 use rustls::client::danger::{HandshakeSignatureValid, ServerCertVerified, ServerCertVerifier};
 use rustls::client::{ClientSessionMemoryCache, Resumption};
@@ -38,9 +38,10 @@ impl Trust {
     }
 }
 
-/// What every configuration for one trust setting shares.
+/// The TLS state for one trust setting, shared by every `Client` with that setting: the verifier
+/// (with the roots, once read) and the session cache. It lives while some `Client` holds it.
 #[derive(Debug)]
-struct Shared {
+pub struct Tls {
     verifier: Arc<LazyVerifier>,
     sessions: Arc<ClientSessionMemoryCache>,
 }
@@ -48,48 +49,53 @@ struct Shared {
 /// TLS sessions remembered for resumption, across all clients (rustls' default size).
 const SESSIONS: usize = 256;
 
-/// The configuration for `trust`: its verifier and session cache are built on first use in this
-/// process and shared by every configuration for the same trust setting.
-pub fn client_config(trust: &Trust) -> Result<ClientConfig, rustls::Error> {
-    let shared = shared(trust);
-    let mut config = ClientConfig::builder_with_provider(shared.verifier.provider.clone())
-        .with_safe_default_protocol_versions()?
-        .dangerous() // a verifier of our own, which is the platform's verifier built later
-        .with_custom_certificate_verifier(shared.verifier.clone())
-        .with_no_client_auth();
-    config.resumption = Resumption::store(shared.sessions.clone());
-    // What reqwest offers with its http2 feature on.
-    config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
-    Ok(config)
-}
-
-fn shared(trust: &Trust) -> Arc<Shared> {
-    static BUILT: Mutex<Vec<(Trust, Arc<Shared>)>> = Mutex::new(Vec::new());
-    let mut built = BUILT.lock().unwrap_or_else(PoisonError::into_inner);
-    if let Some((_, shared)) = built.iter().find(|(t, _)| t == trust) {
-        return shared.clone();
+impl Tls {
+    /// The state for `trust`: the one a live `Client` already uses, else a new one. Only weak
+    /// references are kept here, so a test suite making a CA per test does not keep every one's
+    /// roots.
+    pub fn for_trust(trust: &Trust) -> Arc<Self> {
+        static LIVE: Mutex<Vec<(Trust, Weak<Tls>)>> = Mutex::new(Vec::new());
+        let mut live = LIVE.lock().unwrap_or_else(PoisonError::into_inner);
+        live.retain(|(_, tls)| tls.strong_count() > 0);
+        if let Some(tls) = live.iter().find(|(t, _)| t == trust).and_then(|(_, tls)| tls.upgrade()) {
+            return tls;
+        }
+        // As reqwest does: a provider the application installed, else aws-lc-rs.
+        let provider = CryptoProvider::get_default()
+            .cloned()
+            .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
+        let tls = Arc::new(Self {
+            verifier: Arc::new(LazyVerifier::new(trust.extra_roots.clone(), provider)),
+            sessions: Arc::new(ClientSessionMemoryCache::new(SESSIONS)),
+        });
+        live.push((trust.clone(), Arc::downgrade(&tls)));
+        tls
     }
-    // As reqwest does: a provider the application installed, else aws-lc-rs.
-    let provider = CryptoProvider::get_default()
-        .cloned()
-        .unwrap_or_else(|| Arc::new(rustls::crypto::aws_lc_rs::default_provider()));
-    let shared = Arc::new(Shared {
-        verifier: Arc::new(LazyVerifier::new(trust.extra_roots.clone(), provider)),
-        sessions: Arc::new(ClientSessionMemoryCache::new(SESSIONS)),
-    });
-    built.push((trust.clone(), shared.clone()));
-    shared
-}
 
-/// Start reading the system's roots for `trust` on a thread of its own, unless they are read or
-/// being read: a `Client` for an https service calls this, so that its first handshake finds them
-/// ready while the caller does other first-call work.
-pub fn prefetch(trust: &Trust) {
-    let verifier = shared(trust).verifier.clone();
-    if matches!(*verifier.lock(), State::Empty) {
-        // Without a thread (the OS refused one) the first handshake reads them itself.
-        let _ =
-            std::thread::Builder::new().name("cloudpartner-roots".into()).spawn(move || verifier.verifier());
+    /// A configuration for reqwest (a cheap clone: the verifier and session cache are shared).
+    pub fn client_config(&self) -> Result<ClientConfig, rustls::Error> {
+        let mut config = ClientConfig::builder_with_provider(self.verifier.provider.clone())
+            .with_safe_default_protocol_versions()?
+            .dangerous() // a verifier of our own, which is the platform's verifier built later
+            .with_custom_certificate_verifier(self.verifier.clone())
+            .with_no_client_auth();
+        config.resumption = Resumption::store(self.sessions.clone());
+        // What reqwest offers with its http2 feature on.
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Ok(config)
+    }
+
+    /// Start reading the system's roots on a thread of its own, unless they are read or being
+    /// read: a `Client` for an https service calls this, so that its first handshake finds them
+    /// ready while the caller does other first-call work.
+    pub fn prefetch(&self) {
+        let verifier = self.verifier.clone();
+        if matches!(*verifier.lock(), State::Empty) {
+            // Without a thread (the OS refused one) the first handshake reads them itself.
+            let _ = std::thread::Builder::new()
+                .name("cloudpartner-roots".into())
+                .spawn(move || verifier.verifier());
+        }
     }
 }
 
@@ -188,16 +194,29 @@ mod tests {
     use super::*;
 
     #[test]
-    fn one_verifier_and_session_cache_per_trust_setting() {
+    fn clients_with_one_trust_setting_share_one_state() {
         let plain = Trust { extra_roots: Vec::new(), cert_file: None, cert_dir: None };
-        let (a, b) = (shared(&plain), shared(&plain));
-        assert!(Arc::ptr_eq(&a.verifier, &b.verifier));
-        assert!(Arc::ptr_eq(&a.sessions, &b.sessions));
+        let (a, b) = (Tls::for_trust(&plain), Tls::for_trust(&plain));
+        assert!(Arc::ptr_eq(&a, &b));
         let other = Trust { cert_file: Some("/nonexistent/bundle.pem".into()), ..plain.clone() };
-        assert!(!Arc::ptr_eq(&a.verifier, &shared(&other).verifier));
+        assert!(!Arc::ptr_eq(&a, &Tls::for_trust(&other)));
 
-        let config = client_config(&plain).unwrap();
+        let config = a.client_config().unwrap();
         assert_eq!(config.alpn_protocols, [b"h2".to_vec(), b"http/1.1".to_vec()]);
+    }
+
+    #[test]
+    fn a_trust_setting_no_client_uses_any_more_is_let_go() {
+        let trust = Trust {
+            extra_roots: Vec::new(),
+            cert_file: Some("/nonexistent/once.pem".into()),
+            cert_dir: None,
+        };
+        let first = Tls::for_trust(&trust);
+        let weak = Arc::downgrade(&first);
+        drop(first);
+        assert!(weak.upgrade().is_none());
+        let _again = Tls::for_trust(&trust); // a new one, not a dangling one
     }
 
     #[test]

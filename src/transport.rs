@@ -3,7 +3,7 @@
 
 use std::cell::Cell;
 use std::error::Error as StdError;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -11,7 +11,7 @@ use reqwest::header::HeaderMap;
 
 use crate::request::Prepared;
 use crate::response::RawResponse;
-use crate::tls::{self, Trust};
+use crate::tls::Tls;
 
 /// A success answer is read up to this many bytes: operation lists and offer documents are
 /// legitimately megabytes. A longer one fails with `TooLarge` instead of being parsed cut.
@@ -28,9 +28,9 @@ pub struct PoolConfig {
     pub connect_timeout: Duration,
     /// Loopback targets never go through a proxy (the system proxy would not reach them).
     pub bypass_proxy: bool,
-    /// Trusted: the platform's roots (which honour `SSL_CERT_FILE`) and the extra ones;
-    /// verification is always on.
-    pub trust: Trust,
+    /// What is trusted (the platform's roots, which honour `SSL_CERT_FILE`, and the extra ones),
+    /// shared with the other clients that trust the same; verification is always on.
+    pub tls: Arc<Tls>,
 }
 
 /// A connection pool tied to the process that made it: after `fork()` the child builds its own,
@@ -126,7 +126,7 @@ impl Pool {
         if self.config.bypass_proxy {
             builder = builder.no_proxy();
         }
-        let tls = tls::client_config(&self.config.trust).map_err(|e| format!("could not set up TLS: {e}"))?;
+        let tls = self.config.tls.client_config().map_err(|e| format!("could not set up TLS: {e}"))?;
         builder.tls_backend_preconfigured(tls).build().map_err(|e| describe(&e))
     }
 }
@@ -280,6 +280,10 @@ fn connection_dropped(error: &(dyn StdError + 'static)) -> bool {
     false
 }
 
+/// What the platform verifier says (on Linux) when the system's store held no certificate: the
+/// roots are read at the first handshake, so it comes as a handshake error.
+const NO_SYSTEM_ROOTS: &str = "No CA certificates were loaded from the system";
+
 /// Words rustls and the platform verifier use for a certificate that was not trusted.
 const CERTIFICATE_WORDS: [&str; 3] = ["certificate", "invalidcert", "unknownissuer"];
 
@@ -306,7 +310,12 @@ pub fn describe(error: &(dyn StdError + 'static)) -> String {
         cause = err.source();
     }
     let joined = parts.join(": ");
-    if mentions(&joined, &CERTIFICATE_WORDS) {
+    if joined.contains(NO_SYSTEM_ROOTS) {
+        format!(
+            "TLS: no CA certificate could be read from the system's store: set SSL_CERT_FILE to a PEM \
+             bundle, or pass ca_file ({joined})"
+        )
+    } else if mentions(&joined, &CERTIFICATE_WORDS) {
         format!("TLS handshake failed: the server's certificate is not trusted ({joined})")
     } else {
         joined
@@ -324,7 +333,7 @@ mod tests {
             user_agent: "test".into(),
             connect_timeout: Duration::from_secs(2),
             bypass_proxy: true,
-            trust: Trust::from_env(Vec::new()),
+            tls: Tls::for_trust(&crate::tls::Trust::from_env(Vec::new())),
         })
     }
 

@@ -35,18 +35,52 @@ def test_hundreds_of_results_finishing_together_each_reach_their_awaiter(portal:
     assert len({r.operation_id for r in results}) == len(offers)
 
 
-def test_two_loops_alternating_on_one_thread_each_get_their_results(portal: FakePortal) -> None:
-    offers = add_offers(portal, "alternating", 12)
-    loops = [asyncio.new_event_loop(), asyncio.new_event_loop()]
+@pytest.mark.skipif(not sys.platform.startswith("linux"), reason="counts /proc/self/fd")
+def test_six_loops_taking_turns_on_one_thread_each_get_their_results_and_register_once(portal: FakePortal) -> None:
+    offers = add_offers(portal, "alternating", 60)
+    loops = [asyncio.new_event_loop() for _ in range(6)]
     try:
         with cloudpartner.Client(TOKEN, base_url=portal.base_url, timeout=10.0) as c:
+            descriptors = []
             for number, offer in enumerate(offers):
-                event_loop = loops[number % 2]
+                event_loop = loops[number % len(loops)]
                 result = event_loop.run_until_complete(asyncio.wait_for(c.cancel_async(PUBLISHER, offer), 10))
                 assert result.offer == offer
+                descriptors.append(len(os.listdir("/proc/self/fd")))
+        # every loop registered in the first round; the later rounds add nothing
+        assert descriptors[-1] == descriptors[len(loops) * 2 - 1]
     finally:
         for event_loop in loops:
             event_loop.close()
+
+
+class RefusingFuture(asyncio.Future):  # type: ignore[type-arg]
+    """Refuses a cancel's result (asyncio's own futures on the loop are left alone)."""
+
+    def set_result(self, result: object) -> None:
+        if isinstance(result, CancelResult):
+            raise RuntimeError("set_result refused")
+        super().set_result(result)
+
+
+class LoopOfRefusingFutures(asyncio.SelectorEventLoop):
+    def create_future(self) -> asyncio.Future[Any]:
+        return RefusingFuture(loop=self)
+
+
+def test_a_result_that_cannot_be_delivered_fails_its_awaiter_instead_of_leaving_it_waiting(portal: FakePortal) -> None:
+    add_offers(portal, "refused", 1)
+    event_loop = LoopOfRefusingFutures()
+    reported: list[dict[str, Any]] = []
+    event_loop.set_exception_handler(lambda _, context: reported.append(context))
+    try:
+        with cloudpartner.Client(TOKEN, base_url=portal.base_url, timeout=10.0) as c:
+            call = asyncio.wait_for(c.cancel_async(PUBLISHER, "refused-0"), 10)
+            with pytest.raises(RuntimeError, match="set_result refused"):
+                event_loop.run_until_complete(call)
+    finally:
+        event_loop.close()
+    assert any("set_result refused" in str(context.get("exception")) for context in reported)
 
 
 class LoopWithoutReaders(asyncio.SelectorEventLoop):

@@ -89,3 +89,16 @@ def test_there_is_no_switch_to_turn_verification_off() -> None:
 
     names = set(inspect.signature(cloudpartner.Client).parameters)
     assert not {n for n in names if "verify" in n or "insecure" in n}
+
+
+def test_an_empty_system_store_is_named_as_such(
+    https_portal: FakePortal, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    empty = tmp_path / "empty-bundle.pem"
+    empty.write_text("")
+    monkeypatch.setenv("SSL_CERT_FILE", str(empty))
+    monkeypatch.delenv("SSL_CERT_DIR", raising=False)
+    with pytest.raises(cloudpartner.TransportError, match="no CA certificate could be read") as caught:
+        cloudpartner.Client(TOKEN, base_url=https_portal.base_url, max_retries=0).cancel(PUBLISHER, OFFER)
+    assert "SSL_CERT_FILE" in str(caught.value)
+    assert https_portal.requests == []

@@ -15,11 +15,11 @@ use std::cell::RefCell;
 use std::future::Future;
 use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 
 use futures_util::FutureExt;
 use pyo3::IntoPyObjectExt;
-use pyo3::exceptions::PyNotImplementedError;
+use pyo3::exceptions::{PyNotImplementedError, PyOSError};
 use pyo3::panic::PanicException;
 use pyo3::prelude::*;
 use pyo3::types::PyWeakrefReference;
@@ -58,28 +58,43 @@ struct Drain {
 
 #[pymethods]
 impl Drain {
-    fn __call__(&self, py: Python<'_>) {
+    /// Resolves every future in the inbox, even when one fails (a signal handler's
+    /// `KeyboardInterrupt` raised inside `set_result`, say); the first failure is then raised, for
+    /// asyncio to report or pass on.
+    fn __call__(&self, py: Python<'_>) -> PyResult<()> {
         // Bytes first, then the inbox: a result delivered after the take writes a new byte.
         let mut bytes = [0u8; 256];
         while matches!((&self.woken).read(&mut bytes), Ok(n) if n > 0) {}
         let finished =
             std::mem::take(&mut *self.inbox.finished.lock().unwrap_or_else(PoisonError::into_inner));
+        let mut first_failure = None;
         for (future, output) in finished {
-            resolve(py, future.bind(py), output);
+            if let Err(failure) = resolve(future.bind(py), output) {
+                first_failure.get_or_insert(failure);
+            }
         }
+        first_failure.map_or(Ok(()), Err)
     }
 }
 
-/// `future.set_result(...)` or `set_exception(...)`, unless it was cancelled meanwhile. asyncio
-/// futures only fail to take a result when they are done, and nobody else resolves ours.
-fn resolve(py: Python<'_>, future: &Bound<'_, PyAny>, output: Output) {
-    if future.call_method0(pyo3::intern!(py, "done")).and_then(|d| d.extract::<bool>()).unwrap_or(true) {
-        return;
+/// `future.set_result(...)` or `set_exception(...)`, unless it was cancelled meanwhile. If that
+/// raises, the future gets the exception instead, so that its awaiter does not wait forever.
+fn resolve(future: &Bound<'_, PyAny>, output: Output) -> PyResult<()> {
+    let py = future.py();
+    let is_done = |f: &Bound<'_, PyAny>| f.call_method0(pyo3::intern!(py, "done"))?.extract::<bool>();
+    if is_done(future)? {
+        return Ok(());
     }
-    let _ = match output(py) {
+    let resolved = match output(py) {
         Ok(value) => future.call_method1(pyo3::intern!(py, "set_result"), (value,)),
         Err(error) => future.call_method1(pyo3::intern!(py, "set_exception"), (error.into_value(py),)),
     };
+    let Err(failure) = resolved else { return Ok(()) };
+    if !is_done(future).unwrap_or(true) {
+        let _ =
+            future.call_method1(pyo3::intern!(py, "set_exception"), (failure.clone_ref(py).into_value(py),));
+    }
+    Err(failure)
 }
 
 /// Aborts the Rust future when its asyncio future is cancelled (a done callback).
@@ -98,53 +113,54 @@ impl AbortOnCancel {
 
 /// One loop's inbox, as this thread knows it.
 struct Known {
-    event_loop: Py<PyAny>, // a weak reference to the loop, or the loop where it takes none
+    event_loop: Py<PyWeakrefReference>,
     pid: u32,
-    inbox: Option<Arc<Inbox>>, // None: the loop has no add_reader
+    /// Weak: the loop's reader callback (`Drain`) and the calls in flight keep the inbox, and a
+    /// closed loop drops its reader, so nothing here keeps a closed loop's results alive.
+    /// `None`: the loop has no `add_reader`.
+    inbox: Option<Weak<Inbox>>,
 }
 
 thread_local! {
     /// The loops this thread has run calls on (nearly always one): a loop runs on one thread.
+    /// Entries go when their loop is gone or closed.
     static KNOWN: RefCell<Vec<Known>> = const { RefCell::new(Vec::new()) };
 }
-
-/// Loops remembered per thread; older ones are forgotten (their inboxes keep serving calls in
-/// flight, and are dropped with their loops).
-const LOOPS_PER_THREAD: usize = 4;
 
 /// The inbox of `event_loop`, registered with it on first use; None if it has no `add_reader`.
 pub fn inbox_of(event_loop: &Bound<'_, PyAny>) -> PyResult<Option<Arc<Inbox>>> {
     let py = event_loop.py();
     let pid = std::process::id();
-    let found = KNOWN.with_borrow(|known| {
-        known
-            .iter()
-            .find(|k| k.pid == pid && referent(py, &k.event_loop).is(event_loop))
-            .map(|k| k.inbox.clone())
-    });
-    if let Some(inbox) = found {
-        return Ok(inbox);
+    let is_this =
+        |k: &Known| k.pid == pid && k.event_loop.bind(py).upgrade().is_some_and(|l| l.is(event_loop));
+    match KNOWN
+        .with_borrow(|known| known.iter().find(|k| is_this(k)).map(|k| k.inbox.as_ref().map(Weak::upgrade)))
+    {
+        Some(None) => return Ok(None), // no add_reader
+        Some(Some(Some(inbox))) => return Ok(Some(inbox)),
+        Some(Some(None)) | None => {} // not registered yet, or its reader went with a close
     }
+    // A loop that takes no weak reference could not be told from a later one at its address:
+    // it gets pyo3-async-runtimes' path. (asyncio's and uvloop's loops take them.)
+    let Ok(reference) = PyWeakrefReference::new(event_loop) else {
+        return Ok(None);
+    };
     let inbox = register(py, event_loop)?;
-    let reference = PyWeakrefReference::new(event_loop)
-        .map_or_else(|_| event_loop.clone().unbind(), |r| r.into_any().unbind());
-    KNOWN.with_borrow_mut(|known| {
-        known.retain(|k| k.pid == pid && !referent(py, &k.event_loop).is_none());
-        if known.len() >= LOOPS_PER_THREAD {
-            known.remove(0);
-        }
-        known.push(Known { event_loop: reference, pid, inbox: inbox.clone() });
+    // Taken out while Python runs (`is_closed`), so that nothing it calls finds the list borrowed.
+    let mut known = KNOWN.take();
+    known.retain(|k| {
+        k.pid == pid && !is_this(k) && k.event_loop.bind(py).upgrade().is_some_and(|l| !is_closed(&l))
     });
+    known.push(Known { event_loop: reference.unbind(), pid, inbox: inbox.as_ref().map(Arc::downgrade) });
+    KNOWN.set(known);
     Ok(inbox)
 }
 
-/// What a `Known::event_loop` refers to (None once a weakly referenced loop is gone).
-fn referent<'py>(py: Python<'py>, held: &Py<PyAny>) -> Bound<'py, PyAny> {
-    let held = held.bind(py);
-    match held.cast::<PyWeakrefReference>() {
-        Ok(weak) => weak.upgrade().unwrap_or_else(|| py.None().into_bound(py)),
-        Err(_) => held.clone(),
-    }
+fn is_closed(event_loop: &Bound<'_, PyAny>) -> bool {
+    event_loop
+        .call_method0(pyo3::intern!(event_loop.py(), "is_closed"))
+        .and_then(|c| c.extract())
+        .unwrap_or(true)
 }
 
 fn register(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Option<Arc<Inbox>>> {
@@ -156,7 +172,10 @@ fn register(py: Python<'_>, event_loop: &Bound<'_, PyAny>) -> PyResult<Option<Ar
     let drain = Drain { inbox: inbox.clone(), woken };
     match event_loop.call_method1(pyo3::intern!(py, "add_reader"), (fd, drain)) {
         Ok(_) => Ok(Some(inbox)),
-        Err(e) if e.is_instance_of::<PyNotImplementedError>(py) => Ok(None),
+        // No add_reader (Windows' proactor loop), or it cannot watch one more descriptor.
+        Err(e) if e.is_instance_of::<PyNotImplementedError>(py) || e.is_instance_of::<PyOSError>(py) => {
+            Ok(None)
+        }
         Err(e) => Err(e),
     }
 }

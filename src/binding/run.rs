@@ -3,6 +3,7 @@
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::{Mutex, PoisonError};
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -25,10 +26,9 @@ fn runtime_error(e: std::io::Error) -> PyErr {
 }
 
 /// Run `future` to completion with the GIL released, on the current-thread runtime (this thread
-/// drives the I/O: no hand-offs between threads). The GIL is taken briefly every `SIGNAL_CHECK`
-/// for `check_signals`, so a `KeyboardInterrupt` (or any handler's exception) abandons the call
-/// and is raised; on threads other than the main one the check is a no-op (only the main thread
-/// gets signals), which is cheaper than importing `threading` to tell them apart.
+/// drives the I/O: no hand-offs between threads). On the main thread, the GIL is taken briefly
+/// every `SIGNAL_CHECK` for `check_signals`, so a `KeyboardInterrupt` (or any handler's exception)
+/// abandons the call and is raised; other threads get no signals and skip the check.
 pub fn blocking<F>(py: Python<'_>, future: F) -> PyResult<F::Output>
 where
     F: Future + Send,
@@ -41,9 +41,13 @@ where
         )
         .into());
     }
+    let may_get_signals = may_get_signals(py)?;
     py.detach(|| {
         runtime::block_on(async {
             let mut future = std::pin::pin!(future);
+            if !may_get_signals {
+                return Ok(future.await);
+            }
             loop {
                 tokio::select! {
                     output = &mut future => return Ok(output),
@@ -56,6 +60,28 @@ where
         })
     })
     .map_err(runtime_error)?
+}
+
+/// Whether this may be Python's main thread (the only one that runs signal handlers). Until
+/// something imports `threading` (which costs a fresh process milliseconds) there are no threads
+/// worth telling apart: the answer is yes, and on another thread the check is a no-op anyway.
+/// After, Python is asked once per process; the answer is then the Rust thread id it gave.
+fn may_get_signals(py: Python<'_>) -> PyResult<bool> {
+    static MAIN: Mutex<Option<(u32, std::thread::ThreadId)>> = Mutex::new(None);
+    let (pid, me) = (std::process::id(), std::thread::current().id());
+    if let Some((owner, main)) = *MAIN.lock().unwrap_or_else(PoisonError::into_inner)
+        && owner == pid
+    {
+        return Ok(main == me);
+    }
+    let Ok(threading) = py.import("sys")?.getattr("modules")?.get_item("threading") else {
+        return Ok(true);
+    };
+    let on_main = threading.call_method0("current_thread")?.is(&threading.call_method0("main_thread")?);
+    if on_main {
+        *MAIN.lock().unwrap_or_else(PoisonError::into_inner) = Some((pid, me));
+    }
+    Ok(on_main)
 }
 
 /// The running event loop (and context) an asyncio call belongs to.
