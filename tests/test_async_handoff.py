@@ -117,3 +117,23 @@ def test_loops_that_come_and_go_leave_no_descriptors_behind(portal: FakePortal) 
         gc.collect()
         after = len(os.listdir("/proc/self/fd"))
     assert after - before <= 4, f"{after - before} descriptors more after {len(offers) - 1} loops"
+
+
+def test_uvloop_gets_its_results_and_its_cancellations(portal: FakePortal) -> None:
+    uvloop = pytest.importorskip("uvloop")
+    offers = add_offers(portal, "uvloop", 40)
+
+    async def main() -> list[CancelResult]:
+        async with cloudpartner.Client(TOKEN, base_url=portal.base_url, timeout=10.0) as c:
+            abandoned = asyncio.ensure_future(c.cancel_async(PUBLISHER, offers[0]))
+            abandoned.cancel()
+            with pytest.raises(asyncio.CancelledError):
+                await abandoned
+            return await asyncio.wait_for(asyncio.gather(*(c.cancel_async(PUBLISHER, o) for o in offers[1:])), 30)
+
+    event_loop = uvloop.new_event_loop()
+    try:
+        results = event_loop.run_until_complete(main())
+    finally:
+        event_loop.close()
+    assert [r.offer for r in results] == offers[1:]
