@@ -206,8 +206,11 @@ where
         };
         inbox.deliver(handle, output);
     });
-    asyncio_future
-        .call_method1(pyo3::intern!(py, "add_done_callback"), (AbortOnCancel(task.abort_handle()),))?;
+    let abort = AbortOnCancel(task.abort_handle());
+    if let Err(error) = asyncio_future.call_method1(pyo3::intern!(py, "add_done_callback"), (abort,)) {
+        task.abort(); // nobody could await it, nor cancel it
+        return Err(error);
+    }
     Ok(asyncio_future)
 }
 
