@@ -37,4 +37,7 @@ def test_32_threads_x_200_calls_on_one_client() -> None:
         client.close()
         assert len(ids) == THREADS * CALLS  # one fresh client request id per call
         assert len(server.requests) == THREADS * CALLS
-        assert server.connections <= THREADS * 2  # pooled, not one connection per call
+        # Pooled, not one connection per call (that would be 6,400). Each thread opens one; hyper's
+        # pool can race a new connection against one being returned (test_results.py), more often
+        # on a loaded machine: a CI run saw 65 where a quiet one sees 34-52.
+        assert server.connections <= THREADS * 4
