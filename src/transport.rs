@@ -126,7 +126,7 @@ impl Pool {
         if self.config.bypass_proxy {
             builder = builder.no_proxy();
         }
-        let tls = self.config.tls.client_config().map_err(|e| format!("could not set up TLS: {e}"))?;
+        let tls = self.config.tls.client_config().map_err(|e| format!("TLS: {e}"))?;
         builder.tls_backend_preconfigured(tls).build().map_err(|e| describe(&e))
     }
 }

@@ -45,6 +45,11 @@ Call = Callable[[], None]
 AsyncCall = Callable[[], Awaitable[None]]
 
 
+def _median(values: Optional[list[float]]) -> Optional[float]:
+    """The median of a figure's values over rounds or runs; None when it has none."""
+    return statistics.median(values) if values else None
+
+
 class NotInstalledError(Exception):
     """A peer's package is missing."""
 
@@ -97,12 +102,10 @@ class ColdStart:
     runs: int = 0  # runs completed
 
     def median(self, process: str) -> Optional[float]:
-        values = self.wall_ms.get(process)
-        return statistics.median(values) if values else None
+        return _median(self.wall_ms.get(process))
 
     def step(self, name: str) -> Optional[float]:
-        values = self.steps_ms.get(name)
-        return statistics.median(values) if values else None
+        return _median(self.steps_ms.get(name))
 
 
 @dataclass
@@ -119,12 +122,10 @@ class Results:
     load: str = "unknown"  # load average when the script started
 
     def median(self, peer: str) -> Optional[float]:
-        values = self.rates.get(peer)
-        return statistics.median(values) if values else None
+        return _median(self.rates.get(peer))
 
     def cpu_median(self, peer: str) -> Optional[float]:
-        values = self.cpu_us.get(peer)
-        return statistics.median(values) if values else None
+        return _median(self.cpu_us.get(peer))
 
     def regime_us(self) -> Optional[float]:
         """wrk's one-connection µs per call: the loopback round trip that every throughput ratio rests on."""

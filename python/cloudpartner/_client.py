@@ -34,13 +34,12 @@ def record_or_default(record: Optional[Union[str, os.PathLike[str]]]) -> Optiona
     return record if record is not None else os.environ.get(_core.RECORD_VARIABLE) or None
 
 
-def _started(*settings: Any) -> _core.Client:
-    """Make a core client, then import the result types.
+def _with_result_types(client: _core.Client) -> _core.Client:
+    """Import the result types, once `client` exists.
 
-    For https the core client starts reading the system's roots on a thread of its own; the
-    result types are dataclasses, which take milliseconds to import: spent meanwhile.
+    For https, a new core client reads the system's roots on a thread of its own: the import
+    runs meanwhile, ahead of the first call's handshake.
     """
-    client = _core.Client(*settings)
     from . import _results  # noqa: F401, PLC0415 - see above
 
     return client
@@ -103,15 +102,17 @@ class Client:
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
         record: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> None:
-        self._core = _started(
-            token,
-            base_url_or_default(base_url),
-            timeout,
-            max_retries,
-            backoff,
-            user_agent,
-            ca_file,
-            record_or_default(record),
+        self._core = _with_result_types(
+            _core.Client(
+                token,
+                base_url_or_default(base_url),
+                timeout,
+                max_retries,
+                backoff,
+                user_agent,
+                ca_file,
+                record_or_default(record),
+            )
         )
 
     def cancel(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
@@ -429,7 +430,8 @@ _MAX_SHARED = 16
 
 
 def _new_shared(base_url: Any, timeout: Any, record: Any) -> _core.Client:
-    return _started(None, base_url, timeout, _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None, None, record)
+    client = _core.Client(None, base_url, timeout, _core.DEFAULT_MAX_RETRIES, _core.DEFAULT_BACKOFF, None, None, record)
+    return _with_result_types(client)
 
 
 def _shared_client(base_url: Optional[str], timeout: Optional[float]) -> _core.Client:

@@ -111,14 +111,20 @@ impl AbortOnCancel {
     }
 }
 
-/// One loop's inbox, as this thread knows it.
+/// One loop, as this thread knows it.
 struct Known {
     event_loop: Py<PyWeakrefReference>,
     pid: u32,
+    registration: Registration,
+}
+
+#[derive(Clone)]
+enum Registration {
+    /// The loop has no `add_reader`: pyo3-async-runtimes' path.
+    NoReader,
     /// Weak: the loop's reader callback (`Drain`) and the calls in flight keep the inbox, and a
     /// closed loop drops its reader, so nothing here keeps a closed loop's results alive.
-    /// `None`: the loop has no `add_reader`.
-    inbox: Option<Weak<Inbox>>,
+    Reader(Weak<Inbox>),
 }
 
 thread_local! {
@@ -133,12 +139,14 @@ pub fn inbox_of(event_loop: &Bound<'_, PyAny>) -> PyResult<Option<Arc<Inbox>>> {
     let pid = std::process::id();
     let is_this =
         |k: &Known| k.pid == pid && k.event_loop.bind(py).upgrade().is_some_and(|l| l.is(event_loop));
-    match KNOWN
-        .with_borrow(|known| known.iter().find(|k| is_this(k)).map(|k| k.inbox.as_ref().map(Weak::upgrade)))
-    {
-        Some(None) => return Ok(None), // no add_reader
-        Some(Some(Some(inbox))) => return Ok(Some(inbox)),
-        Some(Some(None)) | None => {} // not registered yet, or its reader went with a close
+    match KNOWN.with_borrow(|known| known.iter().find(|k| is_this(k)).map(|k| k.registration.clone())) {
+        Some(Registration::NoReader) => return Ok(None),
+        Some(Registration::Reader(inbox)) => {
+            if let Some(inbox) = inbox.upgrade() {
+                return Ok(Some(inbox));
+            } // else its reader went with a close: registered again below
+        }
+        None => {}
     }
     // A loop that takes no weak reference could not be told from a later one at its address:
     // it gets pyo3-async-runtimes' path. (asyncio's and uvloop's loops take them.)
@@ -151,7 +159,9 @@ pub fn inbox_of(event_loop: &Bound<'_, PyAny>) -> PyResult<Option<Arc<Inbox>>> {
     known.retain(|k| {
         k.pid == pid && !is_this(k) && k.event_loop.bind(py).upgrade().is_some_and(|l| !is_closed(&l))
     });
-    known.push(Known { event_loop: reference.unbind(), pid, inbox: inbox.as_ref().map(Arc::downgrade) });
+    let registration =
+        inbox.as_ref().map_or(Registration::NoReader, |inbox| Registration::Reader(Arc::downgrade(inbox)));
+    known.push(Known { event_loop: reference.unbind(), pid, registration });
     KNOWN.set(known);
     Ok(inbox)
 }

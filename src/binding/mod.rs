@@ -5,7 +5,8 @@
 //! asyncio, `outcomes`); every error leaves through `exceptions`, the one conversion of the
 //! core's `Error`. `credentials` resolves tokens, `callbacks` runs the user's callables, `pylog`
 //! forwards the core's log lines to `logging`, and `run` drives futures for sync and async
-//! callers (`handoff` delivers asyncio results to the event loop). Imports go one way: `exceptions` and `args` depend on no other binding module.
+//! callers (`handoff` delivers asyncio results to the event loop). Imports go one way:
+//! `exceptions` and `args` depend on no other binding module.
 
 mod args;
 mod callbacks;
