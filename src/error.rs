@@ -5,7 +5,8 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::operation::Operation;
+use crate::cpp::operation::Operation;
+use crate::ingestion::job::Job;
 
 /// Everything a call can fail with.
 #[derive(Debug, Clone, PartialEq)]
@@ -27,10 +28,30 @@ pub enum Error {
     /// A success answer longer than the read limit (`transport::MAX_SUCCESS_BODY_BYTES`): it
     /// was not read whole, so it is not parsed.
     TooLarge { limit: usize, status: u16, request_id: Option<String>, client_request_id: Option<String> },
-    /// `wait` ran out of time before the operation ended; `last` is the last state seen.
-    WaitTimeout { after: Duration, last: Option<Box<Operation>> },
+    /// A wait ran out of time before the operation or job ended; `last` is the last state seen.
+    WaitTimeout { after: Duration, last: Option<LastState> },
     /// A caller-supplied callback (progress, token) failed; the binding holds its exception.
     Stopped,
+    /// An ingestion job's cancel came after the job had completed (the service's 400); `job` is
+    /// its state, read once more, when that read succeeded.
+    JobCompleted { failure: Box<ApiFailure>, job_id: String, job: Option<Box<Job>> },
+}
+
+/// What a wait last saw of the thing it followed.
+#[derive(Debug, Clone, PartialEq)]
+pub enum LastState {
+    Operation(Box<Operation>),
+    Job(Box<Job>),
+}
+
+impl LastState {
+    /// The status the service last gave.
+    pub fn status(&self) -> &str {
+        match self {
+            LastState::Operation(op) => &op.status,
+            LastState::Job(job) => &job.status,
+        }
+    }
 }
 
 /// A non-success answer, with everything the caller may want to log or branch on.
@@ -79,14 +100,15 @@ impl Error {
     /// `is_transient` and the CLI's exit codes say what this says.
     pub fn is_transient(&self) -> bool {
         match self {
-            Error::Api(failure) => crate::retry::is_retriable(failure.status),
+            Error::Api(failure) => crate::http::retry::is_retriable(failure.status),
             Error::Transport { .. } | Error::Timeout { .. } | Error::Malformed { .. } => true,
             Error::InvalidArgument { .. }
             | Error::Closed
             | Error::Usage(_)
             | Error::TooLarge { .. }
             | Error::WaitTimeout { .. }
-            | Error::Stopped => false,
+            | Error::Stopped
+            | Error::JobCompleted { .. } => false,
         }
     }
 }
@@ -109,13 +131,15 @@ impl fmt::Display for Error {
                 limit >> 20
             ),
             Error::WaitTimeout { after, last } => {
-                write!(f, "the operation did not finish within {} s", after.as_secs_f64())?;
-                match last {
-                    Some(op) if !op.status.is_empty() => write!(f, " (last status: {})", op.status),
+                let what = if matches!(last, Some(LastState::Job(_))) { "job" } else { "operation" };
+                write!(f, "the {what} did not finish within {} s", after.as_secs_f64())?;
+                match last.as_ref().map(LastState::status) {
+                    Some(status) if !status.is_empty() => write!(f, " (last status: {status})"),
                     _ => Ok(()),
                 }
             }
             Error::Stopped => f.write_str("stopped by a callback"),
+            Error::JobCompleted { failure, .. } => failure.fmt(f),
         }
     }
 }

@@ -1,23 +1,19 @@
-//! The core of the `cloudpartner` Python package: a Cloud Partner Portal API client.
+//! The core of the `cloudpartner` Python package: clients for the Cloud Partner Portal API and
+//! for its successor, Partner Center's Product Ingestion API, over one HTTP engine.
 //!
-//! Everything but `binding` is plain Rust, tested by `cargo test` without Python: `validate`
-//! refuses bad input, `request` builds what goes on the wire, `transport` sends one attempt,
-//! `retry` decides about the next, `response` reads answers, `client` ties them together, and
-//! `runtime` holds the fork-aware tokio runtime. `binding` (feature `python`) only converts
-//! between Python and these types.
+//! Everything but `binding` is plain Rust, tested by `cargo test` without Python. `http` is the
+//! service-neutral engine (transport, retry policy, TLS, recording, polling, batches); `cpp` and
+//! `ingestion` hold each API's requests, answers and calls; `validate` refuses bad input,
+//! `response` reads any answer's error, `error` is the one error type, and `runtime` holds the
+//! fork-aware tokio runtime. `binding` (feature `python`) only converts between Python and these.
 
-pub mod client;
+pub mod cpp;
 pub mod error;
-pub mod offer;
-pub mod operation;
-pub mod record;
-pub mod request;
+pub mod http;
+pub mod ingestion;
 pub mod response;
-pub mod retry;
 pub mod runtime;
-pub mod tls;
 pub mod token;
-pub mod transport;
 pub mod validate;
 
 #[cfg(feature = "python")]

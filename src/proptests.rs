@@ -5,10 +5,11 @@ use proptest::prelude::*;
 use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use url::Url;
 
+use crate::cpp::operation;
+use crate::cpp::request::{self, Action, OfferAction};
 use crate::error::Error;
-use crate::request::{self, Action, OfferAction};
+use crate::http::retry;
 use crate::response::{self, RawResponse};
-use crate::{operation, retry};
 
 fn base() -> Url {
     Url::parse("https://cloudpartner.azure.com").unwrap()
@@ -52,7 +53,7 @@ proptest! {
     #[test]
     fn any_answer_maps_without_panicking(status in 100u16..1000, headers in headers(), body in body(), truncated in any::<bool>()) {
         let resp = RawResponse { status, headers, body, truncated, over_limit: None };
-        let outcome = response::action_outcome(&resp, &base());
+        let outcome = crate::cpp::answer::action_outcome(&resp, &base());
         if let Some(location) = &outcome.operation_location {
             let parsed = Url::parse(location).unwrap();
             prop_assert!(matches!(parsed.scheme(), "http" | "https"));

@@ -7,7 +7,7 @@ use reqwest::header::{HeaderMap, HeaderName, HeaderValue};
 use serde_json::Value;
 use url::Url;
 
-use crate::operation;
+use crate::cpp::operation;
 use crate::response::{self, RawResponse};
 
 fn exchanges() -> Vec<(String, Value)> {
@@ -60,10 +60,10 @@ fn the_core_reads_every_documented_answer_as_documented() {
                 assert_eq!(u64::from(failure.status), expect["status_code"].as_u64().unwrap(), "{name}");
                 assert_eq!(failure.code.as_deref(), expect["code"].as_str(), "{name}");
                 assert_eq!(failure.message.as_deref(), expect["message"].as_str(), "{name}");
-                assert!(!crate::retry::is_retriable(failure.status), "{name}");
+                assert!(!crate::http::retry::is_retriable(failure.status), "{name}");
             }
             "cancel" | "publish" | "go_live" => {
-                let outcome = response::action_outcome(&raw, &base);
+                let outcome = crate::cpp::answer::action_outcome(&raw, &base);
                 assert_eq!(u64::from(outcome.status), expect["status_code"].as_u64().unwrap(), "{name}");
                 assert_eq!(outcome.operation_id.as_deref(), expect["operation_id"].as_str(), "{name}");
                 if let Some(location) = expect["operation_location"].as_str() {
@@ -110,14 +110,14 @@ fn the_core_reads_every_documented_answer_as_documented() {
                 assert!(op.steps.iter().flat_map(|s| &s.messages).all(|m| m.timestamp.is_some()), "{name}");
             }
             "list_offers" => {
-                assert!(crate::offer::is_json(&raw.body, b'['), "{name}");
+                assert!(crate::response::is_json(&raw.body, b'['), "{name}");
                 let offers: Value = serde_json::from_slice(&raw.body).unwrap();
                 let ids: Vec<Option<String>> =
                     offers.as_array().unwrap().iter().map(|o| o["id"].as_str().map(str::to_owned)).collect();
                 assert_eq!(ids, strings(&expect["ids"]), "{name}");
             }
             "get_offer" => {
-                assert!(crate::offer::is_json(&raw.body, b'{'), "{name}");
+                assert!(crate::response::is_json(&raw.body, b'{'), "{name}");
                 let offer: Value = serde_json::from_slice(&raw.body).unwrap();
                 assert_eq!(offer["id"], expect["id"], "{name}");
                 assert_eq!(offer["version"], expect["version"], "{name}");

@@ -1,10 +1,10 @@
-//! Reading the service's answer: success outcomes, error bodies, ids and operation locations.
-//! Everything here takes what arrived and never fails: odd answers map to `None`s, not panics.
+//! Reading an answer, whichever service sent it: the raw answer, error bodies, request ids and
+//! headers. Everything here takes what arrived and never fails: odd answers map to `None`s.
 
-use percent_encoding::percent_decode_str;
+use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike};
 use reqwest::header::HeaderMap;
+use serde::de::IgnoredAny;
 use serde_json::Value;
-use url::Url;
 
 use crate::error::ApiFailure;
 
@@ -22,27 +22,6 @@ pub struct RawResponse {
     pub truncated: bool,
     /// The limit the body was longer than, when that is why it was cut.
     pub over_limit: Option<usize>,
-}
-
-/// What a successful cancel told us.
-#[derive(Debug, Clone, PartialEq)]
-pub struct ActionOutcome {
-    pub status: u16,
-    pub operation_location: Option<String>,
-    pub operation_id: Option<String>,
-    pub request_id: Option<String>,
-}
-
-/// Map a 2xx cancel answer. The location comes from `Operation-Location`, else `Location`
-/// (the 2018 and 2020 shapes of the page), else a location-like field of a JSON body.
-pub fn action_outcome(resp: &RawResponse, base: &Url) -> ActionOutcome {
-    let location = operation_location(&resp.headers, &resp.body, base);
-    ActionOutcome {
-        status: resp.status,
-        operation_id: location.as_ref().and_then(operation_id),
-        operation_location: location.map(String::from),
-        request_id: request_id(&resp.headers),
-    }
 }
 
 /// Tokens shorter than this are not redacted from answers: real bearer tokens are hundreds of
@@ -93,34 +72,6 @@ pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     (!text.is_empty()).then_some(text)
 }
 
-/// The operation location of a 2xx answer, resolved against the base URL.
-pub fn operation_location(headers: &HeaderMap, body: &[u8], base: &Url) -> Option<Url> {
-    let raw = header(headers, "operation-location")
-        .or_else(|| header(headers, "location"))
-        .or_else(|| body_location(body))?;
-    base.join(&raw).ok().filter(|u| matches!(u.scheme(), "http" | "https"))
-}
-
-/// Some pages say the location of a cancel that needs its own operation is in the body.
-fn body_location(body: &[u8]) -> Option<String> {
-    let Value::Object(map) = serde_json::from_slice::<Value>(body).ok()? else {
-        return None;
-    };
-    map.iter().find_map(|(key, value)| {
-        let key = key.to_ascii_lowercase().replace(['-', '_'], "");
-        match value {
-            Value::String(s) if key == "operationlocation" || key == "location" => Some(s.clone()),
-            _ => None,
-        }
-    })
-}
-
-/// The last path segment: a GUID, or `publisher$offer$N$slot` for non-migrated offers.
-pub fn operation_id(location: &Url) -> Option<String> {
-    let segment = location.path_segments()?.rev().find(|s| !s.is_empty())?;
-    Some(percent_decode_str(segment).decode_utf8_lossy().into_owned())
-}
-
 /// `(code, message)` from the error shapes seen in the wild: `{"error": {"code", "message"}}`,
 /// `{"error": "text"}`, `{"code", "message"}`, `{"Message": ...}`; a plain-text body gives its
 /// first characters as the message.
@@ -160,16 +111,36 @@ fn excerpt(text: &str) -> String {
     format!("{cut}…")
 }
 
+/// Whether `body` is one JSON value opening with `open` (`{` or `[`), checked without building it.
+pub fn is_json(body: &[u8], open: u8) -> bool {
+    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&open)
+        && serde_json::from_slice::<IgnoredAny>(body).is_ok()
+}
+
+/// RFC 3339 (any number of fraction digits), or the same without an offset, taken as UTC. Only
+/// what a Python `datetime` can hold: years 1 to 9999 (in UTC and locally), a leap second folded
+/// into the second before it; anything else is `None` rather than a failure.
+pub fn timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
+    let text = text.trim();
+    let parsed = DateTime::parse_from_rfc3339(text).ok().or_else(|| {
+        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
+            .ok()
+            .map(|naive| naive.and_utc().fixed_offset())
+    })?;
+    let parsed = match parsed.nanosecond() {
+        leap @ 1_000_000_000.. => parsed.with_nanosecond(leap - 1_000_000_000)?,
+        _ => parsed,
+    };
+    let holdable = |year: i32| (1..=9999).contains(&year);
+    (holdable(parsed.year()) && holdable(parsed.to_utc().year())).then_some(parsed)
+}
+
 #[cfg(test)]
-mod tests {
+pub(crate) mod tests {
     use super::*;
     use reqwest::header::HeaderValue;
 
-    fn base() -> Url {
-        Url::parse("https://cloudpartner.azure.com").unwrap()
-    }
-
-    fn answer(status: u16, headers: &[(&'static str, &str)], body: &str) -> RawResponse {
+    pub fn answer(status: u16, headers: &[(&'static str, &str)], body: &str) -> RawResponse {
         let mut map = HeaderMap::new();
         for (name, value) in headers {
             map.insert(*name, HeaderValue::from_str(value).unwrap());
@@ -181,55 +152,6 @@ mod tests {
             truncated: false,
             over_limit: None,
         }
-    }
-
-    #[test]
-    fn absolute_operation_location_from_the_2018_page() {
-        let loc = "https://cloudpartner.azure.com/api/publishers/contoso/offers/contoso-virtualmachineoffer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8";
-        let out = action_outcome(
-            &answer(202, &[("operation-location", loc), ("x-ms-request-id", "r1")], ""),
-            &base(),
-        );
-        assert_eq!(out.operation_location.as_deref(), Some(loc));
-        assert_eq!(out.operation_id.as_deref(), Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8"));
-        assert_eq!(out.request_id.as_deref(), Some("r1"));
-    }
-
-    #[test]
-    fn relative_location_shapes_from_the_2020_page() {
-        let migrated = "/api/publishers/contoso/offers/contoso-offer/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=2017-10-31";
-        let out = action_outcome(&answer(202, &[("location", migrated)], ""), &base());
-        assert_eq!(
-            out.operation_location.as_deref(),
-            Some(&*format!("https://cloudpartner.azure.com{migrated}"))
-        );
-        assert_eq!(out.operation_id.as_deref(), Some("56615b67-2185-49fe-80d2-c4ddf77bb2e8"));
-
-        let legacy = "/api/operations/contoso$contoso-offer$2$preview?api-version=2017-10-31";
-        let out = action_outcome(&answer(202, &[("location", legacy)], ""), &base());
-        assert_eq!(out.operation_id.as_deref(), Some("contoso$contoso-offer$2$preview"));
-        let encoded = "/api/operations/contoso%24contoso-offer%242%24preview";
-        let out = action_outcome(&answer(202, &[("location", encoded)], ""), &base());
-        assert_eq!(out.operation_id.as_deref(), Some("contoso$contoso-offer$2$preview"));
-    }
-
-    #[test]
-    fn operation_location_wins_over_location_and_body_is_the_last_resort() {
-        let out = action_outcome(
-            &answer(
-                202,
-                &[("location", "/api/operations/b"), ("operation-location", "/api/operations/a")],
-                "",
-            ),
-            &base(),
-        );
-        assert_eq!(out.operation_id.as_deref(), Some("a"));
-        let out = action_outcome(&answer(202, &[], r#"{"operationLocation": "/api/operations/c"}"#), &base());
-        assert_eq!(out.operation_id.as_deref(), Some("c"));
-        let none = action_outcome(&answer(200, &[], ""), &base());
-        assert_eq!((none.operation_location, none.operation_id), (None, None));
-        let not_http = action_outcome(&answer(202, &[("location", "javascript:alert(1)")], ""), &base());
-        assert_eq!(not_http.operation_location, None);
     }
 
     #[test]

@@ -1,10 +1,5 @@
-//! Where tokens come from and when a token from a credential must be fetched again.
-
-/// The environment variable read when no token is given.
-pub const TOKEN_VARIABLE: &str = "CLOUDPARTNER_TOKEN";
-
-/// The scope a credential is asked for: the service's resource, `/.default`.
-pub const SCOPE: &str = concat!(crate::client::service!(), "/.default");
+//! When a token from a credential must be fetched again. (Each service's scope and token
+//! variable are in its descriptor, `http::Service`.)
 
 /// Refresh this long before the token's `expires_on`, so a token never expires mid-call.
 pub const REFRESH_MARGIN_SECONDS: f64 = 300.0;
@@ -74,6 +69,5 @@ mod tests {
         assert!(!token.is_fresh(10_000.0 - 300.0));
         assert!(!token.is_fresh(20_000.0));
         assert!(unix_now() > 1.7e9);
-        assert_eq!(SCOPE, "https://cloudpartner.azure.com/.default");
     }
 }

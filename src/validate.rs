@@ -176,6 +176,26 @@ pub fn timeout(field: &'static str, seconds: f64) -> Result<Duration> {
     Ok(Duration::from_secs_f64(seconds))
 }
 
+/// An API version as the services name them: a date, optionally with a suffix
+/// (`2017-10-31`, `2022-07-01`, `2022-03-01-preview5`).
+pub fn version(value: &str) -> Result<()> {
+    let (date, suffix) = (value.get(..10).unwrap_or(""), value.get(10..).unwrap_or(""));
+    let date_ok = date.len() == 10
+        && date.char_indices().all(|(i, c)| if i == 4 || i == 7 { c == '-' } else { c.is_ascii_digit() });
+    let suffix_ok = suffix.is_empty()
+        || (suffix.len() <= 21
+            && suffix.starts_with('-')
+            && suffix.len() > 1
+            && suffix.chars().skip(1).all(|c| c.is_ascii_alphanumeric()));
+    if !(date_ok && suffix_ok) {
+        return Err(Error::invalid(
+            "version",
+            format!("{value:?} is not an API version like 2022-07-01 or 2022-03-01-preview5"),
+        ));
+    }
+    Ok(())
+}
+
 /// A User-Agent prefix: printable ASCII, no control characters.
 pub fn user_agent(value: &str) -> Result<()> {
     if value.is_empty() || value.len() > 256 || !value.chars().all(|c| c == ' ' || c.is_ascii_graphic()) {
@@ -190,6 +210,16 @@ pub fn user_agent(value: &str) -> Result<()> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn versions_are_dates_with_an_optional_suffix() {
+        for ok in ["2017-10-31", "2022-07-01", "2022-03-01-preview5"] {
+            assert_eq!(version(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "2022-7-1", "2022-07-01-", "2022-07-01&x=1", "2022-07-01 ", "latest", "2022/07/01"] {
+            assert!(version(bad).is_err(), "{bad}");
+        }
+    }
 
     #[test]
     fn ids_accept_the_documented_alphabet() {

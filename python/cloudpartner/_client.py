@@ -27,8 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["Client", "cancel", "cancel_async"]
 
-BASE_URL_VARIABLE = "CLOUDPARTNER_BASE_URL"
-
 
 def record_or_default(record: Optional[Union[str, os.PathLike[str]]]) -> Optional[Union[str, os.PathLike[str]]]:
     return record if record is not None else os.environ.get(_core.RECORD_VARIABLE) or None
@@ -55,7 +53,7 @@ def _completed(target: object) -> bool:
 def base_url_or_default(base_url: Optional[str]) -> str:
     if base_url is not None:
         return base_url  # validated by the core: an empty string is refused, not replaced
-    return os.environ.get(BASE_URL_VARIABLE) or _core.DEFAULT_BASE_URL
+    return os.environ.get(_core.BASE_URL_VARIABLE) or _core.DEFAULT_BASE_URL
 
 
 class Client:
@@ -134,11 +132,11 @@ class Client:
             TransportError: no usable answer.
 
         """
-        return self._core.cancel(publisher, offer, emails)
+        return self._core.submit("cancel", publisher, offer, emails, None, False)
 
     async def cancel_async(self, publisher: str, offer: str, emails: Emails = None) -> CancelResult:
         """Asyncio twin of :meth:`cancel`."""
-        return await self._core.cancel_async(publisher, offer, emails)
+        return await self._core.submit("cancel", publisher, offer, emails, None, True)
 
     def cancel_many(
         self,
@@ -163,7 +161,7 @@ class Client:
             One failed item does not stop the others.
 
         """
-        return self._core.cancel_many(items, emails, concurrency, on_result)
+        return self._core.cancel_many(items, emails, concurrency, on_result, False)
 
     async def cancel_many_async(
         self,
@@ -174,7 +172,7 @@ class Client:
         on_result: Optional[ResultCallback] = None,
     ) -> list[Outcome]:
         """Asyncio twin of :meth:`cancel_many`; ``on_result`` runs on the event loop."""
-        return await self._core.cancel_many_async(items, emails, concurrency, on_result)
+        return await self._core.cancel_many(items, emails, concurrency, on_result, True)
 
     def get_operation(self, location: Location) -> Operation:
         """Fetch one operation.
@@ -185,19 +183,19 @@ class Client:
                 ``base_url`` is refused (the token only goes to the configured service).
 
         """
-        return self._core.get_operation(location)
+        return self._core.get_operation(location, False)
 
     async def get_operation_async(self, location: Location) -> Operation:
         """Asyncio twin of :meth:`get_operation`."""
-        return await self._core.get_operation_async(location)
+        return await self._core.get_operation(location, True)
 
     def list_operations(self, publisher: str, offer: str, status: Optional[str] = None) -> list[Operation]:
         """List an offer's operations (``GET .../submissions``), optionally only those with ``status``."""
-        return self._core.list_operations(publisher, offer, status)
+        return self._core.list_operations(publisher, offer, status, False)
 
     async def list_operations_async(self, publisher: str, offer: str, status: Optional[str] = None) -> list[Operation]:
         """Asyncio twin of :meth:`list_operations`."""
-        return await self._core.list_operations_async(publisher, offer, status)
+        return await self._core.list_operations(publisher, offer, status, True)
 
     def wait(
         self,
@@ -237,7 +235,7 @@ class Client:
             from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
 
             on_progress = progress_reporter(on_progress)
-        return self._core.wait(target, timeout, poll_interval, on_progress, until_review)
+        return self._core.wait(target, timeout, poll_interval, on_progress, until_review, False)
 
     async def wait_async(
         self,
@@ -256,7 +254,7 @@ class Client:
             from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
 
             on_progress = progress_reporter(on_progress)
-        return await self._core.wait_async(target, timeout, poll_interval, on_progress, until_review)
+        return await self._core.wait(target, timeout, poll_interval, on_progress, until_review, True)
 
     # -- the publish lifecycle -----------------------------------------------------------------
 
@@ -271,11 +269,11 @@ class Client:
                 :meth:`cancel_and_publish`).
 
         """
-        return self._core.start("publish", publisher, offer, emails)
+        return self._core.submit("publish", publisher, offer, emails, None, False)
 
     async def publish_async(self, publisher: str, offer: str, emails: Emails = None) -> ActionResult:
         """Asyncio twin of :meth:`publish`."""
-        return await self._core.start_async("publish", publisher, offer, emails)
+        return await self._core.submit("publish", publisher, offer, emails, None, True)
 
     def go_live(self, publisher: str, offer: str) -> ActionResult:
         """Take the reviewed preview live (``POST .../golive``); the service mails the publish's list.
@@ -284,11 +282,11 @@ class Client:
             ConflictError: another operation runs on the offer.
 
         """
-        return self._core.start("golive", publisher, offer)
+        return self._core.submit("golive", publisher, offer, None, None, False)
 
     async def go_live_async(self, publisher: str, offer: str) -> ActionResult:
         """Asyncio twin of :meth:`go_live`."""
-        return await self._core.start_async("golive", publisher, offer)
+        return await self._core.submit("golive", publisher, offer, None, None, True)
 
     def cancel_and_publish(
         self,
@@ -327,19 +325,19 @@ class Client:
 
     def get_offer_status(self, publisher: str, offer: str) -> OfferStatus:
         """Fetch the offer's status (``GET .../status``): its latest operation's status, steps, messages."""
-        return self._core.get_offer_status(publisher, offer)
+        return self._core.get_offer_status(publisher, offer, False)
 
     async def get_offer_status_async(self, publisher: str, offer: str) -> OfferStatus:
         """Asyncio twin of :meth:`get_offer_status`."""
-        return await self._core.get_offer_status_async(publisher, offer)
+        return await self._core.get_offer_status(publisher, offer, True)
 
     def list_offers(self, publisher: str) -> list[dict[str, Any]]:
         """List the publisher's offers as the service summarizes them (``id``, ``status``, ``version``, ...)."""
-        return self._core.list_offers(publisher)
+        return self._core.list_offers(publisher, False)
 
     async def list_offers_async(self, publisher: str) -> list[dict[str, Any]]:
         """Asyncio twin of :meth:`list_offers`."""
-        return await self._core.list_offers_async(publisher)
+        return await self._core.list_offers(publisher, True)
 
     def get_offer(
         self, publisher: str, offer: str, *, slot: Optional[str] = None, version: Optional[int] = None
@@ -354,13 +352,13 @@ class Client:
             version: an earlier version number, or None for the latest.
 
         """
-        return self._core.get_offer(publisher, offer, slot, version)
+        return self._core.get_offer(publisher, offer, slot, version, False)
 
     async def get_offer_async(
         self, publisher: str, offer: str, *, slot: Optional[str] = None, version: Optional[int] = None
     ) -> Offer:
         """Asyncio twin of :meth:`get_offer`."""
-        return await self._core.get_offer_async(publisher, offer, slot, version)
+        return await self._core.get_offer(publisher, offer, slot, version, True)
 
     def put_offer(
         self, publisher: str, offer: str, definition: dict[str, Any], *, if_match: Union[str, Offer]
@@ -380,13 +378,13 @@ class Client:
             PreconditionFailedError: the offer changed since that ETag (412): read it again.
 
         """
-        return self._core.put_offer(publisher, offer, definition, if_match)
+        return self._core.put_offer(publisher, offer, definition, if_match, False)
 
     async def put_offer_async(
         self, publisher: str, offer: str, definition: dict[str, Any], *, if_match: Union[str, Offer]
     ) -> Offer:
         """Asyncio twin of :meth:`put_offer`."""
-        return await self._core.put_offer_async(publisher, offer, definition, if_match)
+        return await self._core.put_offer(publisher, offer, definition, if_match, True)
 
     def close(self) -> None:
         """Drop idle connections and refuse further calls (``ClientClosedError``)."""
@@ -469,7 +467,7 @@ def cancel(
     ``token`` is as for :class:`Client` (None reads ``CLOUDPARTNER_TOKEN``); see
     :meth:`Client.cancel` for the rest.
     """
-    return _shared_client(base_url, timeout).cancel(publisher, offer, emails, token)
+    return _shared_client(base_url, timeout).submit("cancel", publisher, offer, emails, token, False)
 
 
 async def cancel_async(
@@ -482,4 +480,4 @@ async def cancel_async(
     timeout: Optional[float] = None,
 ) -> CancelResult:
     """Asyncio twin of :func:`cancel`."""
-    return await _shared_client(base_url, timeout).cancel_async(publisher, offer, emails, token)
+    return await _shared_client(base_url, timeout).submit("cancel", publisher, offer, emails, token, True)

@@ -1,15 +1,21 @@
-"""Type stubs of the Rust extension (checked against it by mypy.stubtest in CI)."""
+"""Type stubs of the Rust extension (checked against it by mypy.stubtest in CI).
+
+Each call is one method; its last argument, ``asynchronous``, picks a blocking call (the result)
+or an awaitable of it (for asyncio).
+"""
 
 import os
 from collections.abc import Awaitable, Callable, Iterable
-from typing import Any, Final, Optional, Union, final
+from typing import Any, Final, Literal, Optional, Union, final, overload
 
 from ._errors import CloudPartnerError
 from ._results import ActionResult, CancelResult
 from ._types import Offer, OfferStatus, Operation
+from .ingestion._types import Job, Product, Submission
 
 __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]
+BASE_URL_VARIABLE: Final[str]
 API_VERSION: Final[str]
 MAX_SUCCESS_BODY_BYTES: Final[int]
 MAX_ERROR_BODY_BYTES: Final[int]
@@ -23,19 +29,33 @@ DEFAULT_CONCURRENCY: Final[int]
 TOKEN_VARIABLE: Final[str]
 RECORD_VARIABLE: Final[str]
 SCOPE: Final[str]
+INGESTION_BASE_URL: Final[str]
+INGESTION_BASE_URL_VARIABLE: Final[str]
+INGESTION_VERSION: Final[str]
+INGESTION_SCOPE: Final[str]
+INGESTION_TOKEN_VARIABLE: Final[str]
+INGESTION_POLL_INTERVAL: Final[float]
+SUBMISSION_SCHEMA: Final[str]
 
 _Emails = Union[str, Iterable[str], None]
 _Location = Union[str, CancelResult, ActionResult]
 _Progress = Optional[Callable[[Operation], object]]
+_JobProgress = Optional[Callable[[Job], object]]
 _Outcome = Union[CancelResult, CloudPartnerError]
 _OnResult = Optional[Callable[[int, _Outcome], object]]
+_Job = Union[str, Job]
+_Product = Union[str, Product]
+_Sync = Literal[False]
+_Async = Literal[True]
 
 def status_phase(status: str) -> str: ...
+def job_phase(status: str, result: str) -> str: ...
 def is_loopback_url(url: str) -> bool: ...
 def is_transient_status(status: int) -> bool: ...
 
 __all__ = [
     "API_VERSION",
+    "BASE_URL_VARIABLE",
     "DEFAULT_BACKOFF",
     "DEFAULT_BASE_URL",
     "DEFAULT_CONCURRENCY",
@@ -43,16 +63,25 @@ __all__ = [
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_TIMEOUT",
     "DEFAULT_WAIT_TIMEOUT",
+    "INGESTION_BASE_URL",
+    "INGESTION_BASE_URL_VARIABLE",
+    "INGESTION_POLL_INTERVAL",
+    "INGESTION_SCOPE",
+    "INGESTION_TOKEN_VARIABLE",
+    "INGESTION_VERSION",
     "MAX_ERROR_BODY_BYTES",
     "MAX_SUCCESS_BODY_BYTES",
     "RECORD_VARIABLE",
     "RETRIABLE_STATUSES",
     "SCOPE",
+    "SUBMISSION_SCHEMA",
     "TOKEN_VARIABLE",
     "Client",
+    "IngestionClient",
     "__version__",
     "is_loopback_url",
     "is_transient_status",
+    "job_phase",
     "status_phase",
 ]
 
@@ -69,65 +98,107 @@ class Client:
         ca_file: Optional[Union[str, os.PathLike[str]]] = None,
         record: Optional[Union[str, os.PathLike[str]]] = None,
     ) -> Client: ...
-    def cancel(self, publisher: str, offer: str, emails: _Emails = None, token: Any = None) -> CancelResult: ...
-    def cancel_async(
-        self, publisher: str, offer: str, emails: _Emails = None, token: Any = None
+    @overload
+    def submit(
+        self, action: Literal["cancel"], publisher: str, offer: str, emails: _Emails, token: Any, asynchronous: _Sync
+    ) -> CancelResult: ...
+    @overload
+    def submit(
+        self, action: Literal["cancel"], publisher: str, offer: str, emails: _Emails, token: Any, asynchronous: _Async
     ) -> Awaitable[CancelResult]: ...
+    @overload
+    def submit(
+        self,
+        action: Literal["publish", "golive"],
+        publisher: str,
+        offer: str,
+        emails: _Emails,
+        token: Any,
+        asynchronous: _Sync,
+    ) -> ActionResult: ...
+    @overload
+    def submit(
+        self,
+        action: Literal["publish", "golive"],
+        publisher: str,
+        offer: str,
+        emails: _Emails,
+        token: Any,
+        asynchronous: _Async,
+    ) -> Awaitable[ActionResult]: ...
+    @overload
     def cancel_many(
         self,
         items: Iterable[tuple[str, str]],
-        emails: _Emails = None,
-        concurrency: Optional[int] = None,
-        on_result: _OnResult = None,
+        emails: _Emails,
+        concurrency: Optional[int],
+        on_result: _OnResult,
+        asynchronous: _Sync,
     ) -> list[_Outcome]: ...
-    def cancel_many_async(
+    @overload
+    def cancel_many(
         self,
         items: Iterable[tuple[str, str]],
-        emails: _Emails = None,
-        concurrency: Optional[int] = None,
-        on_result: _OnResult = None,
+        emails: _Emails,
+        concurrency: Optional[int],
+        on_result: _OnResult,
+        asynchronous: _Async,
     ) -> Awaitable[list[_Outcome]]: ...
-    def get_operation(self, location: _Location) -> Operation: ...
-    def get_operation_async(self, location: _Location) -> Awaitable[Operation]: ...
-    def list_operations(self, publisher: str, offer: str, status: Optional[str] = None) -> list[Operation]: ...
-    def list_operations_async(
-        self, publisher: str, offer: str, status: Optional[str] = None
+    @overload
+    def get_operation(self, location: _Location, asynchronous: _Sync) -> Operation: ...
+    @overload
+    def get_operation(self, location: _Location, asynchronous: _Async) -> Awaitable[Operation]: ...
+    @overload
+    def list_operations(
+        self, publisher: str, offer: str, status: Optional[str], asynchronous: _Sync
+    ) -> list[Operation]: ...
+    @overload
+    def list_operations(
+        self, publisher: str, offer: str, status: Optional[str], asynchronous: _Async
     ) -> Awaitable[list[Operation]]: ...
+    @overload
     def wait(
         self,
         location: _Location,
         timeout: float,
         poll_interval: float,
-        on_progress: _Progress = None,
-        until_review: bool = False,
+        on_progress: _Progress,
+        until_review: bool,
+        asynchronous: _Sync,
     ) -> Operation: ...
-    def wait_async(
+    @overload
+    def wait(
         self,
         location: _Location,
         timeout: float,
         poll_interval: float,
-        on_progress: _Progress = None,
-        until_review: bool = False,
+        on_progress: _Progress,
+        until_review: bool,
+        asynchronous: _Async,
     ) -> Awaitable[Operation]: ...
-    def start(self, action: str, publisher: str, offer: str, emails: _Emails = None) -> ActionResult: ...
-    def start_async(
-        self, action: str, publisher: str, offer: str, emails: _Emails = None
-    ) -> Awaitable[ActionResult]: ...
-    def get_offer_status(self, publisher: str, offer: str) -> OfferStatus: ...
-    def get_offer_status_async(self, publisher: str, offer: str) -> Awaitable[OfferStatus]: ...
-    def list_offers(self, publisher: str) -> list[dict[str, Any]]: ...
-    def list_offers_async(self, publisher: str) -> Awaitable[list[dict[str, Any]]]: ...
+    @overload
+    def get_offer_status(self, publisher: str, offer: str, asynchronous: _Sync) -> OfferStatus: ...
+    @overload
+    def get_offer_status(self, publisher: str, offer: str, asynchronous: _Async) -> Awaitable[OfferStatus]: ...
+    @overload
+    def list_offers(self, publisher: str, asynchronous: _Sync) -> list[dict[str, Any]]: ...
+    @overload
+    def list_offers(self, publisher: str, asynchronous: _Async) -> Awaitable[list[dict[str, Any]]]: ...
+    @overload
     def get_offer(
-        self, publisher: str, offer: str, slot: Optional[str] = None, version: Optional[int] = None
+        self, publisher: str, offer: str, slot: Optional[str], version: Optional[int], asynchronous: _Sync
     ) -> Offer: ...
-    def get_offer_async(
-        self, publisher: str, offer: str, slot: Optional[str] = None, version: Optional[int] = None
+    @overload
+    def get_offer(
+        self, publisher: str, offer: str, slot: Optional[str], version: Optional[int], asynchronous: _Async
     ) -> Awaitable[Offer]: ...
+    @overload
     def put_offer(
-        self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer]
+        self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer], asynchronous: _Sync
     ) -> Offer: ...
-    def put_offer_async(
-        self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer]
+    @overload
+    def put_offer(
+        self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer], asynchronous: _Async
     ) -> Awaitable[Offer]: ...
     def close(self) -> None: ...
     @property
@@ -138,3 +209,75 @@ class Client:
     def timeout(self) -> float: ...
     @property
     def max_retries(self) -> int: ...
+
+@final
+class IngestionClient:
+    def __new__(
+        cls,
+        token: Any,
+        base_url: str,
+        version: Optional[str],
+        timeout: float,
+        max_retries: int,
+        backoff: float,
+        user_agent: Optional[str],
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        record: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> IngestionClient: ...
+    @overload
+    def cancel_job(self, job: _Job, asynchronous: _Sync) -> Job: ...
+    @overload
+    def cancel_job(self, job: _Job, asynchronous: _Async) -> Awaitable[Job]: ...
+    @overload
+    def get_job(self, job: _Job, asynchronous: _Sync) -> Job: ...
+    @overload
+    def get_job(self, job: _Job, asynchronous: _Async) -> Awaitable[Job]: ...
+    @overload
+    def wait_job(
+        self, job: _Job, timeout: float, poll_interval: float, on_progress: _JobProgress, asynchronous: _Sync
+    ) -> Job: ...
+    @overload
+    def wait_job(
+        self, job: _Job, timeout: float, poll_interval: float, on_progress: _JobProgress, asynchronous: _Async
+    ) -> Awaitable[Job]: ...
+    @overload
+    def get_job_resources(self, job: _Job, asynchronous: _Sync) -> dict[str, Any]: ...
+    @overload
+    def get_job_resources(self, job: _Job, asynchronous: _Async) -> Awaitable[dict[str, Any]]: ...
+    @overload
+    def configure(self, resources: Union[list[dict[str, Any]], dict[str, Any]], asynchronous: _Sync) -> Job: ...
+    @overload
+    def configure(
+        self, resources: Union[list[dict[str, Any]], dict[str, Any]], asynchronous: _Async
+    ) -> Awaitable[Job]: ...
+    @overload
+    def publish(self, product: _Product, target: str, asynchronous: _Sync) -> Job: ...
+    @overload
+    def publish(self, product: _Product, target: str, asynchronous: _Async) -> Awaitable[Job]: ...
+    @overload
+    def find_product(self, external: str, asynchronous: _Sync) -> Product: ...
+    @overload
+    def find_product(self, external: str, asynchronous: _Async) -> Awaitable[Product]: ...
+    @overload
+    def get_product(self, product: _Product, asynchronous: _Sync) -> Product: ...
+    @overload
+    def get_product(self, product: _Product, asynchronous: _Async) -> Awaitable[Product]: ...
+    @overload
+    def list_submissions(self, product: _Product, asynchronous: _Sync) -> list[Submission]: ...
+    @overload
+    def list_submissions(self, product: _Product, asynchronous: _Async) -> Awaitable[list[Submission]]: ...
+    @overload
+    def get_resource_tree(self, product: _Product, target: str, asynchronous: _Sync) -> dict[str, Any]: ...
+    @overload
+    def get_resource_tree(self, product: _Product, target: str, asynchronous: _Async) -> Awaitable[dict[str, Any]]: ...
+    def close(self) -> None: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def base_url(self) -> str: ...
+    @property
+    def timeout(self) -> float: ...
+    @property
+    def max_retries(self) -> int: ...
+    @property
+    def version(self) -> str: ...

@@ -15,6 +15,9 @@ if TYPE_CHECKING:
     from ._errors import CloudPartnerError
     from ._results import ActionResult, CancelResult
     from ._types import OfferStatus, Operation, OperationStep, StepMessage
+    from .ingestion._types import Job
+
+    State = Union[Operation, Job]
 
 _COLORS = {"succeeded": "#107c10", "failed": "#d13438", "canceled": "#8a8886", "pending": "#0078d4"}
 _LEVELS = {"error": "#d13438", "warning": "#c19c00", "information": "#605e5c"}
@@ -107,6 +110,19 @@ def offer_status_html(status: OfferStatus) -> str:
     )
 
 
+def job_html(job: Job) -> str:
+    """Return an ingestion job as an HTML table."""
+    from ._core import job_phase  # noqa: PLC0415 - the extension is loaded by then
+
+    phase = job_phase(job.status, job.result)
+    color = _COLORS.get({"cancelled": "canceled", "completed": "succeeded"}.get(phase, phase), "#0078d4")
+    status = f'<span style="color:{color};font-weight:bold">{escape(job.status or "?")}</span>'
+    rows = [("job", escape(job.id)), ("status", status), ("result", escape(job.result or "-"))]
+    rows += [(name, escape(str(value))) for name, value in (("started", job.started), ("ended", job.ended)) if value]
+    rows += [(f"error {e.code or ''}", escape(e.message or "")) for e in job.errors]
+    return _rows(rows)
+
+
 def error_html(error: CloudPartnerError) -> str:
     """Show an exception as a person reads it: what failed, the service's code and message, the ids."""
     pairs = [("error", f'<span style="color:#d13438;font-weight:bold">{escape(type(error).__name__)}</span>')]
@@ -139,8 +155,8 @@ def pretty_lines(value: Any) -> list[str]:
 
 
 def progress_reporter(
-    chained: Optional[Callable[[Operation], object]], stream: Optional[TextIO] = None
-) -> Callable[[Operation], object]:
+    chained: Optional[Callable[[Any], object]], stream: Optional[TextIO] = None
+) -> Callable[[Any], object]:
     """Make an ``on_progress`` that shows each state.
 
     In a notebook an updating display, else one line on stderr (rewritten in place on a
@@ -148,14 +164,14 @@ def progress_reporter(
     """
     show = _notebook_display() or _line_display(stream or sys.stderr)
 
-    def report(operation: Operation) -> object:
-        show(operation)
-        return chained(operation) if chained is not None else None
+    def report(state: State) -> object:
+        show(state)
+        return chained(state) if chained is not None else None
 
     return report
 
 
-def _notebook_display() -> Optional[Callable[[Operation], None]]:
+def _notebook_display() -> Optional[Callable[[State], None]]:
     shell = getattr(sys.modules.get("IPython"), "get_ipython", lambda: None)()
     if shell is None or type(shell).__name__ != "ZMQInteractiveShell":
         return None
@@ -164,8 +180,8 @@ def _notebook_display() -> Optional[Callable[[Operation], None]]:
 
     handle: list[Any] = []
 
-    def show(operation: Operation) -> None:
-        content = html(operation_html(operation))
+    def show(state: State) -> None:
+        content = html(state._repr_html_())
         if handle:
             handle[0].update(content)
         else:
@@ -174,17 +190,23 @@ def _notebook_display() -> Optional[Callable[[Operation], None]]:
     return show
 
 
-def _line_display(stream: TextIO) -> Callable[[Operation], None]:
+def _line(operation: Operation) -> str:
+    current = next((s for s in operation.steps if _phase(s.status or "") != "succeeded"), None)
+    step = "" if current is None else f" - {current.name or current.id}: {current.status}"
+    if current is not None and current.progress is not None:
+        step += f" {current.progress:.0f}%"
+    return f"{operation.id}: {operation.status}{step}"
+
+
+def _line_display(stream: TextIO) -> Callable[[State], None]:
     in_place = stream.isatty()
 
-    def show(operation: Operation) -> None:
-        current = next((s for s in operation.steps if _phase(s.status or "") != "succeeded"), None)
-        step = "" if current is None else f" - {current.name or current.id}: {current.status}"
-        if current is not None and current.progress is not None:
-            step += f" {current.progress:.0f}%"
-        line = f"{operation.id}: {operation.status}{step}"
+    def show(state: State) -> None:
+        from ._types import Operation  # noqa: PLC0415 - avoids an import cycle
+
+        line = _line(state) if isinstance(state, Operation) else state._progress_line()
         stream.write(f"\r{line:<100}" if in_place else line + "\n")
-        if in_place and operation.is_terminal:
+        if in_place and state.is_terminal:
             stream.write("\n")
         stream.flush()
 

@@ -5,13 +5,14 @@
     ├── CredentialError                          the token source failed
     ├── ClientClosedError (also RuntimeError)    the Client was closed
     ├── NestedCallError (also RuntimeError)      a blocking call made from a callback of another
-    ├── WaitTimeoutError (also TimeoutError)     wait() ran out of time (.operation: last state)
+    ├── WaitTimeoutError (also TimeoutError)     a wait ran out of time (.operation or .job: last state)
     ├── TransportError                           no usable answer (connect, TLS, reset, bad HTTP)
     │   ├── RequestTimeoutError (also TimeoutError)
     │   └── MalformedResponseError               a success answer whose body is unreadable
     │       └── ResponseTooLargeError            ... or longer than MAX_SUCCESS_BODY_BYTES (64 MiB)
     └── ApiError                                 the service answered with a failure status
         ├── BadRequestError       400
+        │   └── JobAlreadyCompletedError  an ingestion job's cancel came after it completed
         ├── AuthenticationError   401
         ├── ForbiddenError        403
         ├── NotFoundError         404
@@ -32,7 +33,10 @@ from __future__ import annotations
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
+    from typing import Any
+
     from ._types import Operation
+    from .ingestion._types import Job
 
 __all__ = [
     "ApiError",
@@ -44,6 +48,7 @@ __all__ = [
     "CredentialError",
     "ForbiddenError",
     "InvalidArgumentError",
+    "JobAlreadyCompletedError",
     "MalformedResponseError",
     "NestedCallError",
     "NotFoundError",
@@ -149,12 +154,22 @@ class ResponseTooLargeError(MalformedResponseError):
 
 
 class WaitTimeoutError(CloudPartnerError, TimeoutError):
-    """``wait`` gave up before the operation ended; ``operation`` is the last state seen (or None)."""
+    """A wait gave up before what it followed ended.
 
-    def __init__(self, message: str, *, timeout: float | None = None, operation: Operation | None = None) -> None:
+    Attributes:
+        timeout: the seconds it waited.
+        operation: for ``wait``, the last state of the operation seen (or None).
+        job: for the ingestion API's ``wait_job``, the last state of the job seen (or None).
+
+    """
+
+    def __init__(
+        self, message: str, *, timeout: float | None = None, operation: Operation | None = None, job: Job | None = None
+    ) -> None:
         super().__init__(message)
         self.timeout = timeout
         self.operation = operation
+        self.job = job
 
 
 class ApiError(CloudPartnerError):
@@ -229,6 +244,22 @@ class ApiError(CloudPartnerError):
 
 class BadRequestError(ApiError):
     """400: the request was refused as malformed (``code``/``message`` say why)."""
+
+
+class JobAlreadyCompletedError(BadRequestError):
+    """400 to an ingestion job's cancel: the job had already completed, so nothing was cancelled.
+
+    Attributes:
+        job_id: the job the cancel named.
+        job: the job as it ended (read once more after the refusal), or None when that read
+            failed; ``job.succeeded``, ``job.failed`` tell how it ended.
+
+    """
+
+    def __init__(self, status_code: int, *, job_id: str = "", job: Job | None = None, **fields: Any) -> None:
+        super().__init__(status_code, **fields)
+        self.job_id = job_id
+        self.job = job
 
 
 class AuthenticationError(ApiError):

@@ -4,9 +4,9 @@
 use pyo3::prelude::*;
 use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString};
 
+use crate::cpp::offer::IfMatch;
+use crate::cpp::request::{Action, OfferAction};
 use crate::error::{Error, Result};
-use crate::offer::IfMatch;
-use crate::request::{Action, OfferAction};
 
 /// The Python name of a value's type, for messages.
 fn type_name(value: &Bound<'_, PyAny>) -> String {
@@ -185,4 +185,33 @@ pub fn if_match(value: &Bound<'_, PyAny>) -> PyResult<IfMatch> {
         "if_match",
         format!("must be \"*\", an ETag str or an Offer from get_offer, not {}", type_name(value)),
     ))
+}
+
+/// A list or a dict as JSON, written by Python's json and read back by the core.
+pub fn json_value(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<serde_json::Value> {
+    if !value.is_instance_of::<PyDict>()
+        && !value.is_instance_of::<pyo3::types::PyList>()
+        && !value.is_instance_of::<pyo3::types::PyTuple>()
+    {
+        return Err(invalid(field, format!("must be a list or a dict, not {}", type_name(value))));
+    }
+    let dumps = value.py().import("json")?.getattr("dumps")?;
+    let text =
+        dumps.call1((value,)).map_err(|e| invalid(field, format!("cannot be written as JSON ({e})")))?;
+    serde_json::from_str(&string(&text, field)?)
+        .map_err(|e| invalid(field, format!("is not JSON the service can read ({e})")))
+}
+
+/// A str, or a typed object whose `id` is one (a `Job`, a `Product`).
+pub fn id_of(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<String> {
+    if value.is_instance_of::<PyString>() {
+        return string(value, field);
+    }
+    match value.getattr_opt("id")? {
+        Some(id) if id.is_instance_of::<PyString>() => string(&id, field),
+        _ => Err(invalid(
+            field,
+            format!("must be an id str or an object with an id, not {}", type_name(value)),
+        )),
+    }
 }

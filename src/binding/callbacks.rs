@@ -32,11 +32,6 @@ impl Failure {
     pub fn take(&self) -> Option<PyErr> {
         self.0.lock().unwrap_or_else(PoisonError::into_inner).take()
     }
-
-    /// The callback's exception if one stopped the call, else the core's error converted.
-    pub fn or_else(&self, err: crate::error::Error) -> PyErr {
-        self.take().unwrap_or_else(|| err.into())
-    }
 }
 
 /// A token for each poll (a credential may refresh during a long wait). With `event_loop` (an

@@ -1,6 +1,7 @@
 //! Where a call's bearer token comes from: a string, an azure-identity style credential (sync or
 //! `azure.identity.aio`; cached until its `refresh_on`, else five minutes before expiry), or the
-//! `CLOUDPARTNER_TOKEN` environment variable.
+//! service's environment variable (`CLOUDPARTNER_TOKEN`, `CLOUDPARTNER_INGESTION_TOKEN`). A
+//! credential is asked for the service's own scope (`http::Service`).
 //!
 //! A credential is asked with `get_token_info(scope)` when it has it (azure-core 1.31+, whose
 //! `AccessTokenInfo` carries `refresh_on`), else `get_token(scope)`. An async credential's
@@ -20,7 +21,8 @@ use pyo3_async_runtimes::TaskLocals;
 
 use super::{args, exceptions};
 use crate::error::Error;
-use crate::token::{CachedToken, SCOPE, TOKEN_VARIABLE, unix_now};
+use crate::http::Service;
+use crate::token::{CachedToken, unix_now};
 use crate::validate::Token;
 
 /// How long a poll of `wait_async` waits for an async credential's coroutine on the event loop.
@@ -33,21 +35,26 @@ const SYNC_CALL_WITH_ASYNC_CREDENTIAL: &str = "the credential is async (its get_
 pub type TokenFuture = Pin<Box<dyn Future<Output = PyResult<Token>> + Send>>;
 
 pub enum TokenSource {
-    Environment,
+    Environment(&'static Service),
     Fixed(Token),
-    Credential { credential: Py<PyAny>, cache: Mutex<Option<CachedToken>> },
+    Credential { credential: Py<PyAny>, cache: Mutex<Option<CachedToken>>, scope: &'static str },
 }
 
 impl TokenSource {
-    pub fn from_py(value: &Bound<'_, PyAny>) -> PyResult<Self> {
+    /// A token source for `service`, from what Python passed.
+    pub fn from_py(value: &Bound<'_, PyAny>, service: &'static Service) -> PyResult<Self> {
         if value.is_none() {
-            return Ok(Self::Environment);
+            return Ok(Self::Environment(service));
         }
         if value.is_instance_of::<PyString>() {
             return Ok(Self::Fixed(Token::new(&args::string(value, "token")?)?));
         }
         if value.hasattr("get_token")? || value.hasattr("get_token_info")? {
-            return Ok(Self::Credential { credential: value.clone().unbind(), cache: Mutex::new(None) });
+            return Ok(Self::Credential {
+                credential: value.clone().unbind(),
+                cache: Mutex::new(None),
+                scope: service.scope,
+            });
         }
         let kind = value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string());
         Err(args::invalid(
@@ -66,7 +73,7 @@ impl TokenSource {
                 if is_async(credential.bind(py))? {
                     return Err(failed(py, SYNC_CALL_WITH_ASYNC_CREDENTIAL, None));
                 }
-                let answer = ask(credential.bind(py))?;
+                let answer = ask(credential.bind(py), self.scope())?;
                 if is_awaitable(&answer)? {
                     // Close the coroutine so Python does not warn that it was never awaited.
                     let _ = answer.call_method0("close");
@@ -85,7 +92,7 @@ impl TokenSource {
             Ok(token) => return Ok(Box::pin(std::future::ready(Ok(token)))),
             Err(credential) => credential,
         };
-        let answer = ask(credential.bind(py))?;
+        let answer = ask(credential.bind(py), self.scope())?;
         if !is_awaitable(&answer)? {
             let token = self.keep(py, &answer);
             return Ok(Box::pin(std::future::ready(token)));
@@ -96,7 +103,11 @@ impl TokenSource {
             let answer = pending.await;
             Python::attach(|py| match answer {
                 Ok(answer) => source.keep(py, answer.bind(py)),
-                Err(e) => Err(failed(py, &format!("the credential's get_token({SCOPE:?}) failed"), Some(e))),
+                Err(e) => Err(failed(
+                    py,
+                    &format!("the credential's get_token({:?}) failed", source.scope()),
+                    Some(e),
+                )),
             })
         }))
     }
@@ -109,7 +120,7 @@ impl TokenSource {
             (Err(_), None) => return self.resolve(py),
             (Err(credential), Some(event_loop)) => (credential, event_loop),
         };
-        let answer = ask(credential.bind(py))?;
+        let answer = ask(credential.bind(py), self.scope())?;
         if !is_awaitable(&answer)? {
             return self.keep(py, &answer);
         }
@@ -125,8 +136,17 @@ impl TokenSource {
             Ok(answer) => self.keep(py, &answer),
             Err(e) => {
                 let _ = done.call_method0("cancel");
-                Err(failed(py, &format!("the credential's get_token({SCOPE:?}) failed"), Some(e)))
+                Err(failed(py, &format!("the credential's get_token({:?}) failed", self.scope()), Some(e)))
             }
+        }
+    }
+
+    /// The scope a credential is asked for (empty for the other sources, which ask nobody).
+    fn scope(&self) -> &'static str {
+        match self {
+            Self::Credential { scope, .. } => scope,
+            Self::Environment(service) => service.scope,
+            Self::Fixed(_) => "",
         }
     }
 
@@ -134,15 +154,17 @@ impl TokenSource {
     fn ready(&self, py: Python<'_>) -> PyResult<Result<Token, Py<PyAny>>> {
         match self {
             Self::Fixed(token) => Ok(Ok(token.clone())),
-            Self::Environment => {
-                let value = py.import("os")?.getattr("environ")?.call_method1("get", (TOKEN_VARIABLE,))?;
+            Self::Environment(service) => {
+                let variable = service.token_variable;
+                let value = py.import("os")?.getattr("environ")?.call_method1("get", (variable,))?;
                 match value.extract::<Option<String>>()? {
                     Some(token) if !token.trim().is_empty() => Ok(Ok(Token::new(&token)?)),
-                    _ => Err(Error::invalid("token", format!("none given, and {TOKEN_VARIABLE} is not set"))
-                        .into()),
+                    _ => {
+                        Err(Error::invalid("token", format!("none given, and {variable} is not set")).into())
+                    }
                 }
             }
-            Self::Credential { credential, cache } => {
+            Self::Credential { credential, cache, .. } => {
                 let cached = cache.lock().unwrap_or_else(PoisonError::into_inner).clone();
                 match cached.filter(|t| t.is_fresh(unix_now())) {
                     Some(fresh) => Ok(Ok(Token::new(&fresh.token)?)),
@@ -199,13 +221,13 @@ fn method_name(credential: &Bound<'_, PyAny>) -> PyResult<&'static str> {
     Ok(if credential.hasattr("get_token_info")? { "get_token_info" } else { "get_token" })
 }
 
-/// `credential.get_token_info(SCOPE)` or `credential.get_token(SCOPE)`: an answer or a coroutine.
-fn ask<'py>(credential: &Bound<'py, PyAny>) -> PyResult<Bound<'py, PyAny>> {
+/// `credential.get_token_info(scope)` or `credential.get_token(scope)`: an answer or a coroutine.
+fn ask<'py>(credential: &Bound<'py, PyAny>, scope: &str) -> PyResult<Bound<'py, PyAny>> {
     let py = credential.py();
     let name = method_name(credential)?;
     credential
-        .call_method1(name, (SCOPE,))
-        .map_err(|e| failed(py, &format!("the credential's {name}({SCOPE:?}) failed"), Some(e)))
+        .call_method1(name, (scope,))
+        .map_err(|e| failed(py, &format!("the credential's {name}({scope:?}) failed"), Some(e)))
 }
 
 /// An `AccessToken` / `AccessTokenInfo`: `.token`, `.expires_on` and, optionally, `.refresh_on`.

@@ -9,7 +9,7 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
-use crate::error::Error;
+use crate::error::{ApiFailure, Error, LastState};
 
 /// One accessor per class of `cloudpartner._errors` that the binding raises.
 macro_rules! classes {
@@ -41,6 +41,7 @@ classes! {
     precondition_failed_error => "PreconditionFailedError",
     throttled_error => "ThrottledError",
     server_error => "ServerError",
+    job_already_completed_error => "JobAlreadyCompletedError",
 }
 
 impl From<Error> for PyErr {
@@ -61,15 +62,17 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             (invalid_argument_error(py)?, message()?)
         }
         Error::Api(failure) => {
-            kwargs.set_item("code", &failure.code)?;
-            kwargs.set_item("message", &failure.message)?;
-            kwargs.set_item("body", &failure.body)?;
-            kwargs.set_item("request_id", &failure.request_id)?;
-            kwargs.set_item("client_request_id", &failure.client_request_id)?;
-            kwargs.set_item("retry_after", failure.retry_after)?;
-            kwargs.set_item("location", &failure.location)?;
-            kwargs.set_item("body_truncated", failure.body_truncated)?;
+            api_fields(&kwargs, failure)?;
             (api_class(py, failure.status)?, PyTuple::new(py, [failure.status])?)
+        }
+        Error::JobCompleted { failure, job_id, job } => {
+            api_fields(&kwargs, failure)?;
+            kwargs.set_item("job_id", job_id)?;
+            kwargs.set_item(
+                "job",
+                job.as_deref().map(|j| super::ingestion_results::job_ref(py, j)).transpose()?,
+            )?;
+            (job_already_completed_error(py)?, PyTuple::new(py, [failure.status])?)
         }
         Error::Transport { client_request_id, .. } => {
             kwargs.set_item("client_request_id", client_request_id)?;
@@ -97,8 +100,15 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         }
         Error::WaitTimeout { after, last } => {
             kwargs.set_item("timeout", after.as_secs_f64())?;
-            let last = last.as_deref().map(|op| super::results::operation(py, op)).transpose()?;
-            kwargs.set_item("operation", last)?;
+            match last {
+                Some(LastState::Operation(op)) => {
+                    kwargs.set_item("operation", super::results::operation(py, op)?)?
+                }
+                Some(LastState::Job(job)) => {
+                    kwargs.set_item("job", super::ingestion_results::job_ref(py, job)?)?
+                }
+                None => {}
+            }
             (wait_timeout_error(py)?, message()?)
         }
         // A callback's own exception is raised instead (`callbacks::Failure`); this is a fallback.
@@ -107,6 +117,18 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
     let instance = class.call(args, Some(&kwargs))?;
     instance.setattr("is_transient", err.is_transient())?;
     Ok(PyErr::from_value(instance))
+}
+
+/// The fields every `ApiError` carries.
+fn api_fields(kwargs: &Bound<'_, PyDict>, failure: &ApiFailure) -> PyResult<()> {
+    kwargs.set_item("code", &failure.code)?;
+    kwargs.set_item("message", &failure.message)?;
+    kwargs.set_item("body", &failure.body)?;
+    kwargs.set_item("request_id", &failure.request_id)?;
+    kwargs.set_item("client_request_id", &failure.client_request_id)?;
+    kwargs.set_item("retry_after", failure.retry_after)?;
+    kwargs.set_item("location", &failure.location)?;
+    kwargs.set_item("body_truncated", failure.body_truncated)
 }
 
 /// The class for a failure status: the statuses the API documents have their own.

@@ -3,7 +3,7 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 
-use crate::client::Log;
+use crate::http::Log;
 
 const DEBUG: u8 = 10;
 const WARNING: u8 = 30;

@@ -5,11 +5,12 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
 
-use crate::client::{Accepted, Document};
+use crate::cpp::Accepted;
+use crate::cpp::offer::OfferQuery;
+use crate::cpp::operation::{Message, Operation};
+use crate::cpp::request::{Action, OfferAction};
 use crate::error::Result;
-use crate::offer::OfferQuery;
-use crate::operation::{Message, Operation};
-use crate::request::{Action, OfferAction};
+use crate::http::Document;
 
 /// The service's documents (`Operation`, `Offer`, ...).
 fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
@@ -68,32 +69,24 @@ pub fn offer_status<'py>(py: Python<'py>, status: &Operation) -> PyResult<Bound<
     types(py)?.getattr("OfferStatus")?.call((), Some(&kwargs))
 }
 
-/// What to make of a document the service answered.
-#[derive(Debug, Clone)]
-pub enum DocumentKind {
-    /// An `Offer` dataclass for this query.
-    Offer(OfferQuery),
-    /// A list of dicts.
-    List,
-}
-
-/// An `Offer` dataclass, or a list of dicts: the JSON parsed by Python (integers stay exact).
+/// An `Offer` dataclass for the offer `query` names, or (with none) the JSON as Python
+/// reads it: the JSON parsed by Python (integers stay exact).
 pub fn document<'py>(
     py: Python<'py>,
     document: &Document,
-    kind: &DocumentKind,
+    query: Option<&OfferQuery>,
 ) -> PyResult<Bound<'py, PyAny>> {
     // The core checked it is JSON, which is UTF-8 text.
     let parsed = json_loads(py)?.call1((String::from_utf8_lossy(&document.body),))?;
-    match kind {
-        DocumentKind::List => Ok(parsed),
-        DocumentKind::Offer(query) => {
+    match query {
+        None => Ok(parsed),
+        Some(query) => {
             let kwargs = PyDict::new(py);
             kwargs.set_item("publisher", &query.publisher)?;
             kwargs.set_item("offer", &query.offer)?;
             kwargs.set_item("etag", &document.etag)?;
             kwargs.set_item("definition", parsed)?;
-            kwargs.set_item("slot", query.slot.map(crate::offer::Slot::as_str))?;
+            kwargs.set_item("slot", query.slot.map(crate::cpp::offer::Slot::as_str))?;
             kwargs.set_item("version", query.version)?;
             kwargs.set_item("request_id", &document.request_id)?;
             types(py)?.getattr("Offer")?.call((), Some(&kwargs))

@@ -1,7 +1,9 @@
 //! Operation objects: what `GET .../operations/{id}` and `GET .../submissions` return, and what
 //! their statuses mean.
 
-use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike};
+use chrono::{DateTime, FixedOffset};
+
+pub use crate::response::timestamp;
 use serde_json::{Map, Value};
 
 /// Where an operation stands, from its `status` compared case-insensitively (spellings vary
@@ -235,24 +237,6 @@ fn html_to_text(html: &str) -> String {
         .join("\n")
 }
 
-/// RFC 3339 (any number of fraction digits), or the same without an offset, taken as UTC. Only
-/// what a Python `datetime` can hold: years 1 to 9999 (in UTC and locally), a leap second folded
-/// into the second before it; anything else is `None` rather than a failure.
-pub fn timestamp(text: &str) -> Option<DateTime<FixedOffset>> {
-    let text = text.trim();
-    let parsed = DateTime::parse_from_rfc3339(text).ok().or_else(|| {
-        NaiveDateTime::parse_from_str(text, "%Y-%m-%dT%H:%M:%S%.f")
-            .ok()
-            .map(|naive| naive.and_utc().fixed_offset())
-    })?;
-    let parsed = match parsed.nanosecond() {
-        leap @ 1_000_000_000.. => parsed.with_nanosecond(leap - 1_000_000_000)?,
-        _ => parsed,
-    };
-    let holdable = |year: i32| (1..=9999).contains(&year);
-    (holdable(parsed.year()) && holdable(parsed.to_utc().year())).then_some(parsed)
-}
-
 fn kind(value: &Value) -> &'static str {
     match value {
         Value::Null => "null",
@@ -267,6 +251,7 @@ fn kind(value: &Value) -> &'static str {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use chrono::Timelike;
 
     const DOCUMENTED: &str = r#"{
         "id": "56615b67-2185-49fe-80d2-c4ddf77bb2e8", "submissionType": "Publish",

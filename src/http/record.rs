@@ -15,7 +15,7 @@ use reqwest::header::{AUTHORIZATION, HeaderMap};
 use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
-use crate::request::Prepared;
+use crate::http::Prepared;
 use crate::response::{RawResponse, redact};
 
 /// The environment variable that turns recording on for clients not told otherwise.

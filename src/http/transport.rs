@@ -9,9 +9,9 @@ use std::time::Duration;
 
 use reqwest::header::HeaderMap;
 
-use crate::request::Prepared;
+use crate::http::Prepared;
+use crate::http::tls::Tls;
 use crate::response::RawResponse;
-use crate::tls::Tls;
 
 /// A success answer is read up to this many bytes: operation lists and offer documents are
 /// legitimately megabytes. A longer one fails with `TooLarge` instead of being parsed cut.
@@ -333,7 +333,7 @@ mod tests {
             user_agent: "test".into(),
             connect_timeout: Duration::from_secs(2),
             bypass_proxy: true,
-            tls: Tls::for_trust(&crate::tls::Trust::from_env(Vec::new())),
+            tls: Tls::for_trust(&crate::http::tls::Trust::from_env(Vec::new())),
         })
     }
 

@@ -4,38 +4,11 @@ use serde::Serialize;
 use url::Url;
 
 use crate::error::{Error, Result};
+use crate::http::{CPP, Prepared};
 use crate::validate;
 
 /// The API version every route of the Cloud Partner Portal API takes.
-pub const API_VERSION: &str = "2017-10-31";
-
-/// A request ready to send, minus the per-call headers (token, request id) the sender adds.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Prepared {
-    pub method: reqwest::Method,
-    pub url: Url,
-    /// JSON body, for POST.
-    pub body: Option<Vec<u8>>,
-    /// Sending it twice does what sending it once does (RFC 9110's "idempotent"): true for
-    /// GETs, the cancel and an unconditional PUT. Such a request is sent again, once, when a pooled connection
-    /// the server had closed loses it (`AttemptError::Stale`).
-    pub idempotent: bool,
-    /// `If-Match`, for an update (`offer::IfMatch`).
-    pub if_match: Option<String>,
-}
-
-impl Prepared {
-    /// A GET of `url`.
-    pub fn get(url: Url) -> Self {
-        Self { method: reqwest::Method::GET, url, body: None, idempotent: true, if_match: None }
-    }
-
-    /// Safe (RFC 9110): a GET changes nothing, so it may be repeated after any failure, even
-    /// one where the service may have answered already.
-    pub fn is_safe(&self) -> bool {
-        self.method == reqwest::Method::GET
-    }
-}
+pub const API_VERSION: &str = CPP.default_version;
 
 /// What a POST on an offer asks the service to start. Each answers 202 with the location of the
 /// operation it started (or, for a cancel, of the one it is cancelling).
@@ -111,7 +84,7 @@ impl OfferAction {
         // and a second cancel of the same publish stops nothing more. A publish or go-live is
         // not: a second one while the first runs is refused (409).
         let idempotent = self.action == Action::Cancel;
-        Prepared { method: reqwest::Method::POST, url, body: Some(body), idempotent, if_match: None }
+        Prepared::post(url, body, idempotent)
     }
 }
 

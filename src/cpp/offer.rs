@@ -3,11 +3,12 @@
 //! only that an answer is a JSON object (or list) and hands the text on whole: Python parses it,
 //! keeping integers exact.
 
-use serde::de::IgnoredAny;
 use url::Url;
 
+use super::request::offer_url;
 use crate::error::{Error, Result};
-use crate::request::{Prepared, offer_url};
+use crate::http::Prepared;
+use crate::response::is_json;
 use crate::validate;
 
 /// A slot an offer's definition lives in.
@@ -73,7 +74,7 @@ pub fn list(base: &Url, publisher: &str) -> Result<Prepared> {
     if let Ok(mut segments) = url.path_segments_mut() {
         segments.pop_if_empty().extend(["api", "publishers", publisher, "offers"]);
     }
-    url.query_pairs_mut().append_pair("api-version", crate::request::API_VERSION);
+    url.query_pairs_mut().append_pair("api-version", super::request::API_VERSION);
     Ok(Prepared::get(url))
 }
 
@@ -145,12 +146,6 @@ impl PutOffer {
             if_match: Some(self.if_match.header_value().to_owned()),
         }
     }
-}
-
-/// Whether `body` is one JSON value opening with `open` (`{` or `[`), checked without building it.
-pub fn is_json(body: &[u8], open: u8) -> bool {
-    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&open)
-        && serde_json::from_slice::<IgnoredAny>(body).is_ok()
 }
 
 #[cfg(test)]

@@ -1,0 +1,298 @@
+"""``cloudpartner.ingestion.Client``: Partner Center's Product Ingestion API."""
+
+from __future__ import annotations
+
+import os
+
+from .. import _core
+from .._client import record_or_default
+
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+if TYPE_CHECKING:
+    from types import TracebackType
+    from typing import Any, Callable, Optional, Union
+
+    from .._tokens import AsyncTokenCredential, TokenCredential
+    from ._types import Job, Product, Submission
+
+    Token = Union[str, TokenCredential, AsyncTokenCredential, None]
+    JobRef = Union[str, Job]
+    ProductRef = Union[str, Product]
+    Resources = Union[list[dict[str, Any]], dict[str, Any]]
+    JobProgress = Callable[[Job], object]
+
+__all__ = ["Client"]
+
+
+def _base_url_or_default(base_url: Optional[str]) -> str:
+    if base_url is not None:
+        return base_url  # validated by the core: an empty string is refused, not replaced
+    return os.environ.get(_core.INGESTION_BASE_URL_VARIABLE) or _core.INGESTION_BASE_URL
+
+
+class Client:
+    """A Product Ingestion API client: a connection pool, a token source and settings.
+
+    Every call has an asyncio twin (``*_async``). Safe to share across threads; close it (or use
+    ``with``) when done.
+
+    Args:
+        token: a Microsoft Graph bearer token string, a credential with ``get_token_info`` or
+            ``get_token`` (azure-identity; asked for ``https://graph.microsoft.com/.default``,
+            never the Cloud Partner Portal's scope), an ``azure.identity.aio`` credential
+            (``*_async`` calls only), or None to read ``CLOUDPARTNER_INGESTION_TOKEN`` at each call.
+        base_url: the service root; default ``CLOUDPARTNER_INGESTION_BASE_URL`` or
+            ``https://graph.microsoft.com/rp/product-ingestion`` (its path is kept).
+        version: the ``$version`` every request names (default ``2022-07-01``): the newest
+            schema version the service may answer with.
+        timeout: seconds each attempt may take, connect to last byte.
+        max_retries: retries of connect failures and 408/429/5xx answers (0 to 10). Reads and
+            cancels are retried; ``configure`` and ``publish`` are never sent twice.
+        user_agent: a product token put before cloudpartner's own in ``User-Agent``.
+        backoff: the first retry's maximum delay in seconds; doubles each retry, full jitter.
+        ca_file: a PEM bundle of extra CA certificates to trust, besides the system's.
+        record: a file to append every exchange to, as JSON Lines, for
+            ``FakePortal.from_recording`` (default ``CLOUDPARTNER_RECORD``); the token never is.
+
+    Raises:
+        InvalidArgumentError: a setting is malformed (the message names it).
+
+    """
+
+    __slots__ = ("_core",)
+
+    def __init__(
+        self,
+        token: Token = None,
+        *,
+        base_url: Optional[str] = None,
+        version: Optional[str] = None,
+        timeout: float = _core.DEFAULT_TIMEOUT,
+        max_retries: int = _core.DEFAULT_MAX_RETRIES,
+        user_agent: Optional[str] = None,
+        backoff: float = _core.DEFAULT_BACKOFF,
+        ca_file: Optional[Union[str, os.PathLike[str]]] = None,
+        record: Optional[Union[str, os.PathLike[str]]] = None,
+    ) -> None:
+        self._core = _core.IngestionClient(
+            token,
+            _base_url_or_default(base_url),
+            version,
+            timeout,
+            max_retries,
+            backoff,
+            user_agent,
+            ca_file,
+            record_or_default(record),
+        )
+
+    # -- jobs ----------------------------------------------------------------------------------
+
+    def cancel_job(self, job: JobRef) -> Job:
+        """Cancel a job (``POST configure/{job}/cancel``): the resources not yet processed.
+
+        Args:
+            job: the ``Job`` ``configure`` or ``publish`` returned, or its id.
+
+        Returns:
+            The job as the service left it (``cancelled`` once the cancel took).
+
+        Raises:
+            JobAlreadyCompletedError: the job had completed; ``.job`` tells how it ended.
+            NotFoundError: no such job.
+
+        """
+        return self._core.cancel_job(job, False)
+
+    async def cancel_job_async(self, job: JobRef) -> Job:
+        """Asyncio twin of :meth:`cancel_job`."""
+        return await self._core.cancel_job(job, True)
+
+    def get_job(self, job: JobRef) -> Job:
+        """Fetch a job's state (``GET configure/{job}/status``)."""
+        return self._core.get_job(job, False)
+
+    async def get_job_async(self, job: JobRef) -> Job:
+        """Asyncio twin of :meth:`get_job`."""
+        return await self._core.get_job(job, True)
+
+    def wait_job(
+        self,
+        job: JobRef,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.INGESTION_POLL_INTERVAL,
+        on_progress: Optional[JobProgress] = None,
+        *,
+        progress: bool = False,
+    ) -> Job:
+        """Poll a job until it completes, and return its final state.
+
+        Args:
+            job: a ``Job`` or its id.
+            timeout: seconds to wait in all (a publish takes hours: pass what fits).
+            poll_interval: seconds between polls; the pages ask for at most one a minute, the
+                default. A ``Retry-After`` the service sends makes it longer.
+            on_progress: called with the ``Job`` at the first poll and at each change; an
+                exception from it stops the wait.
+            progress: show each state as it comes (a notebook table, or a line on stderr).
+
+        Raises:
+            WaitTimeoutError: ``timeout`` passed; ``.job`` is the last state seen.
+            ApiError: polling was refused (e.g. ``NotFoundError``). Transient failures (5xx,
+                429, transport) are polled through until the timeout.
+
+        """
+        return self._core.wait_job(job, timeout, poll_interval, _reporter(on_progress, progress), False)
+
+    async def wait_job_async(
+        self,
+        job: JobRef,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.INGESTION_POLL_INTERVAL,
+        on_progress: Optional[JobProgress] = None,
+        *,
+        progress: bool = False,
+    ) -> Job:
+        """Asyncio twin of :meth:`wait_job`; ``on_progress`` runs on the event loop."""
+        return await self._core.wait_job(job, timeout, poll_interval, _reporter(on_progress, progress), True)
+
+    def get_job_resources(self, job: JobRef) -> dict[str, Any]:
+        """Fetch what a completed job created or changed (``GET configure/{job}``), with durable ids.
+
+        Refused by the service before the job completes; after a cancel, only what finished.
+        """
+        return self._core.get_job_resources(job, False)
+
+    async def get_job_resources_async(self, job: JobRef) -> dict[str, Any]:
+        """Asyncio twin of :meth:`get_job_resources`."""
+        return await self._core.get_job_resources(job, True)
+
+    # -- configure and publish -----------------------------------------------------------------
+
+    def configure(self, resources: Resources) -> Job:
+        """Start a configure job (``POST configure``): edits of the draft, or submissions.
+
+        Args:
+            resources: a list of resource dicts (sent under the configure ``$schema`` of this
+                client's ``version``), or a whole configure document with ``resources``.
+
+        Returns:
+            The job: follow it with :meth:`wait_job`; keep its id to cancel it. The work's own
+            failures come back inside the job (``errors``), not as an exception.
+
+        """
+        return self._core.configure(resources, False)
+
+    async def configure_async(self, resources: Resources) -> Job:
+        """Asyncio twin of :meth:`configure`."""
+        return await self._core.configure(resources, True)
+
+    def publish(self, product: ProductRef, target: str = "preview") -> Job:
+        """Publish a product: its draft to ``preview``, or its preview submission to ``live``.
+
+        Args:
+            product: a ``Product``, its durable id (``product/<guid>`` or the guid), or its
+                external id (the offer id), looked up first.
+            target: ``preview`` or ``live``. Live takes the preview submission's id, found for
+                you in :meth:`list_submissions`.
+
+        Returns:
+            The publish's job: keep its id, it is what :meth:`cancel_job` needs.
+
+        """
+        return self._core.publish(product, target, False)
+
+    async def publish_async(self, product: ProductRef, target: str = "preview") -> Job:
+        """Asyncio twin of :meth:`publish`."""
+        return await self._core.publish(product, target, True)
+
+    # -- products ------------------------------------------------------------------------------
+
+    def find_product(self, external_id: str) -> Product:
+        """Find the product whose external id (the offer id) is ``external_id``.
+
+        Raises:
+            NotFoundError: no product has it.
+
+        """
+        return self._core.find_product(external_id, False)
+
+    async def find_product_async(self, external_id: str) -> Product:
+        """Asyncio twin of :meth:`find_product`."""
+        return await self._core.find_product(external_id, True)
+
+    def get_product(self, product: ProductRef) -> Product:
+        """Fetch a product by durable id, bare guid or external id."""
+        return self._core.get_product(product, False)
+
+    async def get_product_async(self, product: ProductRef) -> Product:
+        """Asyncio twin of :meth:`get_product`."""
+        return await self._core.get_product(product, True)
+
+    def list_submissions(self, product: ProductRef) -> list[Submission]:
+        """List a product's submissions (draft, preview, live), every page followed.
+
+        A submission whose ``status`` is not ``completed`` is a publish under way.
+        """
+        return self._core.list_submissions(product, False)
+
+    async def list_submissions_async(self, product: ProductRef) -> list[Submission]:
+        """Asyncio twin of :meth:`list_submissions`."""
+        return await self._core.list_submissions(product, True)
+
+    def get_resource_tree(self, product: ProductRef, target: str = "draft") -> dict[str, Any]:
+        """Fetch a product's whole configuration for ``target`` (``draft``, ``preview``, ``live``)."""
+        return self._core.get_resource_tree(product, target, False)
+
+    async def get_resource_tree_async(self, product: ProductRef, target: str = "draft") -> dict[str, Any]:
+        """Asyncio twin of :meth:`get_resource_tree`."""
+        return await self._core.get_resource_tree(product, target, True)
+
+    # -- the client ----------------------------------------------------------------------------
+
+    def close(self) -> None:
+        """Refuse further calls and drop idle connections."""
+        self._core.close()
+
+    @property
+    def closed(self) -> bool:
+        """True once :meth:`close` was called."""
+        return self._core.closed
+
+    @property
+    def base_url(self) -> str:
+        """The service root this client talks to."""
+        return self._core.base_url
+
+    @property
+    def version(self) -> str:
+        """The ``$version`` every request names."""
+        return self._core.version
+
+    def __enter__(self) -> Client:
+        return self
+
+    def __exit__(
+        self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Client:
+        return self
+
+    async def __aexit__(
+        self, exc_type: Optional[type[BaseException]], exc: Optional[BaseException], tb: Optional[TracebackType]
+    ) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        state = "closed" if self.closed else "open"
+        return f"<cloudpartner.ingestion.Client {self.base_url} $version={self.version} {state}>"
+
+
+def _reporter(on_progress: Optional[JobProgress], progress: bool) -> Optional[JobProgress]:
+    if not progress:
+        return on_progress
+    from .._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
+
+    return progress_reporter(on_progress)

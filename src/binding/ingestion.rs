@@ -1,0 +1,318 @@
+//! `cloudpartner._core.IngestionClient`: the Rust half of `cloudpartner.ingestion.Client`. Each
+//! method validates its arguments into the core's types and hands one future to `call`; the
+//! `asynchronous` flag picks a blocking call or an awaitable (the Python class has both names).
+
+use std::sync::Arc;
+
+use pyo3::prelude::*;
+
+use super::call::{self, call};
+use super::credentials::TokenSource;
+use super::ingestion_results as results;
+use super::{args, pylog, settings_from_py};
+use crate::http::INGESTION;
+use crate::http::poll::WaitOptions;
+use crate::ingestion::ids::{JobId, ProductRef, external_id};
+use crate::ingestion::request::{Configure, Target};
+use crate::ingestion::{self, Client};
+
+#[pyclass(frozen, module = "cloudpartner._core", name = "IngestionClient")]
+pub struct PyIngestionClient {
+    core: Arc<Client>,
+    token: Arc<TokenSource>,
+}
+
+#[pymethods]
+impl PyIngestionClient {
+    #[new]
+    #[allow(clippy::too_many_arguments)] // one per Client setting, as Python passes them
+    #[pyo3(signature = (token, base_url, version, timeout, max_retries, backoff, user_agent, ca_file=None, record=None))]
+    fn new(
+        token: &Bound<'_, PyAny>,
+        base_url: &Bound<'_, PyAny>,
+        version: &Bound<'_, PyAny>,
+        timeout: &Bound<'_, PyAny>,
+        max_retries: &Bound<'_, PyAny>,
+        backoff: &Bound<'_, PyAny>,
+        user_agent: &Bound<'_, PyAny>,
+        ca_file: Option<&Bound<'_, PyAny>>,
+        record: Option<&Bound<'_, PyAny>>,
+    ) -> PyResult<Self> {
+        let mut settings = settings_from_py(
+            &INGESTION,
+            base_url,
+            timeout,
+            max_retries,
+            backoff,
+            user_agent,
+            ca_file,
+            record,
+        )?;
+        if let Some(version) = args::optional_string(version, "version")? {
+            settings = settings.with_version(&version)?;
+        }
+        Ok(Self {
+            core: Arc::new(Client::new(settings)),
+            token: Arc::new(TokenSource::from_py(token, &INGESTION)?),
+        })
+    }
+
+    /// Cancel a job: the job as the service left it.
+    fn cancel_job<'py>(
+        &self,
+        py: Python<'py>,
+        job: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, job, log) = (self.core()?, self.job(job)?, pylog::PyLog::new(py)?);
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.cancel_job(&job, &token, &log).await },
+            results::job,
+        )
+    }
+
+    /// A job's state.
+    fn get_job<'py>(
+        &self,
+        py: Python<'py>,
+        job: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, job, log) = (self.core()?, self.job(job)?, pylog::PyLog::new(py)?);
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.get_job(&job, &token, &log).await.map(|(state, _)| state) },
+            results::job,
+        )
+    }
+
+    /// Poll a job until it completes; `on_progress(job)` hears each change.
+    #[pyo3(signature = (job, timeout, poll_interval, on_progress, asynchronous))]
+    fn wait_job<'py>(
+        &self,
+        py: Python<'py>,
+        job: &Bound<'py, PyAny>,
+        timeout: &Bound<'py, PyAny>,
+        poll_interval: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, job, log) = (self.core()?, self.job(job)?, pylog::PyLog::new(py)?);
+        let options = WaitOptions::new(
+            args::seconds(timeout, "timeout")?,
+            args::seconds(poll_interval, "poll_interval")?,
+        )?;
+        call::watched(
+            py,
+            asynchronous,
+            &self.token,
+            on_progress,
+            move |watch, _first| async move {
+                let tokens = || watch.token();
+                core.wait_job(&job, &tokens, options, &log, &mut |state| {
+                    watch.report(&|py| results::job_args(py, state))
+                })
+                .await
+            },
+            results::job,
+        )
+    }
+
+    /// The resources a completed job created or changed, as a dict.
+    fn get_job_resources<'py>(
+        &self,
+        py: Python<'py>,
+        job: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, job, log) = (self.core()?, self.job(job)?, pylog::PyLog::new(py)?);
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.job_resources(&job, &token, &log).await },
+            results::document,
+        )
+    }
+
+    /// Start a configure job with `resources` (a list of resource dicts, or a whole document).
+    fn configure<'py>(
+        &self,
+        py: Python<'py>,
+        resources: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core()?;
+        let document = Configure::new(&args::json_value(resources, "resources")?, &core.requests())?;
+        let log = pylog::PyLog::new(py)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.configure(&document, &token, &log).await },
+            results::job,
+        )
+    }
+
+    /// Publish a product to `target` (`preview`, or `live` from its preview submission).
+    fn publish<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        target: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
+        let target = Target::parse(&args::string(target, "target")?)?;
+        if target == Target::Draft {
+            return Err(crate::error::Error::invalid(
+                "target",
+                "a publish goes to preview or live, not to draft",
+            )
+            .into());
+        }
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.publish(&product, target, &token, &log).await },
+            results::job,
+        )
+    }
+
+    /// The product whose external id (offer id) is `external_id`.
+    fn find_product<'py>(
+        &self,
+        py: Python<'py>,
+        external: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core()?;
+        let external = external_id(&args::string(external, "external_id")?)?.to_owned();
+        let log = pylog::PyLog::new(py)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.find_product(&external, &token, &log).await },
+            results::product,
+        )
+    }
+
+    /// A product by durable id, bare guid or external id.
+    fn get_product<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.get_product(&product, &token, &log).await },
+            results::product,
+        )
+    }
+
+    /// A product's submissions, every page followed.
+    fn list_submissions<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.list_submissions(&product, &token, &log).await },
+            results::submissions,
+        )
+    }
+
+    /// A product's whole configuration for `target`, as a dict.
+    fn get_resource_tree<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        target: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
+        let target = Target::parse(&args::string(target, "target")?)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.resource_tree(&product, target, &token, &log).await },
+            results::document,
+        )
+    }
+
+    fn close(&self) {
+        self.core.close();
+    }
+
+    #[getter]
+    fn closed(&self) -> bool {
+        self.core.is_closed()
+    }
+
+    #[getter]
+    fn base_url(&self) -> String {
+        self.core.settings().base_url.as_str().trim_end_matches('/').to_owned()
+    }
+
+    #[getter]
+    fn version(&self) -> String {
+        self.core.settings().version.clone()
+    }
+
+    #[getter]
+    fn timeout(&self) -> f64 {
+        self.core.settings().timeout.as_secs_f64()
+    }
+
+    #[getter]
+    fn max_retries(&self) -> u32 {
+        self.core.settings().retry.max_retries
+    }
+}
+
+impl PyIngestionClient {
+    /// The core, refusing a closed client before anything is validated or sent.
+    fn core(&self) -> PyResult<Arc<Client>> {
+        if self.core.is_closed() {
+            return Err(crate::error::Error::Closed.into());
+        }
+        Ok(Arc::clone(&self.core))
+    }
+
+    fn job(&self, job: &Bound<'_, PyAny>) -> PyResult<JobId> {
+        Ok(JobId::new(&args::id_of(job, "job")?)?)
+    }
+
+    fn product(&self, product: &Bound<'_, PyAny>) -> PyResult<ProductRef> {
+        Ok(ProductRef::parse(&args::id_of(product, "product")?)?)
+    }
+}
+
+/// The ingestion API's constants, for the Python layer (one place for each default).
+pub fn add_constants(m: &Bound<'_, PyModule>) -> PyResult<()> {
+    m.add("INGESTION_BASE_URL", INGESTION.default_base_url)?;
+    m.add("INGESTION_VERSION", INGESTION.default_version)?;
+    m.add("INGESTION_SCOPE", INGESTION.scope)?;
+    m.add("INGESTION_TOKEN_VARIABLE", INGESTION.token_variable)?;
+    m.add("INGESTION_BASE_URL_VARIABLE", INGESTION.base_url_variable)?;
+    m.add("INGESTION_POLL_INTERVAL", ingestion::DEFAULT_POLL_INTERVAL_SECONDS)?;
+    m.add("SUBMISSION_SCHEMA", crate::ingestion::request::SUBMISSION_SCHEMA)?;
+    Ok(())
+}

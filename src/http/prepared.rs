@@ -1,0 +1,36 @@
+//! A request ready to send, as each service's request builders make it.
+
+use url::Url;
+
+/// A request ready to send, minus the per-call headers (token, request id) the sender adds.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Prepared {
+    pub method: reqwest::Method,
+    pub url: Url,
+    /// JSON body, for POST and PUT.
+    pub body: Option<Vec<u8>>,
+    /// Sending it twice does what sending it once does (RFC 9110's "idempotent"): true for
+    /// GETs, the cancels and an unconditional PUT. Such a request is sent again, once, when a pooled
+    /// connection the server had closed loses it (`AttemptError::Stale`).
+    pub idempotent: bool,
+    /// `If-Match`, for an update.
+    pub if_match: Option<String>,
+}
+
+impl Prepared {
+    /// A GET of `url`.
+    pub fn get(url: Url) -> Self {
+        Self { method: reqwest::Method::GET, url, body: None, idempotent: true, if_match: None }
+    }
+
+    /// A POST of the JSON `body` to `url`.
+    pub fn post(url: Url, body: Vec<u8>, idempotent: bool) -> Self {
+        Self { method: reqwest::Method::POST, url, body: Some(body), idempotent, if_match: None }
+    }
+
+    /// Safe (RFC 9110): a GET changes nothing, so it may be repeated after any failure, even
+    /// one where the service may have answered already.
+    pub fn is_safe(&self) -> bool {
+        self.method == reqwest::Method::GET
+    }
+}
