@@ -27,31 +27,23 @@ nothing running answers 202 like the service ("whether it cancelled or not"), it
 naming the offer's latest operation. ``conflict_when_idle=True`` answers such a cancel 409
 ``NoOperationInProgress`` instead, for scripts that want to test that branch.
 
-This file is the public class; ``_service.py`` is the fake service (offers, operations, routes)
-and ``_http.py`` the server.
+This file is the public class; ``_base.py`` is the server base (start/stop, request log, TLS,
+``fail_next``, tokens), ``_cpp.py`` and ``_cpp_model.py`` the fake service (routes; offers and
+operations) and ``_http.py`` the HTTP server.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
-import threading
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._http import RecordedRequest, Response, Server
-from ._replay import Recording
-from ._service import Service
+from ._base import FakeServer, Tokens
+from ._cpp import Service
 
 
-def _retry_after_text(value: float | str) -> str:
-    if isinstance(value, str):
-        return value
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
-class FakePortal:
+class FakePortal(FakeServer):
     """An offline Cloud Partner Portal: a local HTTP server with offers and operations.
 
     ``tokens``: None accepts any non-empty bearer token; an iterable of tokens accepts exactly
@@ -91,23 +83,17 @@ class FakePortal:
         conflict_when_idle: bool = False,
         step_seconds: float = 0.2,
     ) -> None:
-        self._service = Service(
+        super().__init__(host=host, port=port, ssl_context=ssl_context)
+        self._cpp = Service(
             step_seconds=step_seconds,
-            tokens=tokens,
+            tokens=Tokens(tokens),
             location_style=location_style,
             sync_cancel=sync_cancel,
             cancel_seconds=cancel_seconds,
             conflict_when_idle=conflict_when_idle,
             base_url=lambda: self.base_url,
         )
-        self._respond: Callable[[RecordedRequest], Response] = self._service.handle
-        self._address = (host, port)
-        self._ssl_context = ssl_context
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
-        self._base_url: str | None = None
+        self._models = [self._cpp]
 
     @classmethod
     def from_recording(cls, path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0) -> FakePortal:
@@ -119,95 +105,17 @@ class FakePortal:
         ``ValueError`` when the file holds no recorded exchange.
         """
         portal = cls(host=host, port=port)
-        portal._respond = Recording(path, lambda: portal.base_url).handle
+        portal._replay(path)
         return portal
 
-    # -- lifecycle ------------------------------------------------------------------------------
-
-    def start(self) -> FakePortal:
-        """Start serving in a background thread (no-op when already started); return self."""
-        with self._lock:
-            if self._server is None:
-                server = Server(self._address, self._handle, self._ssl_context)
-                scheme = "https" if self._ssl_context else "http"
-                self._base_url = f"{scheme}://{self._address[0]}:{server.server_port}"
-                thread = threading.Thread(
-                    target=server.serve_forever,
-                    kwargs={"poll_interval": 0.01},  # stop() waits up to this long
-                    name=f"FakePortal {self._base_url}",
-                    daemon=True,
-                )
-                thread.start()
-                self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close every connection and join the threads; a no-op when stopped."""
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        handlers = server.close_connections()
-        server.server_close()
-        thread.join()
-        for handler in handlers:
-            handler.join(timeout=5)
-
-    def __enter__(self) -> FakePortal:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The URL to send requests to, e.g. ``http://127.0.0.1:54321`` (RuntimeError before start)."""
-        if self._base_url is None:
-            msg = "FakePortal has not been started"
-            raise RuntimeError(msg)
-        return self._base_url
-
     # -- setup and assertions -------------------------------------------------------------------
-
-    @property
-    def requests(self) -> list[RecordedRequest]:
-        """A copy of every request received so far, in arrival order."""
-        with self._lock:
-            return list(self._requests)
-
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        with self._lock:
-            self._requests.clear()
 
     def add_offer(self, publisher: str, offer: str, running: bool = True) -> None:
         """Create the offer if needed; with ``running``, start an operation unless one runs."""
         with self._lock:
-            self._service.add_offer(publisher, offer, running)
-
-    def fail_next(self, count: int, status: int = 503, retry_after: float | str | None = None) -> None:
-        """Answer the next ``count`` requests (any route) with ``status`` and an error body.
-
-        ``retry_after``, when given, is sent as ``Retry-After``: a string as is, a number in
-        seconds (``1.0`` -> ``"1"``, ``0.5`` -> ``"0.5"``). Calls add up.
-        """
-        if count < 0 or not 400 <= status <= 599:
-            msg = f"need count >= 0 and 400 <= status <= 599, got count={count!r}, status={status!r}"
-            raise ValueError(msg)
-        text = None if retry_after is None else _retry_after_text(retry_after)
-        with self._lock:
-            self._service.fail_next(count, status, text)
+            self._cpp.add_offer(publisher, offer, running)
 
     def operations(self, publisher: str, offer: str) -> list[dict[str, Any]]:
         """Return the offer's operation objects as GET answers them, newest first (KeyError if none)."""
         with self._lock:
-            return self._service.operations(publisher, offer)
-
-    # -- request handling (called by the server threads) -----------------------------------------
-
-    def _handle(self, request: RecordedRequest) -> Response:
-        with self._lock:
-            self._requests.append(request)
-            return self._respond(request)
+            return self._cpp.operations(publisher, offer)
