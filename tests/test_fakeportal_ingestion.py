@@ -89,7 +89,7 @@ def finished(portal: FakePortal, job_id: str) -> dict[str, Any]:
 
 @pytest.fixture
 def portal() -> Iterator[FakePortal]:
-    with FakePortal(job_seconds=0.2, publish_seconds=0.6) as started:
+    with FakePortal(job_seconds=0.5, publish_seconds=1.0) as started:
         started.add_offer(P, O, plans=["plan-a", "plan-b"])
         yield started
 
@@ -206,8 +206,8 @@ def test_an_edit_job_advances_and_then_lists_what_it_changed(portal: FakePortal)
 def test_a_job_goes_not_started_running_completed() -> None:
     with FakePortal(job_seconds=0.4) as portal:
         pid = portal.add_product("p")
-        job_id = configure(portal, {"$schema": LISTING_SCHEMA, "product": pid}).json["jobId"]
-        states = []
+        posted = configure(portal, {"$schema": LISTING_SCHEMA, "product": pid}).json
+        job_id, states = posted["jobId"], [posted["jobStatus"]]
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and (not states or states[-1] != "completed"):
             state = status(portal, job_id)["jobStatus"]
@@ -318,7 +318,7 @@ def test_cancel_a_running_publish_leaves_its_submission_unpublished(portal: Fake
     assert (cancelled["jobStatus"], cancelled["jobResult"]) == ("completed", "cancelled")
     assert cancelled["jobEnd"] != NEVER and "resourceUri" not in cancelled
     assert status(portal, job["jobId"]) == cancelled
-    time.sleep(0.7)  # past the publish's own end: it stays cancelled, nothing is published
+    time.sleep(1.1)  # past the publish's own end: it stays cancelled, nothing is published
     assert status(portal, job["jobId"])["jobResult"] == "cancelled"
     assert [e["target"]["targetType"] for e in portal.submissions(O)] == ["draft"]
     assert portal.resource_tree(O, "preview") == []
@@ -328,11 +328,11 @@ def test_cancel_a_running_publish_leaves_its_submission_unpublished(portal: Fake
 
 
 def test_cancel_keeps_what_was_processed_before_it() -> None:
-    with FakePortal(job_seconds=0.8) as portal:
+    with FakePortal(job_seconds=3.0) as portal:
         pid = portal.add_product("p")
         resources = [{"$schema": LISTING_SCHEMA.replace("listing", kind), "product": pid} for kind in ("a", "b", "c")]
         job_id = configure(portal, *resources).json["jobId"]
-        time.sleep(0.5)  # the running part is 0.2..0.8 s: "a" is done at 0.4 s, "b" at 0.6 s
+        time.sleep(1.6)  # the running part is 0.75..3 s: "a" is done at 1.5 s, "b" at 2.25 s
         call(portal, "POST", f"/configure/{job_id}/cancel")
         kinds = [r["$schema"].split("/")[-2] for r in call(portal, "GET", f"/configure/{job_id}").json["resources"]]
     assert kinds == ["a"]
