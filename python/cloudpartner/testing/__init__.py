@@ -1,4 +1,4 @@
-"""Test offline: a fake Cloud Partner Portal and a pytest fixture that starts one.
+"""Test offline: a fake Azure Marketplace (the Cloud Partner Portal and Product Ingestion APIs) and a pytest fixture.
 
 Use :class:`FakePortal` directly, or enable the pytest plugin in a ``conftest.py``::
 

@@ -1,7 +1,8 @@
 """FakePortal's HTTP plumbing: a threaded HTTP/1.1 server.
 
 It turns each request into a ``RecordedRequest``, asks a responder for the answer and writes it.
-It knows nothing of the portal: ``_service.py`` holds the fake service, ``_portal.py`` the class.
+It knows nothing of the portal: ``_base.py`` holds the server base, ``_cpp.py`` and
+``_ingestion.py`` the fake services, ``_portal.py`` the class.
 """
 
 from __future__ import annotations

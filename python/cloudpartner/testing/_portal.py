@@ -1,19 +1,29 @@
-"""FakePortal: an offline Cloud Partner Portal for testing scripts without the network.
+"""FakePortal: an offline Azure Marketplace for testing scripts without the network.
 
-A real HTTP/1.1 server on 127.0.0.1 that answers the cancel, operation and submissions routes
-of the Cloud Partner Portal API (api-version 2017-10-31) as the real service does::
+One real HTTP/1.1 server on 127.0.0.1 answers two APIs over one store, as the real services do:
+
+- the Cloud Partner Portal API (api-version 2017-10-31) at ``base_url``: cancel, operations,
+  submissions, offers, publish and go-live (``_cpp.py``);
+- Partner Center's Product Ingestion API at ``ingestion_url`` (``base_url +
+  "/rp/product-ingestion"``, the path prefix of ``https://graph.microsoft.com/rp/product-ingestion``):
+  products, plans, submissions, resource trees, and ``configure`` jobs that edit the draft and
+  publish to preview and live, with their status, resources and cancel (``_ingestion.py``).
+
+An offer added with ``add_offer`` is also a product (a migrated offer) whose external id is the
+offer id, so one script can use both APIs on it::
 
     from cloudpartner.testing import FakePortal
 
-    with FakePortal(cancel_seconds=0.2) as portal:
+    with FakePortal(cancel_seconds=0.2, publish_seconds=0.5) as portal:
         portal.add_offer("contoso", "contoso-virtualmachineoffer")
-        my_script(base_url=portal.base_url, token="any-token")
+        my_script(base_url=portal.base_url, ingestion_url=portal.ingestion_url, token="any-token")
         assert portal.requests[-1].method == "POST"
         assert portal.operations("contoso", "contoso-virtualmachineoffer")[0]["status"] == "canceled"
+        assert portal.jobs()[-1]["jobResult"] == "cancelled"
 
-Every request is checked in this order, and the first failing check decides the answer:
+Every CPP request is checked in this order, and the first failing check decides the answer:
 
-1. a failure queued with :meth:`FakePortal.fail_next` (any route);
+1. a failure queued with :meth:`FakePortal.fail_next` (any route, or the one it names);
 2. ``api-version`` must be exactly ``2017-10-31``, else 400 ``InvalidAPIVersion``;
 3. ``Authorization: Bearer <token>`` must name an accepted token, else 401 ``Unauthorized``;
 4. the route must exist (else 404 ``NotFound``) and accept the method (else 405 with ``Allow``);
@@ -25,33 +35,31 @@ Answers have the shapes the reference pages document (``tests/reference`` holds 
 tests check this portal against them): operation lists carry ``submissionState``, a cancel with
 nothing running answers 202 like the service ("whether it cancelled or not"), its location
 naming the offer's latest operation. ``conflict_when_idle=True`` answers such a cancel 409
-``NoOperationInProgress`` instead, for scripts that want to test that branch.
+``NoOperationInProgress`` instead, for scripts that want to test that branch. The ingestion
+API's checks, error envelope and paging are described in ``_ingestion.py``; its shapes follow
+``tests/reference/ingestion``.
 
-This file is the public class; ``_service.py`` is the fake service (offers, operations, routes)
-and ``_http.py`` the server.
+This file is the public class; ``_base.py`` is the server base (start/stop, request log, TLS,
+``fail_next``, recording), ``_cpp.py``/``_cpp_model.py`` and ``_ingestion.py``/``_ingestion_model.py``
+the two fake services (routes; model), ``_replay.py`` the replay of recordings and ``_http.py``
+the HTTP server.
 """
 
 from __future__ import annotations
 
 import os
 import ssl
-import threading
-from collections.abc import Callable, Iterable, Mapping
+import time
+from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._http import RecordedRequest, Response, Server
-from ._replay import Recording
-from ._service import Service
+from ._base import FakeServer, Tokens
+from ._cpp import Service
+from ._ingestion import Service as Ingestion
+from ._ingestion_model import LATEST, TARGETS, Product, Store, with_schema
 
 
-def _retry_after_text(value: float | str) -> str:
-    if isinstance(value, str):
-        return value
-    number = float(value)
-    return str(int(number)) if number.is_integer() else repr(number)
-
-
-class FakePortal:
+class FakePortal(FakeServer):
     """An offline Cloud Partner Portal: a local HTTP server with offers and operations.
 
     ``tokens``: None accepts any non-empty bearer token; an iterable of tokens accepts exactly
@@ -76,6 +84,15 @@ class FakePortal:
     answers 409 ``NotReadyForGoLive`` (the service's answer to that is undocumented). The offer
     status follows the latest operation. ``add_offer``'s own publish stays in certification
     until cancelled.
+
+    The ingestion API: ``ingestion_tokens`` (same forms as ``tokens``) are the tokens it accepts;
+    None accepts the CPP API's ``tokens``; given, a CPP token is refused there (401, "Invalid
+    audience") as a token for another resource is. ``job_seconds`` is how long a configure job
+    that edits takes, ``publish_seconds`` one with a ``submission`` resource: ``notStarted`` for a
+    quarter of it, then ``running``, then ``completed``. A publish to preview makes a new
+    preview submission, running until its job ends; one to live needs that submission's id.
+    Lists answer ``page_size`` items a page, then ``@nextLink``. The two APIs' publishes are
+    separate: a CPP operation does not show as an ingestion submission, nor the reverse.
     """
 
     def __init__(
@@ -90,24 +107,31 @@ class FakePortal:
         ssl_context: ssl.SSLContext | None = None,
         conflict_when_idle: bool = False,
         step_seconds: float = 0.2,
+        ingestion_tokens: Iterable[str] | Mapping[str, Iterable[str]] | None = None,
+        job_seconds: float = 0.2,
+        publish_seconds: float = 1.0,
+        page_size: int = 100,
     ) -> None:
-        self._service = Service(
+        super().__init__(host=host, port=port, ssl_context=ssl_context)
+        cpp_tokens = Tokens(tokens)
+        self._cpp = Service(
             step_seconds=step_seconds,
-            tokens=tokens,
+            tokens=cpp_tokens,
             location_style=location_style,
             sync_cancel=sync_cancel,
             cancel_seconds=cancel_seconds,
             conflict_when_idle=conflict_when_idle,
             base_url=lambda: self.base_url,
         )
-        self._respond: Callable[[RecordedRequest], Response] = self._service.handle
-        self._address = (host, port)
-        self._ssl_context = ssl_context
-        self._lock = threading.Lock()
-        self._requests: list[RecordedRequest] = []
-        self._server: Server | None = None
-        self._thread: threading.Thread | None = None
-        self._base_url: str | None = None
+        self._ingestion = Ingestion(
+            store=Store(job_seconds=job_seconds, publish_seconds=publish_seconds),
+            tokens=cpp_tokens if ingestion_tokens is None else Tokens(ingestion_tokens),
+            other_tokens=Tokens(()) if ingestion_tokens is None else cpp_tokens,
+            page_size=page_size,
+            base_url=lambda: self.base_url,
+        )
+        self._store = self._ingestion.store
+        self._models = [self._ingestion, self._cpp]  # the CPP API answers every other path
 
     @classmethod
     def from_recording(cls, path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0) -> FakePortal:
@@ -119,95 +143,94 @@ class FakePortal:
         ``ValueError`` when the file holds no recorded exchange.
         """
         portal = cls(host=host, port=port)
-        portal._respond = Recording(path, lambda: portal.base_url).handle
+        portal._replay(path)
         return portal
-
-    # -- lifecycle ------------------------------------------------------------------------------
-
-    def start(self) -> FakePortal:
-        """Start serving in a background thread (no-op when already started); return self."""
-        with self._lock:
-            if self._server is None:
-                server = Server(self._address, self._handle, self._ssl_context)
-                scheme = "https" if self._ssl_context else "http"
-                self._base_url = f"{scheme}://{self._address[0]}:{server.server_port}"
-                thread = threading.Thread(
-                    target=server.serve_forever,
-                    kwargs={"poll_interval": 0.01},  # stop() waits up to this long
-                    name=f"FakePortal {self._base_url}",
-                    daemon=True,
-                )
-                thread.start()
-                self._server, self._thread = server, thread
-        return self
-
-    def stop(self) -> None:
-        """Stop serving, close every connection and join the threads; a no-op when stopped."""
-        with self._lock:
-            server, thread = self._server, self._thread
-            self._server = self._thread = None
-        if server is None or thread is None:
-            return
-        server.shutdown()
-        handlers = server.close_connections()
-        server.server_close()
-        thread.join()
-        for handler in handlers:
-            handler.join(timeout=5)
-
-    def __enter__(self) -> FakePortal:
-        return self.start()
-
-    def __exit__(self, *exc_info: object) -> None:
-        self.stop()
-
-    @property
-    def base_url(self) -> str:
-        """The URL to send requests to, e.g. ``http://127.0.0.1:54321`` (RuntimeError before start)."""
-        if self._base_url is None:
-            msg = "FakePortal has not been started"
-            raise RuntimeError(msg)
-        return self._base_url
 
     # -- setup and assertions -------------------------------------------------------------------
 
     @property
-    def requests(self) -> list[RecordedRequest]:
-        """A copy of every request received so far, in arrival order."""
-        with self._lock:
-            return list(self._requests)
+    def ingestion_url(self) -> str:
+        """The Product Ingestion API's base: ``base_url + "/rp/product-ingestion"`` (a path prefix)."""
+        return self.base_url + "/rp/product-ingestion"
 
-    def clear_requests(self) -> None:
-        """Forget the recorded requests."""
-        with self._lock:
-            self._requests.clear()
+    def add_offer(self, publisher: str, offer: str, running: bool = True, *, plans: Iterable[str] = ()) -> None:
+        """Create the offer if needed; with ``running``, start an operation unless one runs.
 
-    def add_offer(self, publisher: str, offer: str, running: bool = True) -> None:
-        """Create the offer if needed; with ``running``, start an operation unless one runs."""
-        with self._lock:
-            self._service.add_offer(publisher, offer, running)
-
-    def fail_next(self, count: int, status: int = 503, retry_after: float | str | None = None) -> None:
-        """Answer the next ``count`` requests (any route) with ``status`` and an error body.
-
-        ``retry_after``, when given, is sent as ``Retry-After``: a string as is, a number in
-        seconds (``1.0`` -> ``"1"``, ``0.5`` -> ``"0.5"``). Calls add up.
+        The offer is also a product of the ingestion API (a migrated offer): external id
+        ``offer``, durable id ``product/<the offer's guid>``, type ``azureVirtualMachine``, seen
+        by the tokens that see ``publisher``; ``plans`` (plan ids) are its plans in both APIs.
         """
-        if count < 0 or not 400 <= status <= 599:
-            msg = f"need count >= 0 and 400 <= status <= 599, got count={count!r}, status={status!r}"
-            raise ValueError(msg)
-        text = None if retry_after is None else _retry_after_text(retry_after)
+        listed = tuple([plans] if isinstance(plans, str) else plans)
         with self._lock:
-            self._service.fail_next(count, status, text)
+            state = self._cpp.add_offer(publisher, offer, running, listed)
+            self._store.add_product(offer, guid=state.guid, plans=listed, publisher=publisher)
+
+    def add_product(
+        self,
+        external_id: str,
+        *,
+        product_type: str = "azureVirtualMachine",
+        alias: str | None = None,
+        plans: Iterable[str] = (),
+        publisher: str | None = None,
+    ) -> str:
+        """Create an ingestion-API product with no CPP side (if none has that external id); return its durable id.
+
+        ``publisher`` None: every token sees it; else the tokens that see that publisher.
+        """
+        listed = tuple([plans] if isinstance(plans, str) else plans)
+        with self._lock:
+            product = self._store.add_product(
+                external_id, product_type=product_type, alias=alias, plans=listed, publisher=publisher
+            )
+            return product.id
+
+    def product(self, external_id: str) -> dict[str, Any]:
+        """Return the product resource as ``GET product/<guid>`` answers it (KeyError if none)."""
+        with self._lock:
+            found = self._find(external_id)
+            kind, body = found.resources[found.id]
+            return with_schema(kind, body, LATEST)
+
+    def resource_tree(self, external_id: str, target: str = "draft") -> list[dict[str, Any]]:
+        """Return the product's resources in ``target`` (draft, preview, live); [] when nothing is there."""
+        if target not in TARGETS:
+            msg = f"target must be one of {TARGETS}, not {target!r}"
+            raise ValueError(msg)
+        with self._lock:
+            now = time.time()
+            self._store.settle(now)
+            tree = self._find(external_id).tree(target, now) or {}
+            return [with_schema(kind, body, LATEST) for kind, body in tree.values()]
+
+    def submissions(self, external_id: str) -> list[dict[str, Any]]:
+        """Return the product's submissions as ``GET submission/<guid>`` answers them, every page."""
+        with self._lock:
+            now = time.time()
+            self._store.settle(now)
+            return self._find(external_id).entries(now, LATEST)
+
+    def jobs(self) -> list[dict[str, Any]]:
+        """Return every configure job as ``GET configure/<jobId>/status`` answers it, oldest first."""
+        with self._lock:
+            now = time.time()
+            self._store.settle(now)
+            return [self._ingestion.job_json(job, now, LATEST) for job in self._store.jobs.values()]
+
+    def job(self, job_id: str) -> dict[str, Any]:
+        """Return one configure job as its status route answers it (KeyError if unknown)."""
+        with self._lock:
+            now = time.time()
+            self._store.settle(now)
+            return self._ingestion.job_json(self._store.jobs[job_id], now, LATEST)
+
+    def _find(self, external_id: str) -> Product:
+        for product in self._store.products.values():
+            if product.external_id == external_id:
+                return product
+        raise KeyError(external_id)
 
     def operations(self, publisher: str, offer: str) -> list[dict[str, Any]]:
         """Return the offer's operation objects as GET answers them, newest first (KeyError if none)."""
         with self._lock:
-            return self._service.operations(publisher, offer)
-
-    # -- request handling (called by the server threads) -----------------------------------------
-
-    def _handle(self, request: RecordedRequest) -> Response:
-        with self._lock:
-            self._requests.append(request)
-            return self._respond(request)
+            return self._cpp.operations(publisher, offer)

@@ -3,13 +3,16 @@
 Each request gets the next recorded answer to the same method, path and query, in the order they
 were recorded; once they are used up, the last one repeats (a poll loop may run longer than it
 did when recorded). A request never recorded gets 404 ``NotRecorded``. Absolute URLs to the
-recorded service in the answers' headers (``Operation-Location``) point at the replaying server.
+recorded service, in the answers' headers (``Operation-Location``) and bodies (the ingestion
+API's ``@nextLink`` and ``resourceUri``), point at the replaying server; their paths (such as
+the ingestion API's ``/rp/product-ingestion`` prefix) are kept.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import re
 from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import parse_qsl, urlsplit
@@ -64,4 +67,14 @@ class Recording:
         base, answer = answers[min(index, len(answers) - 1)]
         here = self._base_url()
         headers = {name: value.replace(base, here) if base else value for name, value in answer.headers.items()}
-        return Response(answer.status, answer.body, headers)
+        payload = _rebase(answer.body, base, here) if base and isinstance(answer.body, bytes) else answer.body
+        return Response(answer.status, payload, headers)
+
+
+def _rebase(body: bytes, base: str, here: str) -> bytes:
+    """Point absolute URLs on ``base`` (an origin) at ``here``, also where JSON escaped their slashes."""
+    for old, new in ((base, here), (base.replace("/", "\\/"), here.replace("/", "\\/"))):
+        # the origin alone: not a longer host name or port that starts the same way
+        pattern = re.compile(re.escape(old.encode()) + rb"(?![\w.:-])")
+        body = new.encode().join(pattern.split(body))
+    return body

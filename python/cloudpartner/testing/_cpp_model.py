@@ -1,0 +1,228 @@
+"""The Cloud Partner Portal's model: offers and their publish and go-live operations.
+
+An operation's state is computed from timestamps (no timers): ``Operation.to_json`` answers a
+GET of it in the shape the "Retrieve operations" page documents. ``_cpp.py`` holds the routes.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Any
+
+from ._base import timestamp as _timestamp
+
+BIG = 2**53  # operation versions are odd numbers above this: no double holds them exactly
+# The steps of a publish as the "Retrieve operations" page lists them: id, stepName, description,
+# estimatedTimeFrame.
+STEPS = (
+    ("displaydummycertify", "Validate Pre-Requisites", "Offer settings provided are validated.", "< 15 min"),
+    (
+        "displaycertify",
+        "Certification",
+        "Your offer is analyzed by our certification systems for issues.",
+        "< 5 day",
+    ),
+    (
+        "displayprovision",
+        "Provisioning",
+        "Your virtual machine is being replicated in our production systems.",
+        "< 1 day",
+    ),
+    (
+        "displaypackage",
+        "Packaging and Lead Generation Registration",
+        "Your virtual machine is packaged for being shown to your customers.",
+        "< 1 hour",
+    ),
+    (
+        "publisher-signoff",
+        "Publisher signoff",
+        "Offer is available to preview. Ensure that everything looks good before making your offer live.",
+        None,
+    ),
+    ("live", "Live", "Offer is publicly visible and is available for purchase.", "~2-5 days"),
+)
+WORK_STEPS = 4  # the steps before publisher-signoff
+REVIEW = "waitingForPublisherReview"
+
+
+@dataclass
+class Operation:
+    """A publish or a go-live; its state is computed from timestamps, so no timer is needed.
+
+    A publish's first four steps take ``step_seconds`` each; then its ``publisher-signoff`` step
+    waits for the publisher's review until a go-live (its own operation) takes it live over
+    ``step_seconds`` more. ``step_seconds=None`` (``add_offer``'s publish) stays in certification
+    until cancelled.
+    """
+
+    id: str
+    publisher: str
+    offer: str
+    offer_guid: str
+    number: int
+    created: float
+    kind: str = "publish"
+    step_seconds: float | None = None
+    cancel_requested: float | None = None
+    cancel_done: float | None = None
+    emails: str | None = None
+    live_started: float | None = None  # a publish: when the go-live began; a go-live: created
+
+    def canceled(self, now: float) -> bool:
+        return self.cancel_done is not None and now >= self.cancel_done
+
+    def _live_done(self, now: float) -> bool:
+        d = self.step_seconds or 0.0
+        return self.live_started is not None and now >= self.live_started + d and not self.cancel_requested
+
+    def waiting_for_review(self, now: float) -> bool:
+        if self.kind != "publish" or self.step_seconds is None or self.cancel_requested is not None:
+            return False
+        return self.live_started is None and now >= self.created + WORK_STEPS * self.step_seconds
+
+    def status(self, now: float) -> str:
+        if self.canceled(now):
+            return "canceled"
+        return "succeeded" if self._live_done(now) else "running"
+
+    def busy(self, now: float) -> bool:
+        """Tell whether it runs and does not merely wait for review: then a new publish or go-live is refused."""
+        return self.status(now) == "running" and not self.waiting_for_review(now)
+
+    def _progress(self, now: float) -> int:
+        """Certification progress: 40 %, then advancing towards 99 % while the cancel runs."""
+        start, end = self.cancel_requested, self.cancel_done
+        if start is None or end is None or end <= start:
+            return 40
+        return 40 + int(59 * min(1.0, (now - start) / (end - start)))
+
+    def _changed(self, now: float) -> float:
+        if self.canceled(now) and self.cancel_done is not None:
+            return self.cancel_done
+        return max(t for t in (self.created, self.cancel_requested, self.live_started) if t is not None)
+
+    def _states(self, now: float) -> list[tuple[str, int]]:
+        """(status, progress) of each step."""
+        if self.kind == "golive" or self.step_seconds is None:
+            if self.kind == "golive":
+                live = ("complete", 100) if self._live_done(now) else ("inProgress", 50)
+                states = [("complete", 100)] * (len(STEPS) - 1) + [live]
+            else:  # add_offer's publish: stuck in certification
+                states = [("complete", 100), ("inProgress", self._progress(now))]
+                states += [("notStarted", 0)] * (len(STEPS) - 2)
+        else:
+            d = self.step_seconds
+            at = now if self.cancel_requested is None else min(now, self.cancel_requested)
+            elapsed = at - self.created
+            states = []
+            for index in range(WORK_STEPS):
+                done = min(1.0, max(0.0, (elapsed - index * d) / d)) if d > 0 else 1.0
+                states.append(
+                    ("complete", 100) if done >= 1 else ("inProgress" if done > 0 else "notStarted", int(done * 100))
+                )
+            if self.live_started is not None:
+                live = ("complete", 100) if self._live_done(now) else ("inProgress", 50)
+                states += [("complete", 100), live]
+            elif self.waiting_for_review(now):
+                states += [(REVIEW, 0), ("notStarted", 0)]
+            else:
+                states += [("notStarted", 0), ("notStarted", 0)]
+        if self.canceled(now):  # the step under way and those after it were cancelled
+            states = [(("canceled", p) if status != "complete" else (status, p)) for status, p in states]
+        return states
+
+    def _steps(self, now: float) -> list[dict[str, Any]]:
+        done = [{"messageHtml": "Step completed.", "level": "information", "timestamp": _timestamp(self.created)}]
+        steps = []
+        for (step_id, name, description, estimate), (status, progress) in zip(STEPS, self._states(now)):
+            step: dict[str, Any] = {
+                "id": step_id,
+                "stepName": name,
+                "description": description,
+                "status": status,
+                "messages": done if status == "complete" else [],
+                "progressPercentage": progress,
+            }
+            if estimate is not None:  # the page's publisher-signoff step has none
+                step["estimatedTimeFrame"] = estimate
+            steps.append(step)
+        return steps
+
+    def to_json(self, now: float) -> dict[str, Any]:
+        """Answer a GET of this operation, with the keys the "Retrieve operations" page shows."""
+        return {
+            "id": self.id,
+            "status": self.status(now),
+            "messages": [],
+            "publishingVersion": self.number + 1,
+            "offerVersion": self.number,
+            "cancellationRequestState": "canCancel" if self.cancel_requested is None else "Requested",
+            "submissionType": self.kind,
+            "createdDateTime": _timestamp(self.created),
+            "lastActionDateTime": _timestamp(self._changed(now)),
+            "steps": self._steps(now),
+            "previewLinks": [],
+            "liveLinks": [],
+            "notificationEmails": self.emails,
+            "publisherId": self.publisher,
+            "offerId": self.offer,
+            "slot": "production" if self.kind == "golive" else "preview",
+            "version": BIG + 2 * self.number - 1,
+        }
+
+    def to_list_item(self, now: float) -> dict[str, Any]:
+        """Describe it as a list item, as the page shows them (``submissionState``, no ``status``)."""
+        return {
+            "id": self.id,
+            "offerId": self.offer_guid,
+            "offerVersion": self.number,
+            "offerTypeId": "microsoft-azure-virtualmachines",
+            "publisherId": self.publisher,
+            "submissionType": self.kind,
+            "submissionState": self.status(now),
+            "publishingVersion": self.number + 1,
+            "slot": "staging",
+            "version": BIG + 2 * self.number - 1,
+            "definition": {"metadata": {"emails": self.emails or ""}},
+            "changedTime": _timestamp(self._changed(now)),
+        }
+
+
+@dataclass
+class Offer:
+    """An offer: its operations, and its definition in each slot.
+
+    ``drafts`` keeps every version (the last is the draft); each PUT adds one and changes the ETag.
+    """
+
+    publisher: str
+    offer: str
+    guid: str = field(default_factory=lambda: str(uuid.uuid4()))
+    operations: list[Operation] = field(default_factory=list)
+    drafts: list[dict[str, Any]] = field(default_factory=list)
+    changed: float = field(default_factory=time.time)
+    preview: dict[str, Any] | None = None
+    production: dict[str, Any] | None = None
+
+    @property
+    def etag(self) -> str:
+        """An ETag in the service's shape: a weak validator over the last change's time."""
+        return f"W/\"datetime'{_timestamp(self.changed).replace(':', '%3A')}'-{len(self.drafts)}\""
+
+    def document(self, definition: dict[str, Any], status: str) -> dict[str, Any]:
+        """Wrap a stored definition as ``GET .../offers/{offer}`` answers it."""
+        return {
+            "offerTypeId": definition.get("offerTypeId", "microsoft-azure-virtualmachines"),
+            "publisherId": self.publisher,
+            "status": status,
+            "id": self.offer,
+            "version": len(self.drafts),
+            "definition": definition.get("definition", {}),
+            "changedTime": _timestamp(self.changed),
+        }
+
+    def latest(self) -> Operation | None:
+        return self.operations[-1] if self.operations else None
