@@ -124,14 +124,26 @@ def test_connection_refused_is_retried_then_transport_error(caplog: pytest.LogCa
     assert elapsed < 3.0
 
 
-def test_read_timeout_is_not_retried() -> None:
+def test_a_cancel_that_timed_out_is_retried_since_a_repeat_is_harmless() -> None:
+    with RawServer(hang()) as srv:
+        with make_client(srv.base_url, timeout=0.3, max_retries=2) as client:
+            error, elapsed = timed_failure(client, RequestTimeoutError)
+        received = len(srv.requests)
+    assert isinstance(error, RequestTimeoutError)
+    assert received == 3  # the first attempt and two retries
+    assert 0.85 <= elapsed < 3.0
+
+
+def test_a_publish_that_timed_out_is_not_sent_again() -> None:
     with RawServer(hang()) as srv:
         with make_client(srv.base_url, timeout=0.5, max_retries=3) as client:
-            error, elapsed = timed_failure(client, RequestTimeoutError)
+            started = time.monotonic()
+            with pytest.raises(RequestTimeoutError):
+                client.publish(PUBLISHER, OFFER)
+            elapsed = time.monotonic() - started
         time.sleep(0.2)  # a retry, if any, would arrive within this
         received = len(srv.requests)
         connections = srv.connections
-    assert isinstance(error, RequestTimeoutError)
     assert received == 1
     assert connections == 1
     assert 0.45 <= elapsed < 1.5

@@ -142,7 +142,13 @@ impl Engine {
                 }
                 Ok(response) => {
                     let wait = header_retry_after(&response);
-                    let verdict = self.settings.retry.after_status(response.status, retries, wait);
+                    // A failure status may hide work done (a 502 or 504 from a gateway, a 500
+                    // half way): only a request whose repeat is harmless is sent again.
+                    let verdict = if request.idempotent {
+                        self.settings.retry.after_status(response.status, retries, wait)
+                    } else {
+                        Verdict::GiveUp
+                    };
                     let failure = response::api_failure(
                         &response,
                         &client_request_id,
@@ -173,10 +179,12 @@ impl Engine {
                 Err(error) => {
                     let verdict = match &error {
                         AttemptError::Connect(_) => self.settings.retry.after_connect_failure(retries),
-                        // A GET may be repeated; a POST may have reached the service, and a second
-                        // one after an answer went missing is not ours to send.
+                        // An idempotent request (a read, a cancel, an unconditional PUT) may be
+                        // repeated even after it may have reached the service: a repeat does what
+                        // the first did. Anything else (a publish, a go-live, configure, a PUT
+                        // under an ETag) may have happened, and a second one is not ours to send.
                         AttemptError::Broken(_) | AttemptError::Stale(_) | AttemptError::Timeout
-                            if request.is_safe() =>
+                            if request.idempotent =>
                         {
                             self.settings.retry.after_connect_failure(retries)
                         }

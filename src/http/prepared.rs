@@ -11,7 +11,8 @@ pub struct Prepared {
     pub body: Option<Vec<u8>>,
     /// Sending it twice does what sending it once does (RFC 9110's "idempotent"): true for
     /// GETs, the cancels and an unconditional PUT. Such a request is sent again, once, when a pooled
-    /// connection the server had closed loses it (`AttemptError::Stale`).
+    /// connection the server had closed loses it (`AttemptError::Stale`), and retried under
+    /// `max_retries` after any transport failure, even one after it was sent.
     pub idempotent: bool,
     /// `If-Match`, for an update.
     pub if_match: Option<String>,
@@ -26,11 +27,5 @@ impl Prepared {
     /// A POST of the JSON `body` to `url`.
     pub fn post(url: Url, body: Vec<u8>, idempotent: bool) -> Self {
         Self { method: reqwest::Method::POST, url, body: Some(body), idempotent, if_match: None }
-    }
-
-    /// Safe (RFC 9110): a GET changes nothing, so it may be repeated after any failure, even
-    /// one where the service may have answered already.
-    pub fn is_safe(&self) -> bool {
-        self.method == reqwest::Method::GET
     }
 }
