@@ -78,15 +78,63 @@ pub struct ApiFailure {
 
 impl fmt::Display for ApiFailure {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "HTTP {}", self.status)?;
-        if let Some(code) = &self.code {
-            write!(f, " {code}")?;
-        }
-        if let Some(message) = &self.message {
-            write!(f, ": {message}")?;
-        }
-        Ok(())
+        f.write_str(&api_text(&ApiText {
+            status: self.status,
+            code: self.code.as_deref(),
+            message: self.message.as_deref(),
+            body_is_empty: self.body.trim().is_empty(),
+            location: self.location.as_deref(),
+            retry_after: self.retry_after,
+            request_id: self.request_id.as_deref(),
+            client_request_id: self.client_request_id.as_deref(),
+        }))
     }
+}
+
+/// What an API failure's one line is made of.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct ApiText<'a> {
+    pub status: u16,
+    pub code: Option<&'a str>,
+    pub message: Option<&'a str>,
+    pub body_is_empty: bool,
+    pub location: Option<&'a str>,
+    pub retry_after: Option<f64>,
+    pub request_id: Option<&'a str>,
+    pub client_request_id: Option<&'a str>,
+}
+
+/// The one line an API failure reads as, wherever it is shown (`str()` of Python's `ApiError`
+/// calls this too): `404 Not Found: <message> (code <code>; request id <id>)`. Every part is
+/// folded to one line.
+pub fn api_text(t: &ApiText<'_>) -> String {
+    let one_line = |text: &str| crate::error_body::excerpt(text);
+    let mut head = match reqwest::StatusCode::from_u16(t.status).ok().and_then(|s| s.canonical_reason()) {
+        Some(phrase) => format!("{} {phrase}", t.status),
+        None => format!("HTTP {}", t.status),
+    };
+    match t.message.map(one_line).filter(|m| !m.is_empty()) {
+        Some(message) => head.push_str(&format!(": {message}")),
+        None if (300..400).contains(&t.status) => head.push_str(&format!(
+            ": redirect to {} was not followed",
+            t.location.map_or_else(|| "an unnamed location".to_owned(), one_line)
+        )),
+        None if t.body_is_empty => head.push_str(": the service sent no details"),
+        None => {}
+    }
+    let mut details = Vec::new();
+    if let Some(code) = t.code.map(one_line).filter(|c| !c.is_empty()) {
+        details.push(format!("code {code}"));
+    }
+    if let Some(seconds) = t.retry_after {
+        details.push(format!("retry after {seconds} s"));
+    }
+    match (t.request_id, t.client_request_id) {
+        (Some(id), _) => details.push(format!("request id {}", one_line(id))),
+        (None, Some(id)) => details.push(format!("client request id {}", one_line(id))),
+        (None, None) => {}
+    }
+    if details.is_empty() { head } else { format!("{head} ({})", details.join("; ")) }
 }
 
 impl Error {

@@ -9,8 +9,10 @@
 
 pub mod cpp;
 pub mod error;
+pub mod error_body;
 pub mod http;
 pub mod ingestion;
+pub mod redact;
 pub mod response;
 pub mod runtime;
 pub mod token;

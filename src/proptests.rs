@@ -61,8 +61,64 @@ proptest! {
         let failure = response::api_failure(&resp, "cid", None, "some-long-token");
         prop_assert_eq!(failure.status, status);
         prop_assert!(failure.message.as_ref().is_none_or(|m| m.chars().count() <= 501));
+        // Whatever the body and status, the failure reads as one bounded line.
+        let text = failure.to_string();
+        prop_assert!(!text.contains(['\n', '\r']), "{}", text);
+        prop_assert!(text.chars().count() <= 1200, "{}", text.len());
         let _ = operation::parse_one(&resp.body, Some("x"));
         let _ = operation::parse_list(&resp.body);
+    }
+
+    #[test]
+    fn error_bodies_of_every_family_read_as_one_bounded_line(
+        wrapper in "[A-Z][a-z]{2,10}",
+        exception in "[A-Z][A-Za-z]{0,8}(\\.[A-Z][A-Za-z]{0,8}){0,3}Exception",
+        sentence in "[^\\x00-\\x1f\"\\\\]{0,600}",
+        trace in "(\r\n   at [A-Za-z.<>()]{1,40}){0,5}",
+        shape in 0u8..6,
+    ) {
+        let text = format!("{exception}: {sentence}{trace}");
+        let quoted = serde_json::to_string(&text).unwrap();
+        let body = match shape {
+            0 => format!(r#"{{"{wrapper}": {{"serviceName": "{wrapper}", "error": {quoted}, "exceptionCode": "X"}}}}"#),
+            1 => format!(r#"{{"error": {{"code": "c", "message": {quoted}}}}}"#),
+            2 => quoted.clone(),
+            3 => serde_json::to_string(&format!(r#"{{"Message": {quoted}}}"#)).unwrap(),
+            4 => format!("<html><title>{sentence}</title></html>"),
+            _ => text.clone(),
+        };
+        let (code, message) = crate::error_body::fields(&body);
+        for part in [&code, &message].into_iter().flatten() {
+            prop_assert!(!part.contains(['\n', '\r']), "{:?}", part);
+            prop_assert!(part.chars().count() <= crate::error_body::MAX_MESSAGE_CHARS + 1);
+        }
+        if !sentence.trim().is_empty() && shape != 4 {
+            let first: String = sentence.split_whitespace().collect::<Vec<_>>().join(" ");
+            let shown = message.unwrap_or_default();
+            prop_assert!(shown.starts_with(first.chars().take(40).collect::<String>().as_str()), "{:?} / {:?}", shown, first);
+            prop_assert!(!shown.contains(" at "), "{:?}", shown);
+        }
+    }
+
+    #[test]
+    fn a_token_echoed_in_any_encoding_never_survives(
+        token in "[A-Za-z0-9+/=._~-]{8,64}",
+        encoding in 0u8..4,
+        before in "[^\\x00]{0,20}",
+        after in "[^\\x00]{0,20}",
+    ) {
+        let echo: String = match encoding {
+            0 => token.clone(),
+            1 => percent_encoding::utf8_percent_encode(&token, percent_encoding::NON_ALPHANUMERIC).to_string(),
+            2 => serde_json::to_string(&token).unwrap().trim_matches('"').replace('/', "\\/"),
+            _ => token.chars().map(|c| if c.is_ascii_alphanumeric() { c.to_string() } else { format!("\\u{:04X}", c as u32) }).collect(),
+        };
+        let body = format!(r#"{{"error": {{"code": "BadHeader", "message": "{before}Bearer {echo}{after}"}}}}"#);
+        let resp = RawResponse { status: 400, headers: HeaderMap::new(), body: body.into_bytes(), truncated: false, over_limit: None };
+        let failure = response::api_failure(&resp, "cid", None, &token);
+        let everything = format!("{failure:?} {failure}");
+        prop_assert!(!everything.contains(&token), "{}", everything);
+        prop_assert!(!everything.contains(&echo), "{}", everything);
     }
 
     #[test]

@@ -4,12 +4,8 @@
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike};
 use reqwest::header::HeaderMap;
 use serde::de::IgnoredAny;
-use serde_json::Value;
 
 use crate::error::ApiFailure;
-
-/// The longest service message kept for an exception's text.
-const MAX_MESSAGE_CHARS: usize = 500;
 
 /// An answer as it arrived (body capped by the sender).
 #[derive(Debug, Clone, Default)]
@@ -24,15 +20,7 @@ pub struct RawResponse {
     pub over_limit: Option<usize>,
 }
 
-/// Tokens shorter than this are not redacted from answers: real bearer tokens are hundreds of
-/// characters, and blanking a short test value would garble the service's messages.
-const MIN_REDACTED_LEN: usize = 8;
-
-/// `text` with every copy of `token` replaced by `***` (tokens shorter than `MIN_REDACTED_LEN`
-/// are left: no real bearer token is that short).
-pub fn redact(text: String, token: &str) -> String {
-    if token.len() >= MIN_REDACTED_LEN && text.contains(token) { text.replace(token, "***") } else { text }
-}
+pub use crate::redact::redact;
 
 /// Map a non-success answer. A service that echoes the bearer token back (in a message about a
 /// bad header, say) does not get it into the exception: every copy becomes `***`.
@@ -44,7 +32,9 @@ pub fn api_failure(
 ) -> ApiFailure {
     let redact = |text: String| redact(text, token);
     let body = redact(String::from_utf8_lossy(&resp.body).into_owned());
-    let (code, message) = error_fields(&body);
+    let (code, message) = crate::error_body::fields(&body);
+    // A message decoded from JSON escapes is checked again in its decoded form.
+    let (code, message) = (code.map(redact), message.map(redact));
     ApiFailure {
         status: resp.status,
         code,
@@ -70,45 +60,6 @@ pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     let value = headers.get(name)?;
     let text = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
     (!text.is_empty()).then_some(text)
-}
-
-/// `(code, message)` from the error shapes seen in the wild: `{"error": {"code", "message"}}`,
-/// `{"error": "text"}`, `{"code", "message"}`, `{"Message": ...}`; a plain-text body gives its
-/// first characters as the message.
-pub fn error_fields(body: &str) -> (Option<String>, Option<String>) {
-    let trimmed = body.trim();
-    if trimmed.is_empty() {
-        return (None, None);
-    }
-    let Ok(json) = serde_json::from_str::<Value>(trimmed) else {
-        return (None, Some(excerpt(trimmed)));
-    };
-    let object = match &json {
-        Value::Object(map) => match map.get("error") {
-            Some(Value::Object(inner)) => inner,
-            Some(Value::String(text)) => return (None, Some(excerpt(text))),
-            _ => map,
-        },
-        _ => return (None, Some(excerpt(trimmed))),
-    };
-    let field = |names: &[&str]| {
-        names.iter().find_map(|n| match object.get(*n) {
-            Some(Value::String(s)) if !s.trim().is_empty() => Some(excerpt(s)),
-            Some(v @ Value::Number(_)) => Some(v.to_string()),
-            _ => None,
-        })
-    };
-    (field(&["code", "Code"]), field(&["message", "Message", "error_description"]))
-}
-
-/// Whitespace folded and the length capped, so an exception's text stays one short line.
-fn excerpt(text: &str) -> String {
-    let folded = text.split_whitespace().collect::<Vec<_>>().join(" ");
-    if folded.chars().count() <= MAX_MESSAGE_CHARS {
-        return folded;
-    }
-    let cut: String = folded.chars().take(MAX_MESSAGE_CHARS).collect();
-    format!("{cut}…")
 }
 
 /// Whether `body` is one JSON value opening with `open` (`{` or `[`), checked without building it.
@@ -152,25 +103,6 @@ pub(crate) mod tests {
             truncated: false,
             over_limit: None,
         }
-    }
-
-    #[test]
-    fn error_bodies_in_every_shape() {
-        let documented = r#"{"error": {"code": "InvalidAPIVersion", "message": "Invalid api version. Allowed values are [2017-10-31]"}}"#;
-        assert_eq!(
-            error_fields(documented),
-            (
-                Some("InvalidAPIVersion".into()),
-                Some("Invalid api version. Allowed values are [2017-10-31]".into())
-            )
-        );
-        assert_eq!(error_fields(r#"{"error": "nope"}"#), (None, Some("nope".into())));
-        assert_eq!(error_fields(r#"{"code": 12, "Message": "m"}"#), (Some("12".into()), Some("m".into())));
-        assert_eq!(error_fields(""), (None, None));
-        assert_eq!(error_fields("  upstream\n  timed out "), (None, Some("upstream timed out".into())));
-        assert_eq!(error_fields("[1,2]"), (None, Some("[1,2]".into())));
-        let long = error_fields(&"x".repeat(10_000)).1.unwrap();
-        assert!(long.chars().count() <= MAX_MESSAGE_CHARS + 1);
     }
 
     #[test]

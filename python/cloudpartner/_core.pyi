@@ -51,6 +51,16 @@ _Async = Literal[True]
 def status_phase(status: str) -> str: ...
 def job_phase(status: str, result: str) -> str: ...
 def is_loopback_url(url: str) -> bool: ...
+def api_error_text(
+    status: int,
+    code: Optional[str],
+    message: Optional[str],
+    body_is_empty: bool,
+    location: Optional[str],
+    retry_after: Optional[float],
+    request_id: Optional[str],
+    client_request_id: Optional[str],
+) -> str: ...
 def is_transient_status(status: int) -> bool: ...
 
 __all__ = [
@@ -79,6 +89,7 @@ __all__ = [
     "Client",
     "IngestionClient",
     "__version__",
+    "api_error_text",
     "is_loopback_url",
     "is_transient_status",
     "job_phase",

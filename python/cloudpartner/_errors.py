@@ -215,28 +215,18 @@ class ApiError(CloudPartnerError):
         self.is_transient = is_transient_status(status_code)
 
     def __str__(self) -> str:
-        from http import HTTPStatus  # noqa: PLC0415 - loaded when an error is shown, not on import
+        from ._core import api_error_text  # noqa: PLC0415 - the core renders every failure's line
 
-        try:
-            head = f"{self.status_code} {HTTPStatus(self.status_code).phrase}"
-        except ValueError:
-            head = f"HTTP {self.status_code}"
-        if self.message:
-            head += f": {self.message}"
-        elif 300 <= self.status_code < 400:
-            head += f": redirect to {self.location or 'an unnamed location'} was not followed"
-        elif not self.body.strip():
-            head += ": the service sent no details"
-        details = []
-        if self.code:
-            details.append(f"code {self.code}")
-        if self.retry_after is not None:
-            details.append(f"retry after {self.retry_after:g} s")
-        if self.request_id:
-            details.append(f"request id {self.request_id}")
-        elif self.client_request_id:
-            details.append(f"client request id {self.client_request_id}")
-        return f"{head} ({'; '.join(details)})" if details else head
+        return api_error_text(
+            self.status_code,
+            self.code,
+            self.message,
+            not self.body.strip(),
+            self.location,
+            self.retry_after,
+            self.request_id,
+            self.client_request_id,
+        )
 
     def __repr__(self) -> str:
         return f"{type(self).__name__}({self.status_code}, code={self.code!r}, request_id={self.request_id!r})"

@@ -72,6 +72,32 @@ fn job_phase(status: &str, result: &str) -> &'static str {
     crate::ingestion::job::Phase::of(status, result).as_str()
 }
 
+/// The one line an API failure reads as (`ApiError.__str__`; the core renders it, once).
+#[pyfunction]
+#[pyo3(signature = (status, code, message, body_is_empty, location, retry_after, request_id, client_request_id))]
+#[allow(clippy::too_many_arguments)] // the failure's fields, as Python holds them
+fn api_error_text(
+    status: u16,
+    code: Option<&str>,
+    message: Option<&str>,
+    body_is_empty: bool,
+    location: Option<&str>,
+    retry_after: Option<f64>,
+    request_id: Option<&str>,
+    client_request_id: Option<&str>,
+) -> String {
+    crate::error::api_text(&crate::error::ApiText {
+        status,
+        code,
+        message,
+        body_is_empty,
+        location,
+        retry_after,
+        request_id,
+        client_request_id,
+    })
+}
+
 /// True when `url` is a valid base URL on a loopback host (where no real token is needed).
 #[pyfunction]
 fn is_loopback_url(url: &str) -> bool {
@@ -104,6 +130,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(status_phase, m)?)?;
     m.add_function(wrap_pyfunction!(job_phase, m)?)?;
     m.add_function(wrap_pyfunction!(is_loopback_url, m)?)?;
+    m.add_function(wrap_pyfunction!(api_error_text, m)?)?;
     m.add_function(wrap_pyfunction!(is_transient_status, m)?)?;
     Ok(())
 }
