@@ -1,7 +1,8 @@
 """The ``cloudpartner`` command: cancel, follow and list operations, or run the offline portal.
 
 Exit codes: 0 success, 2 usage or bad input, 3 the service refused (4xx), 4 a transient,
-server or transport failure, 5 a wait that timed out, 130 interrupted.
+server or transport failure, 5 a wait that timed out, 130 interrupted. ``cloudpartner
+ingestion ...`` (the Product Ingestion API) is ``_cli_ingestion.py``, on the helpers here.
 """
 
 from __future__ import annotations
@@ -56,9 +57,14 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return EXIT_OK
     except (UsageError, CloudPartnerError) as error:
-        label = "error" if isinstance(error, (UsageError, InvalidArgumentError)) else type(error).__name__
-        print(f"cloudpartner: {label}: {error}", file=sys.stderr)
-        return _exit_code(error)
+        return _report(error)
+
+
+def _report(error: Exception, detail: str = "") -> int:
+    """Print the one-line error (``cloudpartner: Type: message``) on stderr; return its exit code."""
+    label = "error" if isinstance(error, (UsageError, InvalidArgumentError)) else type(error).__name__
+    print(f"cloudpartner: {label}: {error}{detail}", file=sys.stderr)
+    return _exit_code(error)
 
 
 def _exit_code(error: Exception) -> int:
@@ -133,6 +139,10 @@ def _parser() -> argparse.ArgumentParser:
     demo = commands.add_parser("demo", help="an offline tour: no token or network needed")
     demo.add_argument("--cancel-seconds", type=float, default=3.0, metavar="S", help=argparse.SUPPRESS)
     demo.set_defaults(run=_demo)
+
+    from ._cli_ingestion import add_commands  # noqa: PLC0415 - it imports this module
+
+    add_commands(commands)
     return parser
 
 
@@ -180,23 +190,28 @@ def _port(text: str) -> int:
     return port
 
 
-def _wait_options(command: argparse.ArgumentParser, follows: str) -> None:
-    """--wait, --timeout and the hidden --poll-interval, for a command that starts an operation."""
+def _wait_options(
+    command: argparse.ArgumentParser,
+    follows: str,
+    poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
+    poll_help: str = argparse.SUPPRESS,
+) -> None:
+    """--wait, --timeout and --poll-interval (hidden unless ``poll_help``), for a command that starts one."""
     command.add_argument("--wait", action="store_true", help=follows)
     command.add_argument("--timeout", type=float, default=_core.DEFAULT_WAIT_TIMEOUT, metavar="S", help=WAIT_HELP)
-    command.add_argument(
-        "--poll-interval", type=float, default=_core.DEFAULT_POLL_INTERVAL, metavar="S", help=argparse.SUPPRESS
-    )
+    command.add_argument("--poll-interval", type=float, default=poll_interval, metavar="S", help=poll_help)
 
 
-def _service_options(command: argparse.ArgumentParser) -> None:
+def _service_options(
+    command: argparse.ArgumentParser,
+    base_url_help: str = f"service root (default: {_core.BASE_URL_VARIABLE} or {_core.DEFAULT_BASE_URL})",
+    az_help: str = "get a token from the Azure CLI (az)",
+) -> None:
     command.add_argument("--json", action="store_true", help="print JSON for scripts")
-    command.add_argument(
-        "--base-url", help=f"service root (default: CLOUDPARTNER_BASE_URL or {_core.DEFAULT_BASE_URL})"
-    )
+    command.add_argument("--base-url", help=base_url_help)
     source = command.add_mutually_exclusive_group()
     source.add_argument("--token-file", metavar="PATH", help="read the bearer token from PATH")
-    source.add_argument("--az", action="store_true", help="get a token from the Azure CLI (az)")
+    source.add_argument("--az", action="store_true", help=az_help)
 
 
 # -------------------------------------------------------------------------------------- commands
@@ -449,6 +464,7 @@ def _serve(args: argparse.Namespace) -> int:
             raise UsageError(f"cannot replay {args.replay}: {error}") from error
         with replaying as portal:
             print(f"FakePortal replaying {args.replay} on {portal.base_url} (Ctrl-C stops it)", flush=True)
+            print(f"  Product Ingestion API: {portal.ingestion_url}", flush=True)
             _until_interrupted()
         return EXIT_OK
     with FakePortal(port=args.port, cancel_seconds=args.cancel_seconds) as portal:
@@ -456,10 +472,15 @@ def _serve(args: argparse.Namespace) -> int:
         portal.add_offer("contoso", "contoso-saasoffer")
         portal.add_offer("fabrikam", "fabrikam-idle-offer", running=False)
         print(f"FakePortal listening on {portal.base_url} (Ctrl-C stops it)", flush=True)
+        print(f"  Product Ingestion API: {portal.ingestion_url} (the offers are its products too)")
         print("  offers: contoso/contoso-virtualmachineoffer (running), contoso/contoso-saasoffer (running),")
         print("          fabrikam/fabrikam-idle-offer (nothing running)")
         print(
             f"  try:    cloudpartner cancel contoso contoso-saasoffer --wait --base-url {portal.base_url}", flush=True
+        )
+        print(
+            f"          cloudpartner ingestion submissions contoso-saasoffer --base-url {portal.ingestion_url}",
+            flush=True,
         )
         _until_interrupted()
     return EXIT_OK
@@ -526,23 +547,29 @@ def _client(args: argparse.Namespace) -> Client:
     return Client(_token(args, base_url), base_url=base_url)
 
 
-def _token(args: argparse.Namespace, base_url: str) -> str:
+def _token(
+    args: argparse.Namespace,
+    base_url: str,
+    variable: str = _core.TOKEN_VARIABLE,
+    resource: str = _core.DEFAULT_BASE_URL,
+) -> str:
+    """--token-file, else --az (asking az for ``resource``), else ``variable``; none needed on loopback."""
     if args.token_file:
         token = _read_text(args.token_file, "--token-file").strip()
         if not token:
             raise UsageError(f"--token-file {args.token_file!r} is empty")
         return token
     if args.az:
-        return _az_token()
-    token = os.environ.get(_core.TOKEN_VARIABLE, "").strip()
+        return _az_token(resource)
+    token = os.environ.get(variable, "").strip()
     if token:
         return token
     if _core.is_loopback_url(base_url):
         return OFFLINE_TOKEN
-    raise UsageError(f"no token: set {_core.TOKEN_VARIABLE}, or pass --token-file PATH or --az")
+    raise UsageError(f"no token: set {variable}, or pass --token-file PATH or --az")
 
 
-def _az_token() -> str:
+def _az_token(resource: str) -> str:
     import shutil  # noqa: PLC0415 - see the imports
     import subprocess  # noqa: PLC0415
 
@@ -554,7 +581,7 @@ def _az_token() -> str:
         "account",
         "get-access-token",
         "--resource",
-        _core.DEFAULT_BASE_URL,
+        resource,
         "--query",
         "accessToken",
         "-o",

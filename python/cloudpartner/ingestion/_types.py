@@ -128,7 +128,8 @@ class Submission:
     """A submission of a product: the draft reference, or a publish to preview or live.
 
     Attributes:
-        id: ``submission/<product-guid>/<n>`` (``/0`` is the draft).
+        id: ``submission/<product-guid>/<n>`` (``/0`` is the draft); empty when the service
+            listed an entry without one (a live submission still running has been seen so).
         product: the product's durable id.
         target: ``draft``, ``preview`` or ``live``.
         status: ``notStarted``, ``running`` or ``completed``: anything but completed means a
