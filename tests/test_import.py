@@ -70,3 +70,33 @@ def test_a_cancel_imports_only_what_it_needs(portal: FakePortal) -> None:
     )
     out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
     assert out.stdout.strip() == "[]", out.stderr
+
+
+NOT_NEEDED_BY_A_JOB_CANCEL = (*NOT_NEEDED_BY_A_CANCEL, "cloudpartner.ingestion._types", "re")
+
+
+def test_an_ingestion_cancel_imports_only_what_it_needs(portal: FakePortal) -> None:
+    portal.add_offer(PUBLISHER, "cold-offer")
+    probe = textwrap.dedent(
+        f"""
+        import sys
+        from cloudpartner import ingestion
+        with ingestion.Client({TOKEN!r}, base_url={portal.ingestion_url!r}) as client:
+            job = client.publish("cold-offer")
+            before = set(sys.modules)
+            stopped = client.cancel_job(job.id)
+            assert stopped.cancelled and stopped.raw["jobStatus"] == "completed", stopped
+        print(sorted(m for m in {NOT_NEEDED_BY_A_JOB_CANCEL!r} if m in before | set(sys.modules)))
+        """
+    )
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+    assert out.stdout.strip() == "[]", out.stderr
+
+
+def test_the_ingestion_names_resolve_lazily() -> None:
+    from cloudpartner import ingestion
+
+    assert set(ingestion.__all__) == set(ingestion._MODULE_OF)
+    for name in ingestion.__all__:
+        assert getattr(ingestion, name) is not None
+    assert ingestion.JobAlreadyCompletedError is cloudpartner.JobAlreadyCompletedError

@@ -70,7 +70,10 @@ class Client:
             ``CLOUDPARTNER_TOKEN`` at each call.
         base_url: the service root; default ``CLOUDPARTNER_BASE_URL`` or
             ``https://cloudpartner.azure.com``. Plain ``http://`` only to loopback.
-        timeout: seconds each attempt may take, connect to last byte.
+        timeout: seconds each attempt may take, connect to last byte. By default 30 s, and
+            300 s for a call that reads or writes a whole offer (``get_offer``, ``put_offer``,
+            ``list_offers``), where the service has taken minutes before answering; a timeout
+            given bounds every call.
         max_retries: retries of connect failures and 408/429/5xx answers (0 to 10).
         user_agent: a product token put before cloudpartner's own in ``User-Agent``.
         backoff: the first retry's maximum delay in seconds; doubles each retry, full jitter.
@@ -93,7 +96,7 @@ class Client:
         token: Token = None,
         *,
         base_url: Optional[str] = None,
-        timeout: float = _core.DEFAULT_TIMEOUT,
+        timeout: Optional[float] = None,
         max_retries: int = _core.DEFAULT_MAX_RETRIES,
         user_agent: Optional[str] = None,
         backoff: float = _core.DEFAULT_BACKOFF,
@@ -331,13 +334,28 @@ class Client:
         """Asyncio twin of :meth:`get_offer_status`."""
         return await self._core.get_offer_status(publisher, offer, True)
 
-    def list_offers(self, publisher: str) -> list[dict[str, Any]]:
-        """List the publisher's offers as the service summarizes them (``id``, ``status``, ``version``, ...)."""
-        return self._core.list_offers(publisher, False)
+    def list_offers(self, publisher: str, offer_type: Optional[str] = None) -> list[dict[str, Any]]:
+        """List the publisher's offers as the service summarizes them (``id``, ``status``, ``version``, ...).
 
-    async def list_offers_async(self, publisher: str) -> list[dict[str, Any]]:
+        Args:
+            publisher: the publisher id.
+            offer_type: only offers of this type, e.g. ``microsoft-azure-virtualmachines``
+                (``$filter=offerTypeId eq '...'``, as Microsoft's own CLI asks).
+
+        """
+        return self._core.list_offers(publisher, offer_type, False)
+
+    async def list_offers_async(self, publisher: str, offer_type: Optional[str] = None) -> list[dict[str, Any]]:
         """Asyncio twin of :meth:`list_offers`."""
-        return await self._core.list_offers(publisher, True)
+        return await self._core.list_offers(publisher, offer_type, True)
+
+    def list_publishers(self) -> list[dict[str, Any]]:
+        """List the publishers the token may act for (``GET /api/publishers``): ``id``, ``definition``, ..."""
+        return self._core.list_publishers(False)
+
+    async def list_publishers_async(self) -> list[dict[str, Any]]:
+        """Asyncio twin of :meth:`list_publishers`."""
+        return await self._core.list_publishers(True)
 
     def get_offer(
         self, publisher: str, offer: str, *, slot: Optional[str] = None, version: Optional[int] = None
@@ -435,10 +453,10 @@ def _new_shared(base_url: Any, timeout: Any, record: Any) -> _core.Client:
 def _shared_client(base_url: Optional[str], timeout: Optional[float]) -> _core.Client:
     key = (
         base_url_or_default(base_url),
-        _core.DEFAULT_TIMEOUT if timeout is None else timeout,
+        timeout,
         record_or_default(None),
     )
-    if not isinstance(key[0], str) or isinstance(key[1], bool) or not isinstance(key[1], (int, float)):
+    if not isinstance(key[0], str) or isinstance(key[1], bool) or not isinstance(key[1], (int, float, type(None))):
         # Not a cache key; the core refuses it with an InvalidArgumentError naming the field.
         return _new_shared(*key)
     client = _shared.get(key)

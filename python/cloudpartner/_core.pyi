@@ -11,7 +11,8 @@ from typing import Any, Final, Literal, Optional, Union, final, overload
 from ._errors import CloudPartnerError
 from ._results import ActionResult, CancelResult
 from ._types import Offer, OfferStatus, Operation
-from .ingestion._types import Job, Product, Submission
+from .ingestion._jobs import Job
+from .ingestion._types import Product, Submission
 
 __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]
@@ -21,6 +22,7 @@ MAX_SUCCESS_BODY_BYTES: Final[int]
 MAX_ERROR_BODY_BYTES: Final[int]
 RETRIABLE_STATUSES: Final[tuple[int, ...]]
 DEFAULT_TIMEOUT: Final[float]
+DEFAULT_DOCUMENT_TIMEOUT: Final[float]
 DEFAULT_WAIT_TIMEOUT: Final[float]
 DEFAULT_POLL_INTERVAL: Final[float]
 DEFAULT_MAX_RETRIES: Final[int]
@@ -69,6 +71,7 @@ __all__ = [
     "DEFAULT_BACKOFF",
     "DEFAULT_BASE_URL",
     "DEFAULT_CONCURRENCY",
+    "DEFAULT_DOCUMENT_TIMEOUT",
     "DEFAULT_MAX_RETRIES",
     "DEFAULT_POLL_INTERVAL",
     "DEFAULT_TIMEOUT",
@@ -102,7 +105,7 @@ class Client:
         cls,
         token: Any,
         base_url: str,
-        timeout: float,
+        timeout: Optional[float],
         max_retries: int,
         backoff: float,
         user_agent: Optional[str],
@@ -192,9 +195,15 @@ class Client:
     @overload
     def get_offer_status(self, publisher: str, offer: str, asynchronous: _Async) -> Awaitable[OfferStatus]: ...
     @overload
-    def list_offers(self, publisher: str, asynchronous: _Sync) -> list[dict[str, Any]]: ...
+    def list_offers(self, publisher: str, offer_type: Optional[str], asynchronous: _Sync) -> list[dict[str, Any]]: ...
     @overload
-    def list_offers(self, publisher: str, asynchronous: _Async) -> Awaitable[list[dict[str, Any]]]: ...
+    def list_offers(
+        self, publisher: str, offer_type: Optional[str], asynchronous: _Async
+    ) -> Awaitable[list[dict[str, Any]]]: ...
+    @overload
+    def list_publishers(self, asynchronous: _Sync) -> list[dict[str, Any]]: ...
+    @overload
+    def list_publishers(self, asynchronous: _Async) -> Awaitable[list[dict[str, Any]]]: ...
     @overload
     def get_offer(
         self, publisher: str, offer: str, slot: Optional[str], version: Optional[int], asynchronous: _Sync
@@ -228,7 +237,7 @@ class IngestionClient:
         token: Any,
         base_url: str,
         version: Optional[str],
-        timeout: float,
+        timeout: Optional[float],
         max_retries: int,
         backoff: float,
         user_agent: Optional[str],

@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ._errors import CloudPartnerError
     from ._results import ActionResult, CancelResult
     from ._types import OfferStatus, Operation, OperationStep, StepMessage
-    from .ingestion._types import Job
+    from .ingestion._jobs import Job
 
     State = Union[Operation, Job]
 

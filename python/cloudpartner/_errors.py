@@ -36,7 +36,7 @@ if TYPE_CHECKING:
     from typing import Any
 
     from ._types import Operation
-    from .ingestion._types import Job
+    from .ingestion._jobs import Job
 
 __all__ = [
     "ApiError",

@@ -41,6 +41,9 @@ def frozen_record(*, frozen: bool) -> Callable[[T], T]:
 def _make(record: T) -> T:
     cls: Any = record  # the methods below are set on it, which type checkers cannot follow
     names = tuple(cls.__annotations__)
+    # Fields named in `__record_hidden__` are `field(repr=False, compare=False)`: kept, not shown
+    # or compared (a result's raw JSON).
+    shown = tuple(name for name in names if name not in getattr(cls, "__record_hidden__", ()))
     defaults = {name: cls.__dict__[name] for name in names if name in cls.__dict__}
     namespace: dict[str, Any] = {"_set": object.__setattr__, "_defaults": defaults}
     parameters = ", ".join(f"{name}=_defaults[{name!r}]" if name in defaults else name for name in names)
@@ -53,11 +56,11 @@ def _make(record: T) -> T:
     cls.__init__ = init
 
     def key(self: Any) -> tuple[Any, ...]:
-        return tuple(getattr(self, name) for name in names)
+        return tuple(getattr(self, name) for name in shown)
 
     def __repr__(self: Any) -> str:
-        shown = ", ".join(f"{name}={getattr(self, name)!r}" for name in names)
-        return f"{type(self).__qualname__}({shown})"
+        fields = ", ".join(f"{name}={getattr(self, name)!r}" for name in shown)
+        return f"{type(self).__qualname__}({fields})"
 
     def __eq__(self: Any, other: object) -> bool:
         if other.__class__ is self.__class__:
@@ -119,6 +122,9 @@ class _DataclassAttribute:
 
         record = self.record
         namespace = {name: record.__dict__[name] for name in record.__annotations__ if name in record.__dict__}
+        for name in getattr(record, "__record_hidden__", ()):
+            default = {"default": namespace[name]} if name in namespace else {}
+            namespace[name] = dataclasses.field(repr=False, compare=False, **default)
         namespace["__annotations__"] = dict(record.__annotations__)
         namespace["__module__"] = record.__module__
         twin: Any = dataclasses.dataclass(frozen=True)(type(record.__name__, (), namespace))

@@ -219,23 +219,30 @@ impl PyClient {
         )
     }
 
-    /// The publisher's offers, as a list of dicts.
+    /// The publisher's offers (only those of `offer_type`, when given), as a list of dicts.
+    #[pyo3(signature = (publisher, offer_type, asynchronous))]
     fn list_offers<'py>(
         &self,
         py: Python<'py>,
         publisher: &Bound<'py, PyAny>,
+        offer_type: Option<&Bound<'py, PyAny>>,
         asynchronous: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let core = self.core()?;
-        let prepared = offer::list(&core.settings().base_url, &args::string(publisher, "publisher")?)?;
-        let log = pylog::PyLog::new(py)?;
-        call(
-            py,
-            asynchronous,
-            &self.token,
-            move |token| async move { core.list_offers(&prepared, &token, &log).await },
-            |py, document| results::document(py, &document, None),
-        )
+        let offer_type = offer_type.map(|t| args::optional_string(t, "offer_type")).transpose()?.flatten();
+        let prepared = offer::list(
+            &core.settings().base_url,
+            &args::string(publisher, "publisher")?,
+            offer_type.as_deref(),
+        )?;
+        self.json_list(py, core, prepared, asynchronous)
+    }
+
+    /// The publishers the token may act for, as a list of dicts.
+    fn list_publishers<'py>(&self, py: Python<'py>, asynchronous: bool) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core()?;
+        let prepared = offer::publishers(&core.settings().base_url);
+        self.json_list(py, core, prepared, asynchronous)
     }
 
     /// One offer's definition, from a slot and/or a version; an `Offer` with its ETag.
@@ -347,6 +354,23 @@ impl PyClient {
             Some(given) if !given.is_none() => Ok(Arc::new(TokenSource::from_py(given, &CPP)?)),
             _ => Ok(Arc::clone(&self.token)),
         }
+    }
+
+    fn json_list<'py>(
+        &self,
+        py: Python<'py>,
+        core: Arc<Client>,
+        prepared: crate::http::Prepared,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let log = pylog::PyLog::new(py)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.json_list(&prepared, &token, &log).await },
+            |py, document| results::document(py, &document, None),
+        )
     }
 
     fn location(&self, location: &Bound<'_, PyAny>) -> PyResult<OperationLocation> {

@@ -1,8 +1,10 @@
-//! Ingestion results out: the types of `cloudpartner.ingestion._types`, built from the core's.
+//! Ingestion results out: the types of `cloudpartner.ingestion._jobs` (what a cancel returns,
+//! apart) and `cloudpartner.ingestion._types`, built from the core's.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
+use serde_json::Value;
 
 use crate::http::Document;
 use crate::ingestion::job::{Job, JobError, Moment};
@@ -13,12 +15,45 @@ fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     Ok(TYPES.get_or_try_init(py, || py.import("cloudpartner.ingestion._types").map(Bound::unbind))?.bind(py))
 }
 
+fn jobs(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
+    static JOBS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
+    Ok(JOBS.get_or_try_init(py, || py.import("cloudpartner.ingestion._jobs").map(Bound::unbind))?.bind(py))
+}
+
+/// JSON text as Python values, converted here: a one-shot cancel need not import `json` (and
+/// `re` behind it). Integers of any size stay exact.
 fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    LOADS
-        .get_or_try_init(py, || py.import("json")?.getattr("loads").map(Bound::unbind))?
-        .bind(py)
-        .call1((text,))
+    match serde_json::from_str::<Value>(text) {
+        Ok(value) => to_python(py, &value),
+        Err(_) => Ok(PyDict::new(py).into_any()),
+    }
+}
+
+fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
+            (Some(i), _) => i.into_pyobject(py)?.into_any(),
+            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
+            // Beyond 64 bits or a fraction: Python's own int() or float() of the digits.
+            _ if n.to_string().contains(['.', 'e', 'E']) => {
+                n.to_string().parse::<f64>().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            }
+            _ => py.get_type::<pyo3::types::PyInt>().call1((n.to_string(),))?,
+        },
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            PyList::new(py, items.iter().map(|v| to_python(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (key, value) in map {
+                dict.set_item(key, to_python(py, value)?)?;
+            }
+            dict.into_any()
+        }
+    })
 }
 
 /// A `datetime`, or the text the service sent when it does not parse.
@@ -31,7 +66,7 @@ fn moment<'py>(py: Python<'py>, moment: Option<&Moment>) -> PyResult<Bound<'py, 
 }
 
 fn job_errors<'py>(py: Python<'py>, errors: &[JobError]) -> PyResult<Bound<'py, PyTuple>> {
-    let class = types(py)?.getattr("JobError")?;
+    let class = jobs(py)?.getattr("JobError")?;
     let items = errors
         .iter()
         .map(|e| class.call1((&e.code, &e.message, &e.resource_id, job_errors(py, &e.details)?)))
@@ -54,7 +89,7 @@ pub fn job_ref<'py>(py: Python<'py>, job: &Job) -> PyResult<Bound<'py, PyAny>> {
     kwargs.set_item("errors", job_errors(py, &job.errors)?)?;
     kwargs.set_item("resource_uri", &job.resource_uri)?;
     kwargs.set_item("raw", json_loads(py, &job.raw)?)?;
-    types(py)?.getattr("Job")?.call((), Some(&kwargs))
+    jobs(py)?.getattr("Job")?.call((), Some(&kwargs))
 }
 
 /// `(job,)`: the arguments of an `on_progress` callback.

@@ -46,7 +46,7 @@ fn settings_from_py(
     let mut settings = Settings::new(
         service,
         &args::string(base_url, "base_url")?,
-        args::seconds(timeout, "timeout")?,
+        if timeout.is_none() { None } else { Some(args::seconds(timeout, "timeout")?) },
         args::count(max_retries, "max_retries")?,
         args::seconds(backoff, "backoff")?,
         args::optional_string(user_agent, "user_agent")?.as_deref(),
@@ -117,6 +117,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("MAX_SUCCESS_BODY_BYTES", http::transport::MAX_SUCCESS_BODY_BYTES)?;
     m.add("MAX_ERROR_BODY_BYTES", http::transport::MAX_ERROR_BODY_BYTES)?;
     m.add("DEFAULT_TIMEOUT", http::DEFAULT_TIMEOUT_SECONDS)?;
+    m.add("DEFAULT_DOCUMENT_TIMEOUT", http::DEFAULT_DOCUMENT_TIMEOUT_SECONDS)?;
     m.add("DEFAULT_WAIT_TIMEOUT", http::poll::DEFAULT_WAIT_SECONDS)?;
     m.add("DEFAULT_MAX_RETRIES", http::retry::DEFAULT_MAX_RETRIES)?;
     m.add("DEFAULT_BACKOFF", http::retry::DEFAULT_BACKOFF.as_secs_f64())?;

@@ -134,8 +134,9 @@ impl Client {
         self.document(&put.prepare(self.base()), b'{', token, log).await
     }
 
-    /// The publisher's offers: a JSON list of summaries.
-    pub async fn list_offers(&self, prepared: &Prepared, token: &Token, log: &dyn Log) -> Result<Document> {
+    /// A JSON list: the publisher's offer summaries (`offer::list`), the publishers
+    /// (`offer::publishers`).
+    pub async fn json_list(&self, prepared: &Prepared, token: &Token, log: &dyn Log) -> Result<Document> {
         self.document(prepared, b'[', token, log).await
     }
 
@@ -204,7 +205,7 @@ pub fn settings(
     backoff_seconds: f64,
     user_agent: Option<&str>,
 ) -> Result<Settings> {
-    Settings::new(&http::CPP, base_url, timeout_seconds, max_retries, backoff_seconds, user_agent)
+    Settings::new(&http::CPP, base_url, Some(timeout_seconds), max_retries, backoff_seconds, user_agent)
 }
 
 #[cfg(test)]

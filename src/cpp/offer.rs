@@ -63,19 +63,36 @@ impl OfferQuery {
         if let Some(slot) = self.slot {
             tail.extend(["slot", slot.as_str()]);
         }
-        Prepared::get(offer_url(base, &self.publisher, &self.offer, &tail))
+        Prepared::get(offer_url(base, &self.publisher, &self.offer, &tail)).of_document()
     }
 }
 
-/// A validated `GET .../publishers/{publisher}/offers`: the publisher's offer summaries.
-pub fn list(base: &Url, publisher: &str) -> Result<Prepared> {
+/// A validated `GET .../publishers/{publisher}/offers`: the publisher's offer summaries, only
+/// those of one offer type with `offer_type` (`$filter=offerTypeId eq '<type>'`, as Microsoft's
+/// own CLI asks, escaped as a URL's query is: `%20`, `%27`).
+pub fn list(base: &Url, publisher: &str, offer_type: Option<&str>) -> Result<Prepared> {
     validate::id("publisher", publisher)?;
     let mut url = base.clone();
     if let Ok(mut segments) = url.path_segments_mut() {
         segments.pop_if_empty().extend(["api", "publishers", publisher, "offers"]);
     }
+    let mut query = format!("api-version={}", super::request::API_VERSION);
+    if let Some(offer_type) = offer_type {
+        validate::id("offer_type", offer_type)?;
+        query.push_str(&format!("&$filter=offerTypeId%20eq%20'{offer_type}'"));
+    }
+    url.set_query(Some(&query));
+    Ok(Prepared::get(url).of_document())
+}
+
+/// `GET /api/publishers`: the publishers the token may act for.
+pub fn publishers(base: &Url) -> Prepared {
+    let mut url = base.clone();
+    if let Ok(mut segments) = url.path_segments_mut() {
+        segments.pop_if_empty().extend(["api", "publishers"]);
+    }
     url.query_pairs_mut().append_pair("api-version", super::request::API_VERSION);
-    Ok(Prepared::get(url))
+    Prepared::get(url)
 }
 
 /// A validated `GET .../offers/{offer}/status`.
@@ -144,6 +161,7 @@ impl PutOffer {
             // ETag a repeat of a PUT that did land meets 412: only `*` is safe to send again.
             idempotent: self.if_match == IfMatch::Any,
             if_match: Some(self.if_match.header_value().to_owned()),
+            document: true,
         }
     }
 }
@@ -151,6 +169,31 @@ impl PutOffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn offers_of_one_type_and_the_publishers_list() {
+        let base = Url::parse("https://cloudpartner.azure.com").unwrap();
+        let all = list(&base, "contoso", None).unwrap();
+        assert_eq!(
+            all.url.as_str(),
+            "https://cloudpartner.azure.com/api/publishers/contoso/offers?api-version=2017-10-31"
+        );
+        assert!(all.document);
+        let vms = list(&base, "contoso", Some("microsoft-azure-virtualmachines")).unwrap();
+        assert_eq!(
+            vms.url.as_str(),
+            // The URL standard escapes `'` in an http(s) query; the service decodes it either way.
+            "https://cloudpartner.azure.com/api/publishers/contoso/offers?api-version=2017-10-31&$filter=offerTypeId%20eq%20%27microsoft-azure-virtualmachines%27"
+        );
+        assert!(matches!(
+            list(&base, "contoso", Some("x' or 1 eq 1")),
+            Err(Error::InvalidArgument { field: "offer_type", .. })
+        ));
+        assert_eq!(
+            publishers(&base).url.as_str(),
+            "https://cloudpartner.azure.com/api/publishers?api-version=2017-10-31"
+        );
+    }
 
     fn base() -> Url {
         Url::parse("https://cloudpartner.azure.com").unwrap()
@@ -168,7 +211,7 @@ mod tests {
             "/api/publishers/contoso/offers/o/versions/3/slot/draft"
         );
         assert_eq!(get(None, None).query(), Some("api-version=2017-10-31"));
-        assert_eq!(list(&base(), "contoso").unwrap().url.path(), "/api/publishers/contoso/offers");
+        assert_eq!(list(&base(), "contoso", None).unwrap().url.path(), "/api/publishers/contoso/offers");
         assert_eq!(
             status(&base(), "contoso", "o").unwrap().url.path(),
             "/api/publishers/contoso/offers/o/status"

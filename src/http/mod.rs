@@ -20,7 +20,7 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValu
 
 pub use prepared::Prepared;
 pub use service::{CPP, INGESTION, Service};
-pub use settings::{DEFAULT_TIMEOUT_SECONDS, PRODUCT, Settings};
+pub use settings::{DEFAULT_DOCUMENT_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, PRODUCT, Settings};
 
 use crate::error::{Error, Result};
 use crate::response::{self, RawResponse};
@@ -127,7 +127,8 @@ impl Engine {
         let mut retries = 0;
         loop {
             let started = Instant::now();
-            let outcome = transport::attempt(&client, request, headers.clone(), self.settings.timeout).await;
+            let timeout = self.settings.timeout_for(request);
+            let outcome = transport::attempt(&client, request, headers.clone(), timeout).await;
             let elapsed = started.elapsed();
             if let (Some(recorder), Ok(answer)) = (&self.settings.recorder, &outcome)
                 && let Err(failed) = recorder.record(request, &headers, answer, token.as_str())
@@ -179,6 +180,7 @@ impl Engine {
                 Err(error) => {
                     let verdict = match &error {
                         AttemptError::Connect(_) => self.settings.retry.after_connect_failure(retries),
+                        AttemptError::Tls(_) => Verdict::GiveUp,
                         // An idempotent request (a read, a cancel, an unconditional PUT) may be
                         // repeated even after it may have reached the service: a repeat does what
                         // the first did. Anything else (a publish, a go-live, configure, a PUT
@@ -196,11 +198,10 @@ impl Engine {
                     let client_request_id = Some(client_request_id.clone());
                     let failure = match error {
                         AttemptError::Connect(reason)
+                        | AttemptError::Tls(reason)
                         | AttemptError::Broken(reason)
                         | AttemptError::Stale(reason) => Error::Transport { reason, client_request_id },
-                        AttemptError::Timeout => {
-                            Error::Timeout { after: self.settings.timeout, client_request_id }
-                        }
+                        AttemptError::Timeout => Error::Timeout { after: timeout, client_request_id },
                     };
                     (verdict, failure)
                 }
@@ -294,6 +295,7 @@ fn log_attempt(
             response::request_id(&response.headers).as_deref().unwrap_or("-")
         ),
         Err(AttemptError::Connect(reason)) => format!("connect failed: {reason}"),
+        Err(AttemptError::Tls(reason)) => format!("TLS failed: {reason}"),
         Err(AttemptError::Broken(reason)) => format!("no usable answer: {reason}"),
         Err(AttemptError::Stale(reason)) => format!("the reused connection was closed under it: {reason}"),
         Err(AttemptError::Timeout) => "timed out".to_owned(),

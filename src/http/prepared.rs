@@ -16,16 +16,39 @@ pub struct Prepared {
     pub idempotent: bool,
     /// `If-Match`, for an update.
     pub if_match: Option<String>,
+    /// Reads or writes a whole document (an offer, a resource tree), which the service may take
+    /// minutes to answer: the attempt gets `Settings::document_timeout`.
+    pub document: bool,
 }
 
 impl Prepared {
     /// A GET of `url`.
     pub fn get(url: Url) -> Self {
-        Self { method: reqwest::Method::GET, url, body: None, idempotent: true, if_match: None }
+        Self {
+            method: reqwest::Method::GET,
+            url,
+            body: None,
+            idempotent: true,
+            if_match: None,
+            document: false,
+        }
+    }
+
+    /// The same request, as a document read or write (`document`).
+    pub fn of_document(mut self) -> Self {
+        self.document = true;
+        self
     }
 
     /// A POST of the JSON `body` to `url`.
     pub fn post(url: Url, body: Vec<u8>, idempotent: bool) -> Self {
-        Self { method: reqwest::Method::POST, url, body: Some(body), idempotent, if_match: None }
+        Self {
+            method: reqwest::Method::POST,
+            url,
+            body: Some(body),
+            idempotent,
+            if_match: None,
+            document: false,
+        }
     }
 }

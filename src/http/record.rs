@@ -107,6 +107,7 @@ mod tests {
             body: Some(br#"{"metadata":{}}"#.to_vec()),
             idempotent: true,
             if_match: None,
+            document: false,
         };
         let mut sent = HeaderMap::new();
         sent.insert(AUTHORIZATION, HeaderValue::from_str(&format!("Bearer {token}")).unwrap());

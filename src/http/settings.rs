@@ -12,8 +12,12 @@ use super::retry::RetryPolicy;
 use crate::error::{Error, Result};
 use crate::validate;
 
-/// Seconds each attempt may take, connect to last byte.
+/// Seconds each attempt may take, connect to last byte, unless told otherwise.
 pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
+/// The same for a call that reads or writes a whole document (an offer, a resource tree): the
+/// service has taken minutes before its headers there (devigned/pub raised its timeout from one
+/// to five minutes for GET offer, commit 44c8e8d).
+pub const DEFAULT_DOCUMENT_TIMEOUT_SECONDS: f64 = 300.0;
 /// What `User-Agent` ends with.
 pub const PRODUCT: &str = concat!("cloudpartner-python/", env!("CARGO_PKG_VERSION"));
 
@@ -27,6 +31,8 @@ pub struct Settings {
     pub version: String,
     /// Bounds each attempt as a whole, connect to last byte.
     pub timeout: Duration,
+    /// The same for a request that reads or writes a whole document (`Prepared::document`).
+    pub document_timeout: Duration,
     pub retry: RetryPolicy,
     pub user_agent: String,
     /// Trusted in addition to the system's roots (corporate CAs).
@@ -39,7 +45,7 @@ impl Settings {
     pub fn new(
         service: &'static Service,
         base_url: &str,
-        timeout_seconds: f64,
+        timeout_seconds: Option<f64>,
         max_retries: u32,
         backoff_seconds: f64,
         user_agent: Option<&str>,
@@ -63,12 +69,22 @@ impl Settings {
             service,
             base_url: validate::base_url(base_url)?,
             version: service.default_version.to_owned(),
-            timeout: validate::timeout("timeout", timeout_seconds)?,
+            // A timeout the caller gave bounds every call; else each kind of call has its own.
+            timeout: validate::timeout("timeout", timeout_seconds.unwrap_or(DEFAULT_TIMEOUT_SECONDS))?,
+            document_timeout: validate::timeout(
+                "timeout",
+                timeout_seconds.unwrap_or(DEFAULT_DOCUMENT_TIMEOUT_SECONDS),
+            )?,
             retry: RetryPolicy { max_retries, backoff, ..RetryPolicy::default() },
             user_agent,
             extra_roots: Vec::new(),
             recorder: None,
         })
+    }
+
+    /// How long an attempt at `request` may take.
+    pub fn timeout_for(&self, request: &super::Prepared) -> Duration {
+        if request.document { self.document_timeout } else { self.timeout }
     }
 
     /// Name another API version than the service's default (`$version` of the ingestion API).
@@ -101,5 +117,29 @@ impl Settings {
         }
         self.extra_roots.extend(certs);
         Ok(self)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::http::{CPP, Prepared};
+
+    #[test]
+    fn documents_get_a_longer_timeout_unless_the_caller_gave_one() {
+        let url = url::Url::parse("https://cloudpartner.azure.com/x").unwrap();
+        let (quick, document) = (Prepared::get(url.clone()), Prepared::get(url).of_document());
+        let defaults = Settings::new(&CPP, CPP.default_base_url, None, 3, 0.5, None).unwrap();
+        assert_eq!(defaults.timeout_for(&quick), Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS));
+        assert_eq!(
+            defaults.timeout_for(&document),
+            Duration::from_secs_f64(DEFAULT_DOCUMENT_TIMEOUT_SECONDS)
+        );
+        let given = Settings::new(&CPP, CPP.default_base_url, Some(5.0), 3, 0.5, None).unwrap();
+        assert_eq!(
+            (given.timeout_for(&quick), given.timeout_for(&document)),
+            (Duration::from_secs(5), Duration::from_secs(5))
+        );
+        assert!(Settings::new(&CPP, CPP.default_base_url, Some(0.0), 3, 0.5, None).is_err());
     }
 }

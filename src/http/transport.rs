@@ -61,8 +61,11 @@ pub enum Connections {
 pub enum AttemptError {
     /// No connection could be made: nothing reached the server, so it is safe to retry.
     Connect(String),
-    /// Connected, but no usable answer (TLS, reset, malformed HTTP); the request may have landed.
+    /// Connected, but no usable answer (reset, malformed HTTP); the request may have landed.
     Broken(String),
+    /// The TLS handshake failed (an untrusted certificate, no common protocol): nothing was
+    /// sent, and trying again meets the same certificate.
+    Tls(String),
     /// A connection taken from the pool closed or reset before an answer's head arrived: the
     /// server most likely closed it while it sat idle (load balancers do), and the request may
     /// not have been read at all. Whether it is sent again is the request's call (`Prepared`).
@@ -244,7 +247,9 @@ impl<S: tower_service::Service<R>, R> tower_service::Service<R> for MarkNew<S> {
 /// `opened`: the attempt asked for a new connection (else it went out on a pooled one).
 fn classify(error: &reqwest::Error, opened: bool) -> AttemptError {
     let text = describe(error);
-    if error.is_connect() && !is_tls(&text) {
+    if error.is_connect() && is_tls(&text) {
+        AttemptError::Tls(text)
+    } else if error.is_connect() {
         AttemptError::Connect(text)
     } else if !opened && connection_dropped(error) {
         AttemptError::Stale(text)

@@ -27,7 +27,7 @@ pub fn settings(
     backoff_seconds: f64,
     user_agent: Option<&str>,
 ) -> Result<Settings> {
-    Settings::new(&http::INGESTION, base_url, timeout_seconds, max_retries, backoff_seconds, user_agent)
+    Settings::new(&http::INGESTION, base_url, Some(timeout_seconds), max_retries, backoff_seconds, user_agent)
 }
 
 /// What the service says when a cancel comes too late (the cancel page's 400).

@@ -82,7 +82,7 @@ impl Requests<'_> {
     /// `POST configure` with a configure document. Never sent twice: a second one would start
     /// a second job.
     pub fn configure(&self, document: &Configure) -> Prepared {
-        Prepared::post(self.url(&["configure"], &[]), document.body.clone(), false)
+        Prepared::post(self.url(&["configure"], &[]), document.body.clone(), false).of_document()
     }
 
     /// `GET configure/{job}/status`: the job's state.
@@ -92,7 +92,7 @@ impl Requests<'_> {
 
     /// `GET configure/{job}`: the resources the job created or changed.
     pub fn job_resources(&self, job: &JobId) -> Prepared {
-        Prepared::get(self.url(&["configure", job.as_str()], &[]))
+        Prepared::get(self.url(&["configure", job.as_str()], &[])).of_document()
     }
 
     /// `POST configure/{job}/cancel`, no body. Idempotent: a second cancel of the same job stops
@@ -122,6 +122,7 @@ impl Requests<'_> {
     /// `GET resource-tree/product/{guid}?targetType=...`: the product's whole configuration.
     pub fn resource_tree(&self, guid: &str, target: Target) -> Prepared {
         Prepared::get(self.url(&["resource-tree", "product", guid], &[("targetType", target.as_str())]))
+            .of_document()
     }
 
     /// The configure document that publishes `product` to `target`: to preview, a submission of

@@ -8,10 +8,41 @@
 Products created in Partner Center, and every new one, live here; offers migrated from the
 Cloud Partner Portal are products too, their offer id being the product's external id. Tokens
 are Microsoft Graph tokens (``https://graph.microsoft.com/.default``).
+
+Names are loaded on first use (PEP 562), as in ``cloudpartner``: a one-shot ``cancel_job``
+imports neither ``dataclasses`` nor ``typing``.
 """
 
-from .._errors import JobAlreadyCompletedError
-from ._client import Client
-from ._types import Job, JobError, Product, Submission
+TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
+if TYPE_CHECKING:
+    from .._errors import JobAlreadyCompletedError
+    from ._client import Client
+    from ._jobs import Job, JobError
+    from ._types import Product, Submission
+
+_MODULE_OF = {
+    "Client": "._client",
+    "Job": "._jobs",
+    "JobError": "._jobs",
+    "Product": "._types",
+    "Submission": "._types",
+    "JobAlreadyCompletedError": ".._errors",
+}
 
 __all__ = ["Client", "Job", "JobAlreadyCompletedError", "JobError", "Product", "Submission"]
+
+
+def __getattr__(name: str) -> object:
+    module = _MODULE_OF.get(name)
+    if module is None:
+        msg = f"module {__name__!r} has no attribute {name!r}"
+        raise AttributeError(msg)
+    import importlib  # noqa: PLC0415 - already loaded by the import system
+
+    value = getattr(importlib.import_module(module, __name__), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(__all__))

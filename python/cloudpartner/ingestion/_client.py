@@ -13,7 +13,8 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Union
 
     from .._tokens import AsyncTokenCredential, TokenCredential
-    from ._types import Job, Product, Submission
+    from ._jobs import Job
+    from ._types import Product, Submission
 
     Token = Union[str, TokenCredential, AsyncTokenCredential, None]
     JobRef = Union[str, Job]
@@ -45,7 +46,9 @@ class Client:
             ``https://graph.microsoft.com/rp/product-ingestion`` (its path is kept).
         version: the ``$version`` every request names (default ``2022-07-01``): the newest
             schema version the service may answer with.
-        timeout: seconds each attempt may take, connect to last byte.
+        timeout: seconds each attempt may take, connect to last byte. By default 30 s, and
+            300 s for a call that reads or writes a whole document (``get_resource_tree``,
+            ``get_job_resources``, ``configure``, ``publish``); a timeout given bounds every call.
         max_retries: retries of connect failures and 408/429/5xx answers (0 to 10). Reads and
             cancels are retried; ``configure`` and ``publish`` are never sent twice.
         user_agent: a product token put before cloudpartner's own in ``User-Agent``.
@@ -67,7 +70,7 @@ class Client:
         *,
         base_url: Optional[str] = None,
         version: Optional[str] = None,
-        timeout: float = _core.DEFAULT_TIMEOUT,
+        timeout: Optional[float] = None,
         max_retries: int = _core.DEFAULT_MAX_RETRIES,
         user_agent: Optional[str] = None,
         backoff: float = _core.DEFAULT_BACKOFF,
