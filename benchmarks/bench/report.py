@@ -387,7 +387,7 @@ def chart(results: Results, rounds: int, path: Path) -> None:
     matplotlib.use("Agg")
     pyplot = _module("matplotlib.pyplot")
     cold = bool(results.cold.wall_ms)
-    figure, axes = pyplot.subplots(3 if cold else 2, 1, figsize=(9, 11 if cold else 7.5))
+    figure, axes = pyplot.subplots(3 if cold else 2, 1, figsize=(9, 12 if cold else 7.5))
     for axis, section, floor in ((axes[0], SEQUENTIAL, WRK_1), (axes[1], CONCURRENT, WRK_64)):
         _chart_section(axis, results, section, floor)
         axis.set_title(f"{section} calls/s, median of {rounds} rounds (higher is better)")
@@ -415,7 +415,7 @@ def _chart_section(axis: Any, results: Results, section: str, floor: str) -> Non
 
 
 def _chart_cold(axis: Any, results: Results) -> None:
-    """Median wall ms of each fresh process (lower is better), the interpreter alone as a line."""
+    """Median wall ms of each fresh process, both APIs' (lower is better), the interpreter alone as a line."""
     cold = results.cold
     names = [name for name in cold.wall_ms if name != coldstart.BASELINE]
     names.sort(key=lambda name: -(cold.median(name) or 0.0))  # the fastest on top
@@ -429,4 +429,7 @@ def _chart_cold(axis: Any, results: Results) -> None:
         axis.legend(loc="upper right", fontsize=8)  # the shortest bars are on top
     axis.set_xlim(0, max([*medians, baseline or 0.0, 1.0]) * 1.15)
     axis.tick_params(axis="y", labelsize=8)
-    axis.set_title(f"cold start: one HTTPS cancel from a fresh process, median ms of {cold.runs} (lower is better)")
+    axis.set_title(
+        f"cold start: one HTTPS cancel (CPP or ingestion) from a fresh process,\nmedian ms of {cold.runs} "
+        "(lower is better)"
+    )
