@@ -23,7 +23,10 @@ Sections, measured in interleaved rounds (every peer once per round), reported a
   10,000 offers (fresh interpreter);
 - cold start: whole fresh processes making one HTTPS cancel (cloudpartner, its CLI, requests, httpx,
   curl) beside ``python -c pass``, against a TLS server block with a test CA made by trustme, and
-  the steps inside a fresh cloudpartner process (median of 15 interleaved runs each).
+  the steps inside a fresh cloudpartner process (median of 15 interleaved runs each); in the same
+  runs, the Product Ingestion API's cancel (``ingestion.Client.cancel_job``, requests, curl:
+  ``POST /rp/product-ingestion/configure/<job>/cancel?$version=2022-07-01``, answered 200 with the
+  documented job JSON).
 
 Writes BENCHMARKS.md at the repository root and benchmarks/peers.png (unless ``--no-write``).
 A peer whose package is missing is reported as "not installed". Set CLOUDPARTNER_BUILD_PROFILE to

@@ -1,4 +1,8 @@
-"""Cold start: whole fresh processes, each making one HTTPS cancel, beside the interpreter alone and curl."""
+"""Cold start: whole fresh processes, each making one HTTPS cancel, beside the interpreter alone and curl.
+
+Two cancels: the CPP API's (202 + Operation-Location) and the Product Ingestion API's
+(``cancel_job``: 200 + the job JSON), each by cloudpartner and its peers in fresh processes.
+"""
 
 from __future__ import annotations
 
@@ -16,9 +20,13 @@ from typing import Any, Callable, Optional
 
 from bench.common import (
     BODY,
+    CANCEL_JOB_PATH,
     CANCEL_PATH,
     EMAILS,
     HEADERS,
+    INGESTION_HEADERS,
+    INGESTION_ROOT,
+    JOB_ID,
     OFFER,
     PUBLISHER,
     TOKEN,
@@ -38,6 +46,11 @@ HTTPX = "httpx one-shot"
 CURL = "curl"
 CLI = "cloudpartner CLI one-shot"
 BREAKDOWN = "cloudpartner breakdown"  # not a row of its own: its child reports the steps below
+INGESTION_LIBRARY = "cloudpartner ingestion one-shot (cancel_job)"
+INGESTION_REQUESTS = "requests ingestion one-shot"
+INGESTION_CURL = "curl (ingestion cancel)"
+CPP_PROCESSES = (BASELINE, LIBRARY, REQUESTS, HTTPX, CURL, CLI)  # the rows of each API's table
+INGESTION_PROCESSES = (BASELINE, INGESTION_LIBRARY, INGESTION_REQUESTS, INGESTION_CURL)
 
 IMPORT = "import cloudpartner"
 LOAD = "`cloudpartner.Client` (its first use loads it: PEP 562)"
@@ -100,8 +113,36 @@ sys.exit(0 if all(r.status_code == 202 and r.operation_location for r in (first,
 """
 
 
+# The ingestion cancel: the job JSON read and checked (the id asked for, cancelled), as cancel_job does.
+INGESTION_LIBRARY_CODE = """import sys
+from cloudpartner import ingestion
+
+with ingestion.Client({token!r}, base_url=sys.argv[1], ca_file=sys.argv[2]) as client:
+    job = client.cancel_job({job!r})
+sys.exit(0 if job.id == {job!r} and job.result == "cancelled" else 1)
+"""
+
+INGESTION_REQUESTS_CODE = """import sys, uuid
+import requests
+
+headers = {{**{ingestion_headers!r}, "x-ms-client-request-id": str(uuid.uuid4())}}
+response = requests.post(sys.argv[1], headers=headers, verify=sys.argv[2])
+job = response.json() if response.status_code == 200 else {{}}
+sys.exit(0 if job.get("jobID") == {job!r} and job.get("jobResult") == "cancelled" else 1)
+"""
+
+
 def _format(code: str) -> str:
-    return code.format(token=TOKEN, publisher=PUBLISHER, offer=OFFER, emails=EMAILS, headers=HEADERS, body=BODY)
+    return code.format(
+        token=TOKEN,
+        publisher=PUBLISHER,
+        offer=OFFER,
+        emails=EMAILS,
+        headers=HEADERS,
+        body=BODY,
+        ingestion_headers=INGESTION_HEADERS,
+        job=JOB_ID,
+    )
 
 
 # ---------------------------------------------------------------- the test CA and the server's certificate
@@ -154,11 +195,26 @@ def _exit_zero(done: subprocess.CompletedProcess[str]) -> None:
         raise RuntimeError(f"exit {done.returncode}: {done.stderr.strip()[-400:] or done.stdout.strip()[-400:]}")
 
 
-def _curl_accepted(done: subprocess.CompletedProcess[str]) -> None:
+def _curl_answer(done: subprocess.CompletedProcess[str], status: int) -> tuple[str, str]:
+    """curl's answer (`-D -`: the head, then the body when not sent elsewhere): the head lowercased, the body."""
     _exit_zero(done)
-    head = done.stdout.lower()
-    if not head.startswith("http/1.1 202") or "\noperation-location:" not in head:
+    head, _, body = done.stdout.partition("\n\n")  # text mode: curl's CRLFs read as newlines
+    if not head.lower().startswith(f"http/1.1 {status}"):
         raise RuntimeError(f"unexpected answer: {done.stdout.strip()[:200]!r}")
+    return head.lower(), body
+
+
+def _curl_accepted(done: subprocess.CompletedProcess[str]) -> None:
+    head, _ = _curl_answer(done, 202)
+    if "\noperation-location:" not in head:
+        raise RuntimeError(f"unexpected answer: {done.stdout.strip()[:200]!r}")
+
+
+def _curl_cancelled(done: subprocess.CompletedProcess[str]) -> None:
+    _, body = _curl_answer(done, 200)
+    job = json.loads(body)
+    if job.get("jobID") != JOB_ID or job.get("jobResult") != "cancelled":
+        raise RuntimeError(f"unexpected job: {body.strip()[:200]!r}")
 
 
 def _cli_accepted(done: subprocess.CompletedProcess[str]) -> None:
@@ -176,15 +232,20 @@ def _breakdown(done: subprocess.CompletedProcess[str]) -> list[float]:
     return [float(ms) for ms in steps]
 
 
+def _curl(tls: TlsFiles, url: str, headers: dict[str, str], *options: str) -> list[str]:
+    """curl calling `url` with `headers` and a fresh request id, trusting the bundle; the answer's head on stdout."""
+    sent = {**headers, "x-ms-client-request-id": str(uuid.uuid4())}
+    command = ["curl", "-q", "-sS", "--max-time", "10", "-D", "-", "--cacert", str(tls.bundle)]
+    return [*command, *(part for key, value in sent.items() for part in ("-H", f"{key}: {value}")), *options, url]
+
+
 def processes(server: Server, tls: TlsFiles) -> list[Process]:
-    """Every process to time, in the order they run in each round."""
+    """Every process to time, in the order they run in each round: the CPP cancel's, then the ingestion cancel's."""
     assert server.tls_base_url is not None
     base_url, url, python = server.tls_base_url, server.tls_base_url + CANCEL_PATH, sys.executable
     bundle = f"bundle file: {'the system bundle + ' if tls.system_bundle else ''}the test CA"
     system = "the system store" if tls.system_bundle else "the system store (no bundle file found)"
     cli = str(Path(python).with_name("cloudpartner"))
-    curl = ["curl", "-q", "-sS", "--max-time", "10", "-o", "/dev/null", "-D", "-", "--cacert", str(tls.bundle)]
-    headers = [f"{key}: {value}" for key, value in {**HEADERS, "x-ms-client-request-id": str(uuid.uuid4())}.items()]
     env = _child_env()
     return [
         Process(BASELINE, [python, "-c", "pass"], env, _exit_zero, "(no call)"),
@@ -211,7 +272,7 @@ def processes(server: Server, tls: TlsFiles) -> list[Process]:
         ),
         Process(
             CURL,
-            [*curl, *(part for header in headers for part in ("-H", header)), "--data-binary", BODY.decode(), url],
+            _curl(tls, url, HEADERS, "-o", "/dev/null", "--data-binary", BODY.decode()),
             env,
             _curl_accepted,
             f"`--cacert` {bundle}",
@@ -229,6 +290,35 @@ def processes(server: Server, tls: TlsFiles) -> list[Process]:
             env,
             _breakdown,
             f"{system} + the test CA (`ca_file=`)",
+        ),
+        *_ingestion_processes(server.tls_base_url, tls, bundle, system, env),
+    ]
+
+
+def _ingestion_processes(base_url: str, tls: TlsFiles, bundle: str, system: str, env: dict[str, str]) -> list[Process]:
+    """The ingestion cancel's processes, trusting what their CPP counterparts do."""
+    url, python = base_url + CANCEL_JOB_PATH, sys.executable
+    return [
+        Process(
+            INGESTION_LIBRARY,
+            [python, "-c", _format(INGESTION_LIBRARY_CODE), base_url + INGESTION_ROOT, str(tls.ca)],
+            env,
+            _exit_zero,
+            f"{system} + the test CA (`ca_file=`)",
+        ),
+        Process(
+            INGESTION_REQUESTS,
+            [python, "-c", _format(INGESTION_REQUESTS_CODE), url, str(tls.bundle)],
+            env,
+            _exit_zero,
+            f"`verify=` {bundle}",
+        ),
+        Process(
+            INGESTION_CURL,
+            _curl(tls, url, INGESTION_HEADERS, "-X", "POST"),
+            env,
+            _curl_cancelled,
+            f"`--cacert` {bundle}",
         ),
     ]
 

@@ -26,6 +26,17 @@ OPERATION_ID = "56615b67-2185-49fe-80d2-c4ddf77bb2e8"
 CANCEL_PATH = f"/api/publishers/{PUBLISHER}/offers/{OFFER}/cancel?api-version=2017-10-31"
 HEADERS = {"Content-Type": "application/json", "Authorization": f"Bearer {TOKEN}"}
 
+# The Product Ingestion API's cancel (cold start only): `POST configure/<job>/cancel`, no body, answered
+# 200 with the job; the answer is the one Microsoft's page documents (tests/reference/ingestion).
+CANCEL_JOB_REFERENCE = ROOT / "tests" / "reference" / "ingestion" / "cancel-job-cancelled-malformed-jobstart.json"
+_CANCEL_JOB = json.loads(CANCEL_JOB_REFERENCE.read_text())
+JOB_ID = _CANCEL_JOB["expect"]["id"]
+CANCEL_JOB_ANSWER = _CANCEL_JOB["response"]["body"]  # the job JSON, as documented
+INGESTION_ROOT = "/rp/product-ingestion"  # the path of the service root (graph.microsoft.com/rp/product-ingestion)
+INGESTION_QUERY = "$version=2022-07-01"  # what ingestion.Client names by default
+CANCEL_JOB_PATH = f"{INGESTION_ROOT}/configure/{JOB_ID}/cancel?{INGESTION_QUERY}"
+INGESTION_HEADERS = {"Accept": "application/json", "Authorization": f"Bearer {TOKEN}"}  # as ingestion.Client sends
+
 IN_FLIGHT = 64
 IDLE_SECONDS = 60.0  # peers keep idle connections as long as cloudpartner and nginx do (httpx: 5 s, aiohttp: 15 s)
 BUSY_LOAD = 0.5  # a 1-minute load average above this at the start gets a warning

@@ -18,10 +18,12 @@ from typing import Any, Callable, Optional
 from bench import coldstart
 from bench.common import (
     BUSY_LOAD,
+    CANCEL_JOB_PATH,
     COMMAND,
     CONCURRENT,
     IDLE_SECONDS,
     IN_FLIGHT,
+    JOB_ID,
     ROOT,
     ROUND_SECONDS,
     RSS_OFFERS,
@@ -39,6 +41,7 @@ from bench.common import (
 
 
 RATE, CPU, COLD = "calls/s", "CPU µs/call", "cold-start ms"  # which median a ratio divides
+INGESTION_EXAMPLE = CANCEL_JOB_PATH.replace(JOB_ID, "<job>")  # the ingestion cancel, as the report names it
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,20 @@ COLD_RATIOS = (
     Ratio("cold one-shot: cloudpartner / requests", coldstart.LIBRARY, coldstart.REQUESTS, 0.3, COLD),
     Ratio("cold one-shot: cloudpartner / curl", coldstart.LIBRARY, coldstart.CURL, 1.6, COLD),
     Ratio("cold one-shot: CLI / curl", coldstart.CLI, coldstart.CURL, 2.0, COLD),
+    Ratio(
+        "cold ingestion cancel_job: cloudpartner / requests",
+        coldstart.INGESTION_LIBRARY,
+        coldstart.INGESTION_REQUESTS,
+        0.3,
+        COLD,
+    ),
+    Ratio(
+        "cold ingestion cancel_job: cloudpartner / curl",
+        coldstart.INGESTION_LIBRARY,
+        coldstart.INGESTION_CURL,
+        1.6,
+        COLD,
+    ),
 )
 RATIOS = (
     Ratio("CPU/call: Client.cancel / pyreqwest SyncClient (sequential)", CLIENT, PYREQWEST, 0.75, CPU),
@@ -182,25 +199,24 @@ def cold_lines(results: Results) -> list[str]:
         "untimed run each. Wall time from spawn to exit as the benchmark sees it (`subprocess.run`); CPU is "
         "the child's user + system time (its rusage: all its threads). The server is a second nginx server "
         "block on 127.0.0.1 with a certificate from a test CA made at run time (trustme); every process makes "
-        "a full TLS handshake (HTTP/1.1, verification on) and checks the 202 and Operation-Location.",
+        "a full TLS handshake (HTTP/1.1, verification on) and checks the answer: the CPP cancel's 202 and "
+        "Operation-Location, or the ingestion cancel's 200 and job JSON (the job asked for, cancelled).",
         "",
     ]
     if cold.refused_untrusted:
         refused = ", ".join(cold.refused_untrusted)
         lines += [f"Checked first: trusting the system store alone, these refused the server: {refused}.", ""]
-    baseline = cold.median(coldstart.BASELINE)
-    rows = []
-    for name in [n for n in cold.trusts if n != coldstart.BREAKDOWN]:
-        values, cpu = cold.wall_ms.get(name), cold.cpu_ms.get(name)
-        if not values or not cpu:
-            rows.append([name, cold.skipped.get(name, "n/a"), "", "", "", cold.trusts[name]])
-            continue
-        median = statistics.median(values)
-        over = f"+{median - baseline:,.1f}" if baseline is not None and name != coldstart.BASELINE else ""
-        spread = f"{min(values):,.1f} - {max(values):,.1f}"
-        rows.append([name, f"{median:,.1f}", spread, over, f"{statistics.median(cpu):,.1f}", cold.trusts[name]])
-    header = ["process", "median ms", "min - max", "over the interpreter alone", "CPU ms", "trusts"]
-    lines += [*_table(header, rows), ""]
+    lines += [*_cold_table(results, coldstart.CPP_PROCESSES), ""]
+    lines += [
+        "### The ingestion cancel: `cancel_job` from a fresh process",
+        "",
+        f"`POST {INGESTION_EXAMPLE}` with the bearer token and no body, answered 200 with the job JSON "
+        "Microsoft's page documents (tests/reference/ingestion); nginx answers it to that request only (POST, "
+        "that `$version`, that token). The same runs as above, interleaved with them.",
+        "",
+        *_cold_table(results, coldstart.INGESTION_PROCESSES),
+        "",
+    ]
     lines += [
         f"### Inside one fresh cloudpartner process (`time.perf_counter()` in the child, median of {cold.runs})",
         "",
@@ -222,6 +238,24 @@ def cold_lines(results: Results) -> list[str]:
     return [*lines, ""]
 
 
+def _cold_table(results: Results, names: tuple[str, ...]) -> list[str]:
+    """One API's processes (those measured or skipped, in that order), beside the interpreter alone."""
+    cold = results.cold
+    baseline = cold.median(coldstart.BASELINE)
+    rows = []
+    for name in [n for n in names if n in cold.trusts]:
+        values, cpu = cold.wall_ms.get(name), cold.cpu_ms.get(name)
+        if not values or not cpu:
+            rows.append([name, cold.skipped.get(name, "n/a"), "", "", "", cold.trusts[name]])
+            continue
+        median = statistics.median(values)
+        over = f"+{median - baseline:,.1f}" if baseline is not None and name != coldstart.BASELINE else ""
+        spread = f"{min(values):,.1f} - {max(values):,.1f}"
+        rows.append([name, f"{median:,.1f}", spread, over, f"{statistics.median(cpu):,.1f}", cold.trusts[name]])
+    header = ["process", "median ms", "min - max", "over the interpreter alone", "CPU ms", "trusts"]
+    return _table(header, rows)
+
+
 def environment(server: Server, load: str) -> list[str]:
     cloudpartner = _module("cloudpartner")
     versions = []
@@ -235,7 +269,8 @@ def environment(server: Server, load: str) -> list[str]:
         f"- Python {platform.python_version()} ({sys.executable})",
         f"- cloudpartner {cloudpartner.__version__}, core build: {build_profile()}",
         f"- Peers: {', '.join(versions)}; wrk: {_wrk_version()}",
-        f"- Server: {server.name} on 127.0.0.1, answering 202 + Operation-Location, empty body",
+        f"- Server: {server.name} on 127.0.0.1, answering 202 + Operation-Location, empty body "
+        "(over TLS, for the cold start, also the ingestion cancel: 200 + the documented job JSON)",
         f"- Load average at the start: {load}",
     ]
 
@@ -352,7 +387,7 @@ def chart(results: Results, rounds: int, path: Path) -> None:
     matplotlib.use("Agg")
     pyplot = _module("matplotlib.pyplot")
     cold = bool(results.cold.wall_ms)
-    figure, axes = pyplot.subplots(3 if cold else 2, 1, figsize=(9, 11 if cold else 7.5))
+    figure, axes = pyplot.subplots(3 if cold else 2, 1, figsize=(9, 12 if cold else 7.5))
     for axis, section, floor in ((axes[0], SEQUENTIAL, WRK_1), (axes[1], CONCURRENT, WRK_64)):
         _chart_section(axis, results, section, floor)
         axis.set_title(f"{section} calls/s, median of {rounds} rounds (higher is better)")
@@ -380,7 +415,7 @@ def _chart_section(axis: Any, results: Results, section: str, floor: str) -> Non
 
 
 def _chart_cold(axis: Any, results: Results) -> None:
-    """Median wall ms of each fresh process (lower is better), the interpreter alone as a line."""
+    """Median wall ms of each fresh process, both APIs' (lower is better), the interpreter alone as a line."""
     cold = results.cold
     names = [name for name in cold.wall_ms if name != coldstart.BASELINE]
     names.sort(key=lambda name: -(cold.median(name) or 0.0))  # the fastest on top
@@ -394,4 +429,7 @@ def _chart_cold(axis: Any, results: Results) -> None:
         axis.legend(loc="upper right", fontsize=8)  # the shortest bars are on top
     axis.set_xlim(0, max([*medians, baseline or 0.0, 1.0]) * 1.15)
     axis.tick_params(axis="y", labelsize=8)
-    axis.set_title(f"cold start: one HTTPS cancel from a fresh process, median ms of {cold.runs} (lower is better)")
+    axis.set_title(
+        f"cold start: one HTTPS cancel (CPP or ingestion) from a fresh process,\nmedian ms of {cold.runs} "
+        "(lower is better)"
+    )

@@ -14,7 +14,19 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Optional
 
-from bench.common import OFFER, OPERATION_ID, PUBLISHER, ROOT, Server, TlsFiles, _children_cpu, _free_port
+from bench.common import (
+    CANCEL_JOB_ANSWER,
+    CANCEL_JOB_PATH,
+    OFFER,
+    OPERATION_ID,
+    PUBLISHER,
+    ROOT,
+    TOKEN,
+    Server,
+    TlsFiles,
+    _children_cpu,
+    _free_port,
+)
 
 # ---------------------------------------------------------------- the floor: wrk
 
@@ -55,6 +67,7 @@ http {{
     fastcgi_temp_path {tmp}/fastcgi;
     uwsgi_temp_path {tmp}/uwsgi;
     scgi_temp_path {tmp}/scgi;
+    geo $dollar {{ default "$"; }}  # a literal $ in a string nginx would otherwise read as a variable
     keepalive_requests 1000000;
     keepalive_timeout 60s;
     server {{
@@ -67,7 +80,8 @@ http {{
 {tls_server}}}
 """
 
-# The same answer over TLS, for the cold-start section (HTTP/1.1 like the plain block: no h2 offered).
+# The same answer over TLS, for the cold-start section (HTTP/1.1 like the plain block: no h2 offered),
+# and the ingestion cancel's.
 NGINX_TLS_SERVER = """    server {{
         listen 127.0.0.1:{port} ssl;
         ssl_certificate {chain};
@@ -76,7 +90,19 @@ NGINX_TLS_SERVER = """    server {{
             add_header Operation-Location "{location}" always;
             return 202;
         }}
-    }}
+{cancel_job}    }}
+"""
+
+# The ingestion cancel: a static 200 with the documented job JSON, to the request every peer must send
+# (POST, the $version the client names, the bearer token); anything else is refused, so a peer that
+# sent something else fails its check.
+NGINX_CANCEL_JOB = """        location = {path} {{
+            if ($request_method != POST) {{ return 405; }}
+            if ($args != '{query}') {{ return 400; }}
+            if ($http_authorization != 'Bearer {token}') {{ return 401; }}
+            default_type application/json;
+            return 200 '{answer}';
+        }}
 """
 
 ACCEPTED = "HTTP/1.1 202 Accepted\r\nOperation-Location: {location}\r\nContent-Length: 0\r\n\r\n"  # asyncio fallback
@@ -84,6 +110,18 @@ ACCEPTED = "HTTP/1.1 202 Accepted\r\nOperation-Location: {location}\r\nContent-L
 
 def _operation_location(base_url: str) -> str:
     return f"{base_url}/api/publishers/{PUBLISHER}/offers/{OFFER}/operations/{OPERATION_ID}"
+
+
+def _nginx_text(text: str) -> str:
+    """`text` as the inside of a single-quoted nginx string: nothing in it read as a variable or an escape."""
+    return text.replace("\\", "\\\\").replace("'", "\\'").replace("$", "${dollar}")
+
+
+def _cancel_job_location() -> str:
+    path, query = CANCEL_JOB_PATH.split("?", 1)
+    return NGINX_CANCEL_JOB.format(
+        path=path, query=_nginx_text(query), token=_nginx_text(TOKEN), answer=_nginx_text(CANCEL_JOB_ANSWER)
+    )
 
 
 def _wait_listening(process: subprocess.Popen[bytes], port: int, log: Path) -> None:
@@ -124,7 +162,9 @@ def serve(tmp: Path, tls: Optional[TlsFiles] = None) -> Iterator[Server]:
             ports.append(_free_port())
             tls_base_url = f"https://127.0.0.1:{ports[1]}"
             location = _operation_location(tls_base_url)
-            tls_server = NGINX_TLS_SERVER.format(port=ports[1], chain=tls.chain, key=tls.key, location=location)
+            tls_server = NGINX_TLS_SERVER.format(
+                port=ports[1], chain=tls.chain, key=tls.key, location=location, cancel_job=_cancel_job_location()
+            )
         conf = tmp / "nginx.conf"
         location = _operation_location(base_url)
         conf.write_text(NGINX_CONF.format(tmp=tmp, port=port, location=location, tls_server=tls_server))
