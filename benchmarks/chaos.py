@@ -9,7 +9,8 @@ out in small pieces. Independently, every connection left idle for `--idle-close
 closed, as load balancers do. The client mixes `cancel`, `get_operation` and `cancel_many`
 (8 offers a batch). Printed: calls, successes, each typed error by class, the longest call beside
 the bound its settings allow, hangs (must be 0), untyped errors (must be 0), RSS before and after,
-and the server's count of cancels it answered with 202 beside the client's successful cancels.
+the server's count of cancels it read (answered 202, or reset after reading: the client sends those
+again) beside the client's successful cancels.
 """
 
 from __future__ import annotations
@@ -100,6 +101,8 @@ def serve_connection(sock: socket.socket, rng: random.Random, lock: threading.Lo
                 counts[fault or "normal"] += 1
                 if method == b"POST" and fault in (None, "dribble"):
                     counts["cancels_202"] += 1
+                if method == b"POST" and fault == "reset":
+                    counts["cancels_reset"] += 1  # read whole, then reset: it may have been acted on
             if fault == "reset":
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
                 return
@@ -174,7 +177,7 @@ def main() -> None:
             stats["calls"] += calls
             stats["longest"] = max(stats["longest"], seconds)
             if isinstance(outcome, cloudpartner.CloudPartnerError):
-                errors[type(outcome).__name__] += 1
+                errors[f"{type(outcome).__name__} ({'cancel' if is_cancel else 'read'})"] += 1
             elif isinstance(outcome, BaseException):
                 untyped.append(outcome)
             else:
@@ -252,9 +255,16 @@ def main() -> None:
     )
     faults = ", ".join(f"{name} {served.get(name, 0)}" for name in ("normal", *FAULTS))
     print(f"server: requests by behaviour: {faults}")
+    answered, reset = served.get("cancels_202", 0), served.get("cancels_reset", 0)
+    client_ok = stats["cancels_ok"] + warm["cancels_ok"]
     print(
-        f"server answered 202 to {served.get('cancels_202', 0)} cancels (warm-up included); "
-        f"client counted {stats['cancels_ok'] + warm['cancels_ok']} successful cancels"
+        f"server read {answered + reset} cancels (warm-up included): answered 202 to {answered}, "
+        f"reset {reset} after reading them (each sent again by the client: a repeated cancel is harmless)"
+    )
+    verdict = "" if answered == client_ok else " (MISMATCH: 202s lost or invented)"
+    print(
+        f"client counted {client_ok} successful cancels: the server read {answered + reset - client_ok} more, "
+        f"the resends of the {reset} reset ones{verdict}"
     )
 
 

@@ -2,7 +2,9 @@
 
 Exit codes: 0 success, 2 usage or bad input, 3 the service refused (4xx), 4 a transient,
 server or transport failure, 5 a wait that timed out, 130 interrupted. ``cloudpartner
-ingestion ...`` (the Product Ingestion API) is ``_cli_ingestion.py``, on the helpers here.
+ingestion ...`` (the Product Ingestion API) is ``_cli_ingestion.py``; the document commands
+(status, offers, offer, publishers) ``_cli_documents.py``; ``cancel-many`` ``_cli_many.py``: all
+on the helpers here.
 """
 
 from __future__ import annotations
@@ -110,7 +112,7 @@ def _parser() -> argparse.ArgumentParser:
         help=f"calls in flight (default {_core.DEFAULT_CONCURRENCY})",
     )
     _service_options(many)
-    many.set_defaults(run=_cancel_many)
+    many.set_defaults(run=_run_cancel_many)
 
     _lifecycle_commands(commands)
 
@@ -140,14 +142,15 @@ def _parser() -> argparse.ArgumentParser:
     demo.add_argument("--cancel-seconds", type=float, default=3.0, metavar="S", help=argparse.SUPPRESS)
     demo.set_defaults(run=_demo)
 
-    from ._cli_ingestion import add_commands  # noqa: PLC0415 - it imports this module
+    from . import _cli_documents, _cli_ingestion  # noqa: PLC0415 - they import this module
 
-    add_commands(commands)
+    _cli_documents.add_commands(commands)
+    _cli_ingestion.add_commands(commands)
     return parser
 
 
 def _lifecycle_commands(commands: Any) -> None:
-    """Add the commands around the cancel: publish, go-live, status, offers, offer."""
+    """Add the commands around the cancel: publish and go-live (status, offers, offer: ``_cli_documents``)."""
     publish = commands.add_parser("publish", help="publish an offer's draft (to preview, then review)")
     publish.add_argument("publisher")
     publish.add_argument("offer")
@@ -162,24 +165,6 @@ def _lifecycle_commands(commands: Any) -> None:
     _wait_options(go_live, "follow it until it ends")
     _service_options(go_live)
     go_live.set_defaults(run=_go_live)
-
-    status = commands.add_parser("status", help="show an offer's status and steps")
-    status.add_argument("publisher")
-    status.add_argument("offer")
-    _service_options(status)
-    status.set_defaults(run=_status)
-
-    offers = commands.add_parser("offers", help="list a publisher's offers")
-    offers.add_argument("publisher")
-    _service_options(offers)
-    offers.set_defaults(run=_offers)
-
-    offer = commands.add_parser("offer", help="show an offer's definition (JSON)")
-    offer.add_argument("publisher")
-    offer.add_argument("offer")
-    offer.add_argument("--slot", choices=("draft", "preview", "production"), help="the slot to read (default: draft)")
-    _service_options(offer)
-    offer.set_defaults(run=_offer)
 
 
 def _port(text: str) -> int:
@@ -279,24 +264,6 @@ def _start_and_follow(
     return EXIT_OK
 
 
-def _cancel_many(args: argparse.Namespace) -> int:
-    items = _read_offers(args.file)
-    bar = _ProgressBar(len(items), sys.stderr) if sys.stderr.isatty() and not args.json else None
-    with _client(args) as client:
-        outcomes = client.cancel_many(
-            items, emails=args.email, concurrency=args.concurrency, on_result=bar.update if bar else None
-        )
-    if bar:
-        bar.close()
-    failures = [(item, o) for item, o in zip(items, outcomes) if isinstance(o, BaseException)]
-    if args.json:
-        _print_json([_outcome_json(item, o) for item, o in zip(items, outcomes)])
-    else:
-        _print_summary(outcomes, failures)
-    codes = [_exit_code(error) for _, error in failures]
-    return max(codes, default=EXIT_OK)
-
-
 def _read_text(path: str, what: str) -> str:
     """Read a UTF-8 file (dropping a BOM, as Excel writes one), or standard input for ``-``."""
     try:
@@ -310,75 +277,6 @@ def _read_text(path: str, what: str) -> str:
         raise UsageError(f"{what} {path!r} is not UTF-8 text") from None
 
 
-def _read_offers(path: str) -> list[tuple[str, str]]:
-    """Read ``publisher offer`` or CSV ``publisher,offer`` lines; blank lines, # comments and a header are skipped."""
-    import csv  # noqa: PLC0415 - see the imports
-
-    items: list[tuple[str, str]] = []
-    for number, raw in enumerate(_read_text(path, "offers file").splitlines(), start=1):
-        line = raw.strip()
-        if not line or line.startswith("#"):
-            continue
-        fields = next(csv.reader([line], skipinitialspace=True)) if "," in line else line.split()
-        fields = [field.strip() for field in fields]
-        if len(fields) != 2 or not all(fields):
-            raise UsageError(f"{path}:{number}: expected 'publisher offer' or 'publisher,offer', got {line!r}")
-        if not items and [f.lower() for f in fields] == ["publisher", "offer"]:
-            continue  # a CSV header, before the first offer
-        items.append((fields[0], fields[1]))
-    if not items:
-        raise UsageError(f"{path!r} lists no offers")
-    return items
-
-
-class _ProgressBar:
-    """``[#####-----] 120/1000  ok 118  failed 2`` on one terminal line."""
-
-    WIDTH = 30
-
-    def __init__(self, total: int, stream: TextIO) -> None:
-        self.total, self.stream, self.ok, self.failed = total, stream, 0, 0
-
-    def update(self, _index: int, outcome: object) -> None:
-        if isinstance(outcome, BaseException):
-            self.failed += 1
-        else:
-            self.ok += 1
-        done = self.ok + self.failed
-        filled = self.WIDTH * done // self.total
-        bar = "#" * filled + "-" * (self.WIDTH - filled)
-        self.stream.write(f"\r[{bar}] {done}/{self.total}  ok {self.ok}  failed {self.failed}")
-        self.stream.flush()
-
-    def close(self) -> None:
-        self.stream.write("\n")
-
-
-def _print_summary(outcomes: Sequence[object], failures: Sequence[tuple[tuple[str, str], BaseException]]) -> None:
-    counts: dict[str, int] = {}
-    for outcome in outcomes:
-        if isinstance(outcome, CancelResult):
-            key = "cancelled (200)" if outcome.completed else f"accepted ({outcome.status_code})"
-        else:
-            key = type(outcome).__name__
-        counts[key] = counts.get(key, 0) + 1
-    width = max(len(key) for key in counts)
-    print(f"{'outcome':<{width}}  count")
-    for key, count in sorted(counts.items(), key=lambda kv: -kv[1]):
-        print(f"{key:<{width}}  {count:>5}")
-    print(f"{'total':<{width}}  {len(outcomes):>5}")
-    for (publisher, offer), error in failures:
-        print(f"failed: {publisher}/{offer}: {type(error).__name__}: {error}")
-
-
-def _outcome_json(item: tuple[str, str], outcome: object) -> dict[str, Any]:
-    publisher, offer = item
-    if isinstance(outcome, CancelResult):
-        return {"ok": True, **dataclasses.asdict(outcome)}
-    error = _error_json(outcome if isinstance(outcome, BaseException) else None)
-    return {"ok": False, "publisher": publisher, "offer": offer, "error": error}
-
-
 def _error_json(error: Optional[BaseException]) -> Optional[dict[str, Any]]:
     if error is None:
         return None
@@ -386,6 +284,12 @@ def _error_json(error: Optional[BaseException]) -> Optional[dict[str, Any]]:
     if isinstance(error, ApiError):
         described["status_code"] = error.status_code
     return described
+
+
+def _run_cancel_many(args: argparse.Namespace) -> int:
+    from ._cli_many import cancel_many  # noqa: PLC0415 - it imports this module
+
+    return cancel_many(args)
 
 
 def _operations(args: argparse.Namespace) -> int:
@@ -398,47 +302,6 @@ def _operations(args: argparse.Namespace) -> int:
     else:
         for op in found:
             print(_operation_line(op))
-    return EXIT_OK
-
-
-def _status(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        status = client.get_offer_status(args.publisher, args.offer)
-    if args.json:
-        _print_json(dataclasses.asdict(status))
-        return EXIT_OK
-    print(f"{args.publisher}/{args.offer}: {status.status}")
-    for step in status.steps:
-        print(f"  {step.name or step.id or '?':<44} {step.status or '?':<26} {_percent(step.progress)}")
-        for message in step.messages:
-            print(f"      {message.level or '-'}: {message.text}")
-    for message in status.messages:
-        print(f"  {message.level or '-'}: {message.text}")
-    return EXIT_OK
-
-
-def _offers(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        found = client.list_offers(args.publisher)
-    if args.json:
-        _print_json(found)
-    elif not found:
-        print(f"no offers for {args.publisher}")
-    else:
-        for summary in found:
-            name = (summary.get("definition") or {}).get("displayText", "")
-            print(f"{summary.get('id', '?')}  {summary.get('status', '?'):<16} v{summary.get('version', '?')}  {name}")
-    return EXIT_OK
-
-
-def _offer(args: argparse.Namespace) -> int:
-    with _client(args) as client:
-        found = client.get_offer(args.publisher, args.offer, slot=args.slot)
-    if args.json:
-        _print_json({"etag": found.etag, "slot": found.slot, "offer": found.definition})
-    else:
-        print(f"# {args.publisher}/{args.offer} ({found.slot or 'draft'}), ETag {found.etag or '-'}")
-        _print_json(found.definition)
     return EXIT_OK
 
 

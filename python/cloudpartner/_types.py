@@ -14,7 +14,12 @@ from typing import Any, Optional
 
 from ._core import status_phase
 
-__all__ = ["Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"]
+__all__ = ["READ_ONLY_OFFER_KEYS", "Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"]
+
+# Keys of an offer's `definition.offer` that GET returns but the service refuses back in a PUT:
+# Debian's cloud-images tooling strips them before every PUT since 2024 ("Workaround broken Azure
+# Partner API", debian-cloud-images commit 329a4a07: "can't write these key").
+READ_ONLY_OFFER_KEYS = ("microsoft-azure-corevm.legacyOfferId", "microsoft-azure-corevm.legacyPublisherId")
 
 
 def __getattr__(name: str) -> object:
@@ -50,6 +55,24 @@ class Offer:
     slot: Optional[str] = None
     version: Optional[int] = None
     request_id: Optional[str] = field(default=None, compare=False)
+
+    def for_put(self) -> dict[str, Any]:
+        """Return a copy of ``definition`` fit to put back: without the keys GET returns but PUT refuses.
+
+        Those are ``READ_ONLY_OFFER_KEYS`` in ``definition["definition"]["offer"]`` (the legacy
+        offer and publisher ids of a migrated VM offer). ``definition`` itself is left as it is,
+        and ``put_offer`` sends exactly the document it is given: this is the one place a key is
+        dropped, and only when you ask.
+        """
+        import copy  # noqa: PLC0415 - only for an update
+
+        document = copy.deepcopy(self.definition)
+        inner = document.get("definition")
+        offer = inner.get("offer") if isinstance(inner, dict) else None
+        if isinstance(offer, dict):
+            for key in READ_ONLY_OFFER_KEYS:
+                offer.pop(key, None)
+        return document
 
 
 @dataclass(frozen=True)

@@ -145,14 +145,16 @@ pub fn errors(value: Option<&Value>) -> Vec<JobError> {
     items
         .iter()
         .filter_map(|item| match item {
+            // Read as any error answer is (`error_body`): one line, without a .NET type prefix
+            // or a stack trace.
             Value::Object(map) => Some(JobError {
-                code: text(map, "code"),
-                message: text(map, "message"),
+                code: text(map, "code").map(|c| crate::error_body::excerpt(&c)),
+                message: text(map, "message").map(|m| crate::error_body::message(&m)),
                 resource_id: text(map, "resourceId"),
                 details: errors(field(map, "details")),
             }),
             Value::String(s) if !s.trim().is_empty() => {
-                Some(JobError { message: Some(s.trim().to_owned()), ..JobError::default() })
+                Some(JobError { message: Some(crate::error_body::message(s)), ..JobError::default() })
             }
             _ => None,
         })
@@ -233,6 +235,14 @@ mod tests {
         assert_eq!(Phase::of("completed", "pending"), Phase::Completed);
         assert_eq!(Phase::of("", "failed"), Phase::Failed);
         assert_eq!(Phase::of("", ""), Phase::Pending);
+    }
+
+    #[test]
+    fn a_job_error_reads_as_one_line_like_any_error_answer() {
+        let body = r#"{"jobId": "j", "jobStatus": "completed", "jobResult": "failed",
+            "errors": [{"code": "internalServerError", "message": "Microsoft.Ingestion.Api.Common.Exceptions.Http409Exception: An In Progress submission 2 already exists.\r\n   at A.B()"}]}"#;
+        let job = parse(body.as_bytes(), None).unwrap();
+        assert_eq!(job.errors[0].message.as_deref(), Some("An In Progress submission 2 already exists."));
     }
 
     #[test]
