@@ -67,6 +67,10 @@ class Tokens:
     def accepts(self, token: str) -> bool:
         return self._tokens is None or token in self._tokens
 
+    def named(self, token: str) -> frozenset[str]:
+        """Return the publishers a mapping names for ``token`` (empty when it names none)."""
+        return (self._tokens or {}).get(token) or frozenset()
+
     def sees(self, token: str, publisher: str | None) -> bool:
         """Tell whether ``token`` (accepted) sees ``publisher``; None (no publisher) is seen by all."""
         seen = None if self._tokens is None else self._tokens.get(token)

@@ -2,13 +2,28 @@
 
 No sockets here (``_base.py`` and ``_http.py`` are the server): ``Service.handle`` takes a
 ``RecordedRequest`` and returns a ``Response``, in the shapes the reference pages document
-(``tests/reference`` holds them, and the tests check this service against them). The offers and
-operations are in ``_cpp_model.py``. Every path not under ``/rp/product-ingestion`` is this
-service's.
+(``tests/reference`` holds them, and the tests check this service against them). Where public
+clients saw the service answer otherwise (``tests/reference/observed``), the observed shape wins:
+
+- an offer the service does not know answers a GET with the Partner Center shim's 404, a
+  compact ``{"Product": {"serviceName", "error", "exceptionCode", "httpStatusCode"}}`` whose
+  ``error`` is ``<.NET exception type>: CPP product <offer> not found in current PC
+  environment.`` and a stack frame; a publish of one answers 404 with that exception text as a
+  bare JSON string (as Microsoft's CLI mocks it); the other routes keep the documented
+  ``{"error": {"code": "NotFound", ...}}``;
+- a PUT without ``If-Match`` of an offer that exists answers 409 ``InvalidResourceId`` with the
+  service's sentence (devigned/pub#22);
+- ``GET /api/publishers`` lists the publishers the token sees; the offers list takes
+  ``$filter=offerTypeId eq '<type>'`` (Microsoft's CLI sends it) and its items carry the keys
+  and the zoneless ``changedTime`` seen in the wild (``_cpp_model.Offer.summary``).
+
+The offers and operations are in ``_cpp_model.py``. Every path not under
+``/rp/product-ingestion`` is this service's.
 """
 
 from __future__ import annotations
 
+import json
 import re
 import time
 import uuid
@@ -18,7 +33,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ._base import Failure, HttpError, Tokens, bearer
-from ._cpp_model import REVIEW, WORK_STEPS, Offer, Operation
+from ._cpp_model import DEFAULT_OFFER_TYPE, REVIEW, WORK_STEPS, Offer, Operation, publisher_entity
 from ._http import RecordedRequest, Response
 
 API_VERSION = "2017-10-31"
@@ -32,6 +47,7 @@ _ROUTES = (  # (name, allowed methods, path pattern); a trailing slash is accept
     ("operation", ("GET",), re.compile(_OFFER + "/operations/(?P<operation>[^/]+)/?")),
     ("operation", ("GET",), re.compile("/api/operations/(?P<operation>[^/]+)/?")),
     ("submissions", ("GET",), re.compile(_OFFER + "/submissions/?")),
+    ("publishers", ("GET",), re.compile("/api/publishers/?")),
     ("offers", ("GET",), re.compile("/api/publishers/(?P<publisher>[^/]+)/offers/?")),
     (
         "offer",
@@ -40,11 +56,50 @@ _ROUTES = (  # (name, allowed methods, path pattern); a trailing slash is accept
     ),
 )
 ROUTES = tuple(dict.fromkeys(name for name, _, _ in _ROUTES))
+# The one $filter of the offers list public clients send (az-partner-center-cli): offerTypeId eq '<type>'.
+_TYPE_FILTER = re.compile(r"\s*offerTypeId\s+eq\s+'(?P<type>[^']*)'\s*")
+# What the Partner Center shim put in "error" after the sentence (one frame of the captured trace).
+_SHIM_FRAME = (
+    "   at Microsoft.Ingestion.Api.Controllers.CppOperationController.<>c__DisplayClass22_0."
+    "<<GetDraftOfferJsonAsync>b__0>d.MoveNext()"
+)
+_HTTP404 = "Microsoft.Ingestion.Api.Common.Exceptions.Http404Exception"
 
 
 def error(status: int, code: str, message: str, headers: dict[str, str] | None = None) -> HttpError:
     """Build the documented error shape: ``{"error": {"code", "message"}}``."""
     return HttpError(Response(status, {"error": {"code": code, "message": message}}, headers or {}))
+
+
+def _compact(value: Any) -> bytes:
+    return json.dumps(value, separators=(",", ":")).encode()
+
+
+def offer_not_found(offer: str) -> HttpError:
+    """Answer a GET of an offer Partner Center does not know, as the service does: 404.
+
+    The Partner Center shim's service-name wrapper, as Microsoft's CLI captured it in its tests
+    (tests/reference/observed/get-offer-404-pc-environment-stacktrace): compact JSON, the
+    ``Product`` key, the exception type before the sentence, CR LF and a stack frame after it.
+    """
+    sentence = f"CPP product {offer} not found in current PC environment."
+    wrapper = {
+        "serviceName": "Product",
+        "error": f"{_HTTP404}: {sentence}\r\n{_SHIM_FRAME}",
+        "exceptionCode": "Http404Exception",
+        "httpStatusCode": "NotFound",
+    }
+    return HttpError(Response(404, _compact({"Product": wrapper})))
+
+
+def publish_not_found(offer: str) -> HttpError:
+    """Answer a publish of an unknown offer: 404, the exception text as a bare JSON string.
+
+    Microsoft's CLI mocks this answer as the string ``"...Http404Exception..."`` (abridged by its
+    authors: tests/reference/observed/publish-404-bare-json-string); the sentence after the type
+    is the GET's (a guess at the rest of the text).
+    """
+    return HttpError(Response(404, _compact(f"{_HTTP404}: CPP product {offer} not found in current PC environment.")))
 
 
 class Service:
@@ -82,15 +137,26 @@ class Service:
 
     # -- setup ---------------------------------------------------------------------------------
 
-    def add_offer(self, publisher: str, offer: str, running: bool, plans: tuple[str, ...] = ()) -> Offer:
-        """Create the offer (its draft lists ``plans``) if needed; with ``running``, start a publish."""
+    def add_offer(
+        self,
+        publisher: str,
+        offer: str,
+        running: bool,
+        plans: tuple[str, ...] = (),
+        *,
+        offer_type: str = DEFAULT_OFFER_TYPE,
+    ) -> Offer:
+        """Create the offer (``offer_type``; its draft lists ``plans``) if needed; ``running``: start a publish."""
         for name in (publisher, offer):
             if not name or "/" in name:
                 msg = f"invalid publisher or offer name: {name!r}"
                 raise ValueError(msg)
+        if not isinstance(offer_type, str) or not offer_type or "'" in offer_type:
+            msg = f"invalid offer type: {offer_type!r}"
+            raise ValueError(msg)
         state = self._offers.get((publisher, offer))
         if state is None:
-            state = Offer(publisher, offer)
+            state = Offer(publisher, offer, offer_type)
             listed = [{"planId": plan} for plan in plans]
             state.drafts.append({"definition": {"displayText": offer, "offer": {}, "plans": listed}})
             self._offers[(publisher, offer)] = state
@@ -105,6 +171,7 @@ class Service:
         slot = "production" if kind == "golive" else "preview"
         op_id = f"{state.publisher}${state.offer}${number}${slot}" if non_migrated else str(uuid.uuid4())
         operation = Operation(op_id, state.publisher, state.offer, state.guid, number, now, kind, step_seconds)
+        operation.offer_type = state.type_of(state.drafts[-1]) if state.drafts else state.offer_type
         state.operations.append(operation)
         self._operations[op_id] = operation
         return operation
@@ -159,8 +226,10 @@ class Service:
             return self._start_route(request, name, params["publisher"], params["offer"])
         if name == "status":
             return self._status(params["publisher"], params["offer"])
+        if name == "publishers":
+            return self._list_publishers(token)
         if name == "offers":
-            return self._list_offers(params["publisher"])
+            return self._list_offers(request, params["publisher"])
         if name == "offer":
             return self._offer_route(request, params)
         if name == "submissions":
@@ -184,6 +253,16 @@ class Service:
 
     def _sees(self, token: str, publisher: str) -> bool:
         return self._tokens.sees(token, publisher)
+
+    def _list_publishers(self, token: str) -> Response:
+        """List the publishers the token sees: those of the offers, and those its mapping names."""
+        named = self._tokens.named(token)
+        known = {publisher for publisher, _ in self._offers} | set(named)
+        types: dict[str, list[str]] = {publisher: [] for publisher in known}
+        for (publisher, _), state in self._offers.items():
+            types[publisher].append(state.type_of(state.drafts[-1]) if state.drafts else state.offer_type)
+        seen = sorted(publisher for publisher in known if self._sees(token, publisher))
+        return Response(200, [publisher_entity(publisher, types[publisher]) for publisher in seen])
 
     def _offer(self, publisher: str, offer: str) -> Offer:
         state = self._offers.get((publisher, offer))
@@ -226,6 +305,8 @@ class Service:
 
     def _start_route(self, request: RecordedRequest, kind: str, publisher: str, offer: str) -> Response:
         emails = _notification_emails(request)
+        if kind == "publish" and (publisher, offer) not in self._offers:
+            raise publish_not_found(offer)
         state = self._offer(publisher, offer)
         now = time.time()
         self._settle(state, now)
@@ -270,24 +351,32 @@ class Service:
             },
         )
 
-    def _list_offers(self, publisher: str) -> Response:
+    def _list_offers(self, request: RecordedRequest, publisher: str) -> Response:
+        wanted = None
+        if "$filter" in request.query:
+            match = _TYPE_FILTER.fullmatch(request.query["$filter"])
+            if match is None:
+                msg = f"Unsupported $filter {request.query['$filter']!r}: only offerTypeId eq '<offer type>' is."
+                raise error(400, "BadRequest", msg)
+            wanted = match["type"]
         now = time.time()
         summaries = []
         for (owner, _), state in self._offers.items():
             if owner != publisher:
                 continue
             self._settle(state, now)
-            summary = state.document(state.drafts[-1], "published" if state.production else "neverPublished")
-            summary["definition"] = {"displayText": summary["definition"].get("displayText", state.offer)}
-            summary["id"] = state.guid
-            summaries.append(summary)
+            summary = state.summary("published" if state.production else "neverPublished")
+            if wanted is None or summary["offerTypeId"] == wanted:
+                summaries.append(summary)
         return Response(200, summaries)
 
     def _offer_route(self, request: RecordedRequest, params: dict[str, str]) -> Response:
         publisher, offer = params["publisher"], params["offer"]
         if request.method == "PUT":
             return self._put_offer(request, publisher, offer)
-        state = self._offer(publisher, offer)
+        state = self._offers.get((publisher, offer))
+        if state is None:
+            raise offer_not_found(offer)
         self._settle(state, time.time())
         definition: dict[str, Any] | None = state.drafts[-1]
         if "version" in params:
@@ -307,11 +396,17 @@ class Service:
 
     def _put_offer(self, request: RecordedRequest, publisher: str, offer: str) -> Response:
         condition = request.headers.get("if-match", "").strip()
+        state = self._offers.get((publisher, offer))
+        if not condition and state is not None:  # the service's answer (devigned/pub#22)
+            msg = (
+                "Offer ID already exists. If you wanted to update an existing offer, please ensure If-Match header"
+                " is specified as per documentation."
+            )
+            raise error(409, "InvalidResourceId", msg)
         if not condition:
             raise error(400, "MissingIfMatch", "The If-Match header is required (an ETag, or * to overwrite).")
         if not isinstance(request.body, dict):
             raise error(400, "InvalidRequestBody", "The body must be the offer as a JSON object.")
-        state = self._offers.get((publisher, offer))
         if state is None:
             if condition != "*":
                 raise error(412, "PreconditionFailed", f"Offer '{offer}' does not exist; use If-Match: *.")

@@ -2,12 +2,16 @@
 
 An operation's state is computed from timestamps (no timers): ``Operation.to_json`` answers a
 GET of it in the shape the "Retrieve operations" page documents. ``_cpp.py`` holds the routes.
+Where public clients saw the service answer otherwise than the pages (``tests/reference/observed``),
+the observed shape wins: offer list items carry the undocumented keys and zoneless millisecond
+times seen there, and a publisher entity is what ``GET /api/publishers`` answered in a capture.
 """
 
 from __future__ import annotations
 
 import time
 import uuid
+import zlib
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -46,6 +50,27 @@ STEPS = (
 )
 WORK_STEPS = 4  # the steps before publisher-signoff
 REVIEW = "waitingForPublisherReview"
+DEFAULT_OFFER_TYPE = "microsoft-azure-virtualmachines"
+# Where Partner Center shows a migrated offer (the observed list's pcRedirectUri links, by product GUID).
+REDIRECT = "https://partner.microsoft.com/en-us/dashboard/commercial-marketplace/offers/{guid}/overview"
+
+
+def zoneless_time(seconds: float) -> str:
+    """UTC, three fraction digits and no zone designator, as the offers list was seen to write ``changedTime``."""
+    whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
+    return f"{whole}.{int(seconds % 1 * 1000):03d}"
+
+
+def publisher_entity(publisher: str, offer_types: list[str]) -> dict[str, Any]:
+    """One item of ``GET /api/publishers``, in the captured shape (devigned/pub's README dump).
+
+    The capture was anonymised (``"someCategory"``, seller 1234456), so ``offerTypeCategories``
+    (here: the offer types of the publisher's offers) and ``sellerId`` (a stable number derived
+    from the id) are guesses at the values; the keys and types are as captured.
+    """
+    seller = 1_000_000 + zlib.crc32(publisher.encode()) % 9_000_000
+    definition = {"displayText": publisher, "offerTypeCategories": sorted(set(offer_types)), "sellerId": seller}
+    return {"version": 0, "id": publisher, "definition": definition}
 
 
 @dataclass
@@ -66,6 +91,7 @@ class Operation:
     created: float
     kind: str = "publish"
     step_seconds: float | None = None
+    offer_type: str = DEFAULT_OFFER_TYPE
     cancel_requested: float | None = None
     cancel_done: float | None = None
     emails: str | None = None
@@ -179,7 +205,7 @@ class Operation:
             "id": self.id,
             "offerId": self.offer_guid,
             "offerVersion": self.number,
-            "offerTypeId": "microsoft-azure-virtualmachines",
+            "offerTypeId": self.offer_type,
             "publisherId": self.publisher,
             "submissionType": self.kind,
             "submissionState": self.status(now),
@@ -196,10 +222,12 @@ class Offer:
     """An offer: its operations, and its definition in each slot.
 
     ``drafts`` keeps every version (the last is the draft); each PUT adds one and changes the ETag.
+    ``offer_type`` is the type a definition without ``offerTypeId`` has.
     """
 
     publisher: str
     offer: str
+    offer_type: str = DEFAULT_OFFER_TYPE
     guid: str = field(default_factory=lambda: str(uuid.uuid4()))
     operations: list[Operation] = field(default_factory=list)
     drafts: list[dict[str, Any]] = field(default_factory=list)
@@ -212,16 +240,57 @@ class Offer:
         """An ETag in the service's shape: a weak validator over the last change's time."""
         return f"W/\"datetime'{_timestamp(self.changed).replace(':', '%3A')}'-{len(self.drafts)}\""
 
+    def type_of(self, definition: dict[str, Any]) -> str:
+        """Name the offer type of a stored definition: its ``offerTypeId``, else the offer's."""
+        stated = definition.get("offerTypeId")
+        return stated if isinstance(stated, str) and stated else self.offer_type
+
     def document(self, definition: dict[str, Any], status: str) -> dict[str, Any]:
-        """Wrap a stored definition as ``GET .../offers/{offer}`` answers it."""
+        """Wrap a stored definition as ``GET .../offers/{offer}`` answers it.
+
+        With the keys a migrated offer was seen to carry (``pcMigrationStatus``, an empty
+        ``pcRedirectUri``, ``isvUpgradeRequest``: tests/reference/observed/get-offer-200-migrated),
+        in that answer's order.
+        """
         return {
-            "offerTypeId": definition.get("offerTypeId", "microsoft-azure-virtualmachines"),
+            "offerTypeId": self.type_of(definition),
             "publisherId": self.publisher,
             "status": status,
-            "id": self.offer,
+            "pcMigrationStatus": "migrated",
+            "pcRedirectUri": "",
+            "isvUpgradeRequest": False,
             "version": len(self.drafts),
+            "id": self.offer,
             "definition": definition.get("definition", {}),
             "changedTime": _timestamp(self.changed),
+        }
+
+    def summary(self, status: str) -> dict[str, Any]:
+        """Describe the offer as an item of ``GET .../offers``: the documented keys and those seen in the wild.
+
+        As tests/reference/observed/list-offers-filter-extra-keys-zoneless-time shows them: ``id``
+        is the offer id (the page's sample shows a GUID; the observed list, with real Partner
+        Center links, the offer id), the undocumented ``lockStatus`` ... ``offerTypeVersionsOverride``,
+        and ``changedTime`` in UTC with three fraction digits and no zone designator.
+        """
+        definition = self.drafts[-1] if self.drafts else {}
+        inner = definition.get("definition")
+        display = inner.get("displayText", self.offer) if isinstance(inner, dict) else self.offer
+        return {
+            "offerTypeId": self.type_of(definition),
+            "publisherId": self.publisher,
+            "status": status,
+            "lockStatus": "none",
+            "pcMigrationStatus": "migrated",
+            "pcRedirectUri": REDIRECT.format(guid=self.guid),
+            "isvUpgradeRequest": False,
+            "offerTypeChanges": [],
+            "pricingNotRecalculatedRegions": [],
+            "offerTypeVersionsOverride": {},
+            "version": len(self.drafts),
+            "id": self.offer,
+            "definition": {"displayText": display},
+            "changedTime": zoneless_time(self.changed),
         }
 
     def latest(self) -> Operation | None:

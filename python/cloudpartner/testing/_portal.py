@@ -153,16 +153,25 @@ class FakePortal(FakeServer):
         """The Product Ingestion API's base: ``base_url + "/rp/product-ingestion"`` (a path prefix)."""
         return self.base_url + "/rp/product-ingestion"
 
-    def add_offer(self, publisher: str, offer: str, running: bool = True, *, plans: Iterable[str] = ()) -> None:
+    def add_offer(
+        self,
+        publisher: str,
+        offer: str,
+        running: bool = True,
+        *,
+        plans: Iterable[str] = (),
+        offer_type: str = "microsoft-azure-virtualmachines",
+    ) -> None:
         """Create the offer if needed; with ``running``, start an operation unless one runs.
 
         The offer is also a product of the ingestion API (a migrated offer): external id
         ``offer``, durable id ``product/<the offer's guid>``, type ``azureVirtualMachine``, seen
         by the tokens that see ``publisher``; ``plans`` (plan ids) are its plans in both APIs.
+        ``offer_type`` is its CPP ``offerTypeId`` (what ``list_offers(offer_type=...)`` filters on).
         """
         listed = tuple([plans] if isinstance(plans, str) else plans)
         with self._lock:
-            state = self._cpp.add_offer(publisher, offer, running, listed)
+            state = self._cpp.add_offer(publisher, offer, running, listed, offer_type=offer_type)
             self._store.add_product(offer, guid=state.guid, plans=listed, publisher=publisher)
 
     def add_product(
