@@ -1,7 +1,12 @@
-# Every target runs in the project's own virtualenv (.venv), made on first use.
+# Every target runs in the project's own virtualenv (.venv), made on first use, the same whether a
+# virtualenv is active or not, and whichever: nothing is taken from an activated one (or a conda
+# env). maturin develop installs into the venv VIRTUAL_ENV names, so it gets .venv's; pyo3's build
+# script (cargo clippy --features python) configures for PYO3_PYTHON, so that is .venv's python.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+unexport VIRTUAL_ENV CONDA_PREFIX PYTHONHOME PYTHONPATH
+export PYO3_PYTHON := $(abspath $(BIN)/python)
 
 # Build, check and release tools (not needed to use or test the package from source).
 DIST_TOOLS := 'maturin>=1.9,<2' 'ziglang>=0.13' 'auditwheel>=6' 'twine>=6.1' 'check-wheel-contents>=0.6' 'zizmor>=1.5'
@@ -20,7 +25,7 @@ install: $(BIN)/python ## Build the Rust core (release) and install the package 
 
 dev: $(BIN)/python ## Build the Rust core (debug: quick to compile) and install it with the test tools
 	$(BIN)/python -m pip install -q 'maturin>=1.9,<2'
-	$(BIN)/maturin develop -q --extras test
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop -q --extras test
 
 demo: install ## Run the offline demo
 	$(BIN)/cloudpartner demo
