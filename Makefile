@@ -11,7 +11,7 @@ export PYO3_PYTHON := $(abspath $(BIN)/python)
 # Build, check and release tools (not needed to use or test the package from source).
 DIST_TOOLS := 'maturin>=1.9,<2' 'ziglang>=0.13' 'auditwheel>=6' 'twine>=6.1' 'check-wheel-contents>=0.6' 'zizmor>=1.5'
 
-.PHONY: help install dev demo test test-release test-rust test-python lint fmt bench clean tools dist check-dist test-wheel test-sdist
+.PHONY: help install dev demo test test-release test-rust test-python lint fmt bench clean tools dist check-dist test-wheel test-sdist fresh-clone
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -75,6 +75,9 @@ test-wheel: ## The wheel in dist/ on the oldest and newest Python here: fresh ve
 
 test-sdist: tools ## Build a wheel from the sdist alone, in an empty directory, and run the smoke test
 	scripts/test-sdist.sh
+
+fresh-clone: ## README's two commands in a fresh clone of HEAD: (a) no venv active, (b) inside one, (c) oldest Python
+	scripts/fresh-clone.sh $(or $(CASES),all)
 
 fmt: ## Format Rust and Python sources
 	cargo fmt
