@@ -1,12 +1,17 @@
-# Every target runs in the project's own virtualenv (.venv), made on first use.
+# Every target runs in the project's own virtualenv (.venv), made on first use, the same whether a
+# virtualenv is active or not, and whichever: nothing is taken from an activated one (or a conda
+# env). maturin develop installs into the venv VIRTUAL_ENV names, so it gets .venv's; pyo3's build
+# script (cargo clippy --features python) configures for PYO3_PYTHON, so that is .venv's python.
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
+unexport VIRTUAL_ENV CONDA_PREFIX PYTHONHOME PYTHONPATH
+export PYO3_PYTHON := $(abspath $(BIN)/python)
 
 # Build, check and release tools (not needed to use or test the package from source).
 DIST_TOOLS := 'maturin>=1.9,<2' 'ziglang>=0.13' 'auditwheel>=6' 'twine>=6.1' 'check-wheel-contents>=0.6' 'zizmor>=1.5'
 
-.PHONY: help install dev demo test test-release test-rust test-python lint fmt bench clean tools dist check-dist test-wheel test-sdist
+.PHONY: help install dev demo test test-release test-rust test-python lint fmt bench clean tools dist check-dist test-wheel test-sdist fresh-clone
 
 help: ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F ':.*## ' '{printf "  make %-12s %s\n", $$1, $$2}'
@@ -20,7 +25,7 @@ install: $(BIN)/python ## Build the Rust core (release) and install the package 
 
 dev: $(BIN)/python ## Build the Rust core (debug: quick to compile) and install it with the test tools
 	$(BIN)/python -m pip install -q 'maturin>=1.9,<2'
-	$(BIN)/maturin develop -q --extras test
+	VIRTUAL_ENV=$(abspath $(VENV)) $(BIN)/maturin develop -q --extras test
 
 demo: install ## Run the offline demo
 	$(BIN)/cloudpartner demo
@@ -70,6 +75,9 @@ test-wheel: ## The wheel in dist/ on the oldest and newest Python here: fresh ve
 
 test-sdist: tools ## Build a wheel from the sdist alone, in an empty directory, and run the smoke test
 	scripts/test-sdist.sh
+
+fresh-clone: ## README's two commands in a fresh clone of HEAD: (a) no venv active, (b) inside one, (c) oldest Python
+	scripts/fresh-clone.sh $(or $(CASES),all)
 
 fmt: ## Format Rust and Python sources
 	cargo fmt

@@ -63,7 +63,7 @@ for python in $PYTHONS; do
     (cd "$work" && cloudpartner demo >"$work/demo.log" && tail -n 3 "$work/demo.log")
     (cd "$work" && python "$repo/scripts/wheel_smoke.py")
 
-    pip install -q --only-binary cloudpartner "$wheel[test]"
+    pip install -q --only-binary cloudpartner "${wheel}[test]"
     # The suite must exercise the installed package, not python/ in this checkout.
     where=$(python -c 'import cloudpartner, cloudpartner._core as c; print(c.__file__)')
     case $where in
