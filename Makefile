@@ -85,3 +85,30 @@ fmt: ## Format Rust and Python sources
 
 clean: ## Remove build outputs and the virtualenv
 	rm -rf target $(VENV) python/cloudpartner/*.so
+
+# ---------------------------------------------------------------------- the documentation site
+# MkDocs + Material + mkdocstrings, pinned in docs/requirements.txt (installed into .venv once,
+# again when the list changes). The CLI page and the API reference read the installed package,
+# so a missing build is made first (make dev).
+.PHONY: docs docs-serve docs-shots notebook-picture
+DOCS_TOOLS := $(VENV)/.docs-tools
+
+$(DOCS_TOOLS): docs/requirements.txt | $(BIN)/python
+	$(BIN)/python -m pip install -q -r docs/requirements.txt
+	touch $@
+
+docs: $(DOCS_TOOLS) ## Build the documentation site into site/ (mkdocs build --strict)
+	$(BIN)/python -c 'import cloudpartner._core' 2>/dev/null || $(MAKE) dev
+	$(BIN)/python -m mkdocs build --strict --site-dir site
+
+docs-serve: $(DOCS_TOOLS) ## Serve the documentation on http://127.0.0.1:8000, rebuilt on change
+	$(BIN)/python -c 'import cloudpartner._core' 2>/dev/null || $(MAKE) dev
+	$(BIN)/python -m mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+docs-shots: docs ## Render the home page, a guide and an API page to PNGs in target/docs-shots (headless Chromium)
+	scripts/docs_shots.sh $(BIN)/python site target/docs-shots
+
+notebook-picture: $(BIN)/python ## Execute examples/offline.ipynb, convert it to HTML, render docs/notebook.png
+	$(BIN)/python -c 'import cloudpartner._core, nbclient' 2>/dev/null || $(MAKE) dev
+	$(BIN)/python -c 'import nbconvert' 2>/dev/null || $(BIN)/python -m pip install -q 'nbconvert>=7.16'
+	scripts/notebook_picture.sh $(BIN)/python examples/offline.ipynb docs/notebook.png
