@@ -44,8 +44,8 @@ lint: $(BIN)/python tools ## rustfmt, clippy (both feature sets), ruff, mypy --s
 	cargo fmt --check
 	cargo clippy --quiet --all-targets -- -D warnings
 	cargo clippy --quiet --all-targets --features python -- -D warnings
-	$(BIN)/python -m ruff check python tests examples benchmarks scripts
-	$(BIN)/python -m ruff format --check python tests examples benchmarks scripts
+	$(BIN)/python -m ruff check python tests examples benchmarks scripts docs/_hooks
+	$(BIN)/python -m ruff format --check python tests examples benchmarks scripts docs/_hooks
 	$(BIN)/python -m mypy
 	$(BIN)/zizmor --offline --min-severity low .github/workflows
 
@@ -81,7 +81,7 @@ fresh-clone: ## README's two commands in a fresh clone of HEAD: (a) no venv acti
 
 fmt: ## Format Rust and Python sources
 	cargo fmt
-	$(BIN)/python -m ruff format python tests examples benchmarks scripts
+	$(BIN)/python -m ruff format python tests examples benchmarks scripts docs/_hooks
 
 clean: ## Remove build outputs and the virtualenv
 	rm -rf target $(VENV) python/cloudpartner/*.so
