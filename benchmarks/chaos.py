@@ -1,6 +1,6 @@
 """Chaos soak: one Client, several threads, a local server that misbehaves at random (fixed seed).
 
-    python benchmarks/chaos.py [--calls 50000] [--threads 4] [--seed 8]
+    python benchmarks/chaos.py [--calls 50000] [--threads 4] [--seed 8] [--max-retries 3]
 
 Not a unit test: it prints figures. The server (a separate process, so it does not compete with
 the client for the GIL) picks for each request, with a seeded random generator: a normal answer,
@@ -143,6 +143,9 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=4)
     parser.add_argument("--seed", type=int, default=8)
     parser.add_argument(
+        "--max-retries", type=int, default=3, help="the client's max_retries (each reset, 503 or 429 spends one)"
+    )
+    parser.add_argument(
         "--idle-close", type=float, default=0.05, help="seconds before the server closes an idle connection"
     )
     args = parser.parse_args()
@@ -153,7 +156,7 @@ def main() -> None:
     server.start()
     port = ours.recv()
 
-    timeout, max_retries, retry_after = 2.0, 3, 0.02
+    timeout, max_retries, retry_after = 2.0, args.max_retries, 0.02
     client = cloudpartner.Client(
         "chaos-token", base_url=f"http://127.0.0.1:{port}", timeout=timeout, max_retries=max_retries, backoff=0.01
     )
