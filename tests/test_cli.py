@@ -241,15 +241,29 @@ def test_demo():
     assert "Traceback" not in done.stderr
 
 
-def test_serve_answers_and_stops_on_sigint():
-    port = refused_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cloudpartner", "serve", "--port", str(port), "--cancel-seconds", "0.3"],
+# A shell that starts a job in the background without job control has it ignore SIGINT, and a
+# child inherits that: Python then installs no KeyboardInterrupt handler. The server is started as
+# a terminal starts it, with Python's own SIGINT handler.
+WITH_SIGINT = (
+    "import runpy, signal; signal.signal(signal.SIGINT, signal.default_int_handler); "
+    "runpy.run_module('cloudpartner', run_name='__main__', alter_sys=True)"
+)
+
+
+def start_serve(*args: str) -> subprocess.Popen[str]:
+    """`cloudpartner serve ARGS` in a subprocess that Ctrl-C (SIGINT) stops."""
+    return subprocess.Popen(
+        [sys.executable, "-c", WITH_SIGINT, "serve", *args],
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
         env=clean_env(),
     )
+
+
+def test_serve_answers_and_stops_on_sigint():
+    port = refused_port()
+    process = start_serve("--port", str(port), "--cancel-seconds", "0.3")
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:

@@ -20,6 +20,7 @@ from cloudpartner import ingestion
 from cloudpartner.testing import FakePortal
 from conftest import OFFER, PUBLISHER
 from rawserver import RawServer, refused_port, reset
+from test_cli import start_serve
 
 BIN = os.path.dirname(sys.executable)
 TOKEN = "graph-secret-Hq3Vn8Ld2P"  # distinctive: searched for in every output
@@ -419,13 +420,7 @@ def test_az_without_the_azure_cli_is_a_usage_error(portal: FakePortal):
 
 def test_serve_prints_the_ingestion_url():
     port = refused_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "cloudpartner", "serve", "--port", str(port)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-        env=clean_env(),
-    )
+    process = start_serve("--port", str(port))
     lines: queue.Queue[str] = queue.Queue()
 
     def read() -> None:

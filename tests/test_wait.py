@@ -395,7 +395,10 @@ def test_cancelling_wait_async_stops_polling(slow_portal: FakePortal):
 
 INTERRUPTED_SCRIPT = textwrap.dedent(
     """
+    import signal
     import sys
+    # As a terminal starts it: a runner started in the background may pass SIGINT on ignored.
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     import cloudpartner
     from cloudpartner.testing import FakePortal
 
