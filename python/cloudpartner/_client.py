@@ -50,10 +50,13 @@ def _completed(target: object) -> bool:
     return isinstance(target, CancelResult) and target.completed
 
 
-def base_url_or_default(base_url: Optional[str]) -> str:
+def base_url_or_default(
+    base_url: Optional[str], variable: str = _core.BASE_URL_VARIABLE, default: str = _core.DEFAULT_BASE_URL
+) -> str:
+    """Return ``base_url``, else the service's variable (``variable``), else its root (``default``)."""
     if base_url is not None:
         return base_url  # validated by the core: an empty string is refused, not replaced
-    return os.environ.get(_core.BASE_URL_VARIABLE) or _core.DEFAULT_BASE_URL
+    return os.environ.get(variable) or default
 
 
 class Client:

@@ -88,19 +88,8 @@ pub fn next_request(base: &Url, current: &Url, next: &Next) -> Result<Prepared> 
                 .map(|(n, v)| (n.into_owned(), v.into_owned()))
                 .collect();
             // Rebuilt with `$version` spelled as sent (a literal `$`), the token escaped.
-            let mut query = String::new();
-            for (name, value) in kept
-                .iter()
-                .map(|(n, v)| (n.as_str(), v.as_str()))
-                .chain([("continuationToken", token.as_str())])
-            {
-                if !query.is_empty() {
-                    query.push('&');
-                }
-                query.push_str(name);
-                query.push('=');
-                query.extend(percent_encoding::utf8_percent_encode(value, super::request::QUERY_VALUE));
-            }
+            let pairs = kept.iter().map(|(n, v)| (n.as_str(), v.as_str()));
+            let query = super::request::query_text(pairs.chain([("continuationToken", token.as_str())]));
             url.set_query(Some(&query));
             Ok(Prepared::get(url))
         }

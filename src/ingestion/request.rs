@@ -13,8 +13,21 @@ use crate::error::{Error, Result};
 use crate::http::Prepared;
 
 /// Query values keep RFC 3986's unreserved characters; everything else is escaped.
-pub(crate) const QUERY_VALUE: &AsciiSet =
-    &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+const QUERY_VALUE: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'_').remove(b'.').remove(b'~');
+
+/// `name=value&…`, each value escaped, names as given: `$version` keeps its literal `$`.
+pub(crate) fn query_text<'a>(pairs: impl IntoIterator<Item = (&'a str, &'a str)>) -> String {
+    let mut text = String::new();
+    for (name, value) in pairs {
+        if !text.is_empty() {
+            text.push('&');
+        }
+        text.push_str(name);
+        text.push('=');
+        text.extend(utf8_percent_encode(value, QUERY_VALUE));
+    }
+    text
+}
 
 /// Where the configure schema lives: `{SCHEMA_ROOT}/configure/{$version}`. The old
 /// `product-ingestion.azureedge.net` host stopped serving schemas in March 2024, and the service
@@ -68,14 +81,8 @@ impl Requests<'_> {
         if let Ok(mut path) = url.path_segments_mut() {
             path.pop_if_empty().extend(segments);
         }
-        let mut text = format!("$version={}", self.version);
-        for (name, value) in query {
-            text.push('&');
-            text.push_str(name);
-            text.push('=');
-            text.extend(utf8_percent_encode(value, QUERY_VALUE));
-        }
-        url.set_query(Some(&text));
+        let pairs = [("$version", self.version)].into_iter().chain(query.iter().copied());
+        url.set_query(Some(&query_text(pairs)));
         url
     }
 

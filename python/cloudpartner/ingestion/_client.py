@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 
 from .. import _core
-from .._client import record_or_default
+from .._client import base_url_or_default, record_or_default
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
@@ -26,9 +26,7 @@ __all__ = ["Client"]
 
 
 def _base_url_or_default(base_url: Optional[str]) -> str:
-    if base_url is not None:
-        return base_url  # validated by the core: an empty string is refused, not replaced
-    return os.environ.get(_core.INGESTION_BASE_URL_VARIABLE) or _core.INGESTION_BASE_URL
+    return base_url_or_default(base_url, _core.INGESTION_BASE_URL_VARIABLE, _core.INGESTION_BASE_URL)
 
 
 class Client:
