@@ -1,8 +1,8 @@
 """Process and thread lifecycle: the GIL, threads, fork, Ctrl-C, running event loops, close, exit.
 
-Subprocess tests run the same interpreter (``sys.executable``) with the package on
-``PYTHONPATH``; every wait on a child is bounded, and a child still alive at its deadline is
-killed and the test fails.
+Subprocess tests run the same interpreter (``sys.executable``), which imports the package it has
+installed (the wheel under scripts/test-wheel.sh), with tests/ on ``PYTHONPATH``; every wait on a
+child is bounded, and a child still alive at its deadline is killed and the test fails.
 """
 
 from __future__ import annotations
@@ -45,7 +45,7 @@ def assert_cancelled(result: object, portal: FakePortal, publisher: str, offer: 
 
 def child_env() -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("CLOUDPARTNER_")}
-    paths = [str(ROOT / "python"), str(ROOT / "tests")]
+    paths = [str(ROOT / "tests")]
     if env.get("PYTHONPATH"):
         paths.append(env["PYTHONPATH"])
     env["PYTHONPATH"] = os.pathsep.join(paths)

@@ -26,10 +26,10 @@ mod run;
 
 use pyo3::prelude::*;
 
+// No `#[global_allocator]`: the extension shares the interpreter's system allocator. mimalloc
+// (v3, bundled by the `mimalloc` crate) crashed processes whose threads come and go, on the
+// first allocation of a new thread; a few microseconds per call never pay for that.
 use crate::http::{self, Service, Settings};
-
-#[global_allocator]
-static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 /// One service's settings from what Python passed (the Python classes fill in the defaults).
 #[allow(clippy::too_many_arguments)] // one per Client setting, as Python passes them
