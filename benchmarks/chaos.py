@@ -10,7 +10,8 @@ closed, as load balancers do. The client mixes `cancel`, `get_operation` and `ca
 (8 offers a batch). Printed: calls, successes, each typed error by class, the longest call beside
 the bound its settings allow, hangs (must be 0), untyped errors (must be 0), RSS before and after,
 the server's count of cancels it read (answered 202, or reset after reading: the client sends those
-again) beside the client's successful cancels.
+again) beside the client's successful cancels. Threads come and go beside the long-lived ones all
+along (soak.py's `Churn`: each a Client of its own and one cancel, into the same server).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ import time
 from collections.abc import Callable
 
 import cloudpartner
-from soak import rss_kib  # the same RSS reading as the plain soak
+from soak import Churn, rss_kib  # the same RSS reading and thread churn as the plain soak
 
 OPERATION = b'{"id": "op-1", "status": "running", "steps": []}'
 LOCATION = b"/api/publishers/p/offers/o/operations/56615b67-2185-49fe-80d2-c4ddf77bb2e8?api-version=2017-10-31"
@@ -222,11 +223,18 @@ def main() -> None:
     before = rss_kib()
     started = time.perf_counter()
     threads = [threading.Thread(target=worker, args=(i,), daemon=True) for i in range(args.threads)]
-    for thread in threads:
-        thread.start()
-    overall = bound * len(plan) / args.threads  # a bound no healthy run comes near
-    for thread in threads:
-        thread.join(max(0.0, started + overall - time.perf_counter()))
+    churn = Churn(
+        lambda: cloudpartner.Client(
+            "chaos-token", base_url=f"http://127.0.0.1:{port}", timeout=timeout, max_retries=max_retries, backoff=0.01
+        ),
+        "o",
+    )
+    with churn:
+        for thread in threads:
+            thread.start()
+        overall = bound * len(plan) / args.threads  # a bound no healthy run comes near
+        for thread in threads:
+            thread.join(max(0.0, started + overall - time.perf_counter()))
     elapsed = time.perf_counter() - started
     hung_threads = sum(thread.is_alive() for thread in threads)
     after = rss_kib()
@@ -235,7 +243,7 @@ def main() -> None:
     served = ours.recv() if ours.poll(5) else {}
     server.join(5)
 
-    hangs = hung_threads + (stats["longest"] > bound)
+    hangs = hung_threads + (stats["longest"] > bound) + churn.hung
     print(
         f"chaos soak: seed {args.seed}, {args.threads} threads, idle close {args.idle_close * 1000:.0f} ms, "
         f"timeout {timeout} s, max_retries {max_retries}"
@@ -252,6 +260,9 @@ def main() -> None:
     print(f"untyped errors: {len(untyped)}")
     for error in untyped[:5]:
         print(f"  {type(error).__name__}: {error}")
+    print(churn.report())
+    for error in churn.untyped[:5]:
+        print(f"  {type(error).__name__}: {error}")
     print(
         f"RSS before: {before / 1024:.1f} MiB, after: {after / 1024:.1f} MiB, "
         f"growth: {(after - before) / 1024:+.2f} MiB"
@@ -259,14 +270,15 @@ def main() -> None:
     faults = ", ".join(f"{name} {served.get(name, 0)}" for name in ("normal", *FAULTS))
     print(f"server: requests by behaviour: {faults}")
     answered, reset = served.get("cancels_202", 0), served.get("cancels_reset", 0)
-    client_ok = stats["cancels_ok"] + warm["cancels_ok"]
+    client_ok = stats["cancels_ok"] + warm["cancels_ok"] + churn.ok
     print(
         f"server read {answered + reset} cancels (warm-up included): answered 202 to {answered}, "
         f"reset {reset} after reading them (each sent again by the client: a repeated cancel is harmless)"
     )
     verdict = "" if answered == client_ok else " (MISMATCH: 202s lost or invented)"
     print(
-        f"client counted {client_ok} successful cancels: the server read {answered + reset - client_ok} more, "
+        f"client counted {client_ok} successful cancels (the churn's included): "
+        f"the server read {answered + reset - client_ok} more, "
         f"the resends of the {reset} reset ones{verdict}"
     )
 

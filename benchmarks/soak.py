@@ -2,18 +2,23 @@
 
     python benchmarks/soak.py [--calls 100000] [--threads 4]
 
-Not a unit test: it prints figures. Goals: RSS growth under 5 MB, 0 unexpected errors. Every
-tenth call asks for an offer the server answers 404, so the error path is soaked too.
+Not a unit test: it prints figures. Goals: RSS growth under 5 MB, 0 unexpected errors, 0 hung or
+crashed threads. Every tenth call asks for an offer the server answers 404, so the error path is
+soaked too. Beside the long-lived threads, threads come and go all along (`Churn`): each makes a
+Client of its own, one call (every other one through `asyncio.run`), and ends.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import socket
 import socketserver
 import threading
 import time
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from types import TracebackType
 
 import cloudpartner
 
@@ -68,6 +73,66 @@ def rss_kib() -> int:
     return 0
 
 
+class Churn:
+    """Short-lived threads, one after another while the soak runs: each makes its own Client with
+    `make_client`, cancels one offer (every other one through `asyncio.run`) and ends. The process-
+    wide state (runtimes, caches, logging, the allocator) meets threads that come and go."""
+
+    JOIN = 30.0  # seconds one short-lived thread may take before it counts as hung
+
+    def __init__(self, make_client: Callable[[], cloudpartner.Client], offer: str) -> None:
+        self.make_client, self.offer = make_client, offer
+        self.threads = self.ok = self.typed = self.hung = 0
+        self.untyped: list[BaseException] = []
+        self._lock = threading.Lock()
+        self._stop = threading.Event()
+        self._runner = threading.Thread(target=self._run, daemon=True)
+
+    def __enter__(self) -> Churn:
+        self._runner.start()
+        return self
+
+    def __exit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:
+        self._stop.set()
+        self._runner.join(self.JOIN)
+
+    def _one(self, index: int) -> None:
+        try:
+            with self.make_client() as client:
+                if index % 2:
+                    call = client.cancel_async("contoso", self.offer)
+                    result = asyncio.run(asyncio.wait_for(call, self.JOIN))
+                else:
+                    result = client.cancel("contoso", self.offer)
+            if result.status_code != 202:
+                raise AssertionError(result)
+            outcome = "ok"
+        except cloudpartner.CloudPartnerError:
+            outcome = "typed"
+        except BaseException as error:
+            with self._lock:
+                self.untyped.append(error)
+            return
+        with self._lock:
+            setattr(self, outcome, getattr(self, outcome) + 1)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            thread = threading.Thread(target=self._one, args=(self.threads,), daemon=True)
+            thread.start()
+            thread.join(self.JOIN)
+            if thread.is_alive():
+                self.hung += 1
+            self.threads += 1
+
+    def report(self) -> str:
+        return (
+            f"thread churn: {self.threads} short-lived threads, each its own Client and one cancel "
+            f"(every other one by asyncio.run): {self.ok} ok, {self.typed} typed errors, "
+            f"{len(self.untyped)} untyped errors, {self.hung} hung"
+        )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--calls", type=int, default=100_000)
@@ -106,7 +171,8 @@ def main() -> None:
     before = rss_kib()
     started = time.perf_counter()
     per_thread = args.calls // args.threads
-    with ThreadPoolExecutor(args.threads) as pool:
+    churn = Churn(lambda: cloudpartner.Client("soak-token", base_url=base_url, max_retries=0), "contoso-vm")
+    with churn, ThreadPoolExecutor(args.threads) as pool:
         list(pool.map(run, [per_thread] * args.threads))
     elapsed = time.perf_counter() - started
     after = rss_kib()
@@ -119,6 +185,9 @@ def main() -> None:
     print(f"RSS before: {before / 1024:.1f} MiB, after: {after / 1024:.1f} MiB, growth: {growth:+.2f} MiB")
     print(f"expected 404s: {expected_404}, unexpected errors: {len(unexpected)}")
     for error in unexpected[:5]:
+        print(f"  {type(error).__name__}: {error}")
+    print(churn.report())
+    for error in churn.untyped[:5]:
         print(f"  {type(error).__name__}: {error}")
 
 

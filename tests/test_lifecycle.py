@@ -506,3 +506,49 @@ def test_interpreter_exit_right_after_calls_started_is_clean() -> None:
         assert code == 0, f"run {run}: exit code {code}; stderr: {err}"
         assert "panicked" not in err, f"run {run}: a Rust panic at interpreter exit: {err}"
         assert "Fatal Python error" not in err
+
+
+_EXIT_WHILE_THREADS_COME_AND_GO = """
+import asyncio, sys, threading, time
+import cloudpartner
+base_url, settle = sys.argv[1], float(sys.argv[2])
+done = []
+
+def one(i):
+    with cloudpartner.Client("tok", base_url=base_url, timeout=10.0) as client:
+        if i % 2:
+            asyncio.run(client.cancel_async("contoso", "churn-offer"))
+        else:
+            client.cancel("contoso", "churn-offer")
+    done.append(i)
+
+def churn():
+    i = 0
+    while True:  # daemon: ends with the process, wherever it is
+        thread = threading.Thread(target=one, args=(i,), daemon=True)
+        thread.start()
+        thread.join()
+        i += 1
+
+threading.Thread(target=churn, daemon=True).start()
+deadline = time.monotonic() + 10
+while len(done) < 6 and time.monotonic() < deadline:
+    time.sleep(0.005)
+time.sleep(settle)
+print("exiting", len(done), flush=True)
+"""
+
+
+def test_interpreter_exit_while_threads_come_and_go_is_clean(portal: FakePortal) -> None:
+    # Threads that start, call and end one after another, until the interpreter exits under them:
+    # at exit one of them is starting, calling (blocking or in asyncio.run) or ending.
+    portal.add_offer(PUBLISHER, "churn-offer")
+    for run, settle in enumerate([0.0, 0.01, 0.03, 0.1, 0.2]):
+        proc = spawn(_EXIT_WHILE_THREADS_COME_AND_GO, portal.base_url, str(settle))
+        _, out, err = finish(proc, CHILD_DEADLINE)
+        text = err.decode(errors="replace")
+        assert proc.returncode == 0, f"run {run}: exit code {proc.returncode}; stderr: {text}"
+        assert out.startswith(b"exiting"), f"run {run}: {out!r}"
+        assert int(out.split()[1]) >= 6, f"run {run}: fewer than 6 threads came and went: {out!r}"
+        assert "panicked" not in text, f"run {run}: a Rust panic at interpreter exit: {text}"
+        assert "Fatal Python error" not in text
