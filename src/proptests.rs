@@ -145,7 +145,12 @@ proptest! {
         match OfferAction::new(Action::Cancel, &publisher, &offer, emails.iter().map(String::as_str)) {
             Ok(call) => {
                 let url = call.prepare(&base()).url;
-                let segments: Vec<&str> = url.path_segments().unwrap().collect();
+                // Each id is one segment, percent-encoded where it must be, and decodes back to itself.
+                let segments: Vec<String> = url
+                    .path_segments()
+                    .unwrap()
+                    .map(|s| percent_encoding::percent_decode_str(s).decode_utf8().unwrap().into_owned())
+                    .collect();
                 prop_assert_eq!(segments, vec!["api", "publishers", publisher.as_str(), "offers", offer.as_str(), "cancel"]);
                 prop_assert_eq!(url.query(), Some("api-version=2017-10-31"));
             }

@@ -130,7 +130,7 @@ def test_an_unknown_product_exits_3(portal: FakePortal):
     assert "NotFoundError" in line
 
 
-@pytest.mark.parametrize("ref", ["bad offer", "product/not-a-guid", ""])
+@pytest.mark.parametrize("ref", ["bad offer", "product/not a guid", "product/a#b", ""])
 def test_a_bad_product_reference_is_refused_before_sending(portal: FakePortal, ref: str):
     line = assert_one_line_error(run(*at(portal, "submissions", ref)), 2)
     assert "product" in line

@@ -375,9 +375,9 @@ BAD_CALLS = [
     ("cancel_job", ("a/b",), "job"),
     ("wait_job", ("a/b",), "job"),
     ("get_job_resources", ("",), "job"),
-    ("get_product", ("product/nope",), "product"),
-    ("list_submissions", ("product/nope",), "product"),
-    ("publish", ("product/nope",), "product"),
+    ("get_product", ("product/a b",), "product"),
+    ("list_submissions", ("product/a?b",), "product"),
+    ("publish", ("product/..",), "product"),
     ("publish", (GUID, "prod"), "target"),
     ("get_resource_tree", (GUID, "prod"), "target"),
     ("configure", ([],), "resources"),
@@ -396,6 +396,27 @@ def test_a_bad_argument_is_refused_before_anything_is_sent(
     assert caught.value.field == field
     assert field in str(caught.value)
     assert portal.requests == []
+
+
+# The pages' own sample durable id is no hex GUID: the service owns its id formats.
+SAMPLE_PRODUCT_ID = "product/12345678-abcd-efgh-1234-12345678901"
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize(
+    ("name", "args", "path"),
+    [
+        ("get_product", (SAMPLE_PRODUCT_ID,), "/product/12345678-abcd-efgh-1234-12345678901"),
+        ("get_job", ("job:ä+1",), "/configure/job:%C3%A4+1/status"),
+    ],
+)
+def test_an_id_in_a_format_of_the_services_own_is_sent_for_the_service_to_answer(
+    portal: FakePortal, mode: str, name: str, args: tuple[Any, ...], path: str
+) -> None:
+    with make_client(portal) as client, pytest.raises(cloudpartner.NotFoundError):
+        run(client, mode, name, *args)
+    (request,) = ingestion_requests(portal)
+    assert request.path == "/rp/product-ingestion" + path
 
 
 @pytest.mark.parametrize("mode", MODES)

@@ -1,6 +1,10 @@
 //! The ingestion API's ids, validated before anything is sent: a job's id, a product's durable
-//! id (`product/<guid>`, or the bare guid), a product's external id (the offer id the publisher
-//! chose, which needs a lookup), and a submission's id (`submission/<product-guid>/<n>`).
+//! id (`product/<id>`, or a bare GUID), a product's external id (the offer id the publisher
+//! chose, which needs a lookup), and a submission's id (`submission/<product-id>/<n>`).
+//!
+//! The service owns its id formats (the pages' own sample durable id,
+//! `product/12345678-abcd-efgh-1234-12345678901`, is no hex GUID): each kind of id here takes any
+//! text that `validate::id` finds safe as one path segment, and the service answers the rest.
 
 use crate::error::{Error, Result};
 use crate::validate;
@@ -15,21 +19,15 @@ pub fn is_guid(text: &str) -> bool {
             .all(|(g, n)| g.len() == n && g.chars().all(|c| c.is_ascii_hexdigit()))
 }
 
-/// A job's id, as `configure` answered it (`jobId`): a GUID in every source, but any short run
-/// of unreserved characters is taken, since the pages promise no format.
+/// A job's id, as `configure` answered it (`jobId`): a GUID in every source, but the pages
+/// promise no format.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct JobId(String);
 
 impl JobId {
     pub fn new(raw: &str) -> Result<Self> {
         let id = raw.trim();
-        if id.is_empty()
-            || id.len() > 128
-            || !id.chars().all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '_' | '.'))
-            || id.chars().all(|c| c == '.')
-        {
-            return Err(Error::invalid("job", format!("{raw:?} is not a job id (configure answers a GUID)")));
-        }
+        validate::id("job", id)?;
         Ok(Self(id.to_owned()))
     }
 
@@ -41,23 +39,21 @@ impl JobId {
 /// A product, as a caller names it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum ProductRef {
-    /// The durable id's GUID (`product/<guid>` or the bare GUID).
+    /// The durable id without its `product/` prefix (`product/<id>`, or a bare GUID).
     Durable(String),
     /// The external id (offer id): looked up with `GET product?externalId=`.
     External(String),
 }
 
 impl ProductRef {
+    /// `product/<id>` is a durable id whatever the id's format; a bare GUID is one too (GUIDs in
+    /// lower case, as the service writes them). Other bare text is an external id; text that is
+    /// neither (unsafe in a path) is refused as ambiguous.
     pub fn parse(raw: &str) -> Result<Self> {
         let text = raw.trim();
-        if let Some(guid) = text.strip_prefix("product/") {
-            if is_guid(guid) {
-                return Ok(Self::Durable(guid.to_ascii_lowercase()));
-            }
-            return Err(Error::invalid(
-                "product",
-                format!("{raw:?} is not a durable product id (product/<guid>)"),
-            ));
+        if let Some(id) = text.strip_prefix("product/") {
+            validate::id("product", id)?;
+            return Ok(Self::Durable(if is_guid(id) { id.to_ascii_lowercase() } else { id.to_owned() }));
         }
         if is_guid(text) {
             return Ok(Self::Durable(text.to_ascii_lowercase()));
@@ -65,7 +61,7 @@ impl ProductRef {
         external_id(text).map_err(|_| {
             Error::invalid(
                 "product",
-                format!("{raw:?} is neither a product id (product/<guid>, or the guid) nor an offer id"),
+                format!("{raw:?} is neither a product id (product/<id>, or a GUID) nor an offer id"),
             )
         })?;
         Ok(Self::External(text.to_owned()))
@@ -78,7 +74,7 @@ pub fn external_id(raw: &str) -> Result<&str> {
     Ok(raw)
 }
 
-/// A submission's durable id, `submission/<product-guid>/<number>`.
+/// A submission's durable id, `submission/<product-id>/<number>`.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SubmissionId {
     pub product: String,
@@ -89,10 +85,11 @@ impl SubmissionId {
     pub fn parse(raw: &str) -> Option<Self> {
         let rest = raw.trim().strip_prefix("submission/")?;
         let (product, number) = rest.split_once('/')?;
-        if !is_guid(product) || number.is_empty() || !number.chars().all(|c| c.is_ascii_digit()) {
+        if validate::id("submission", product).is_err() || !number.chars().all(|c| c.is_ascii_digit()) {
             return None;
         }
-        Some(Self { product: product.to_ascii_lowercase(), number: number.parse().ok()? })
+        let product = if is_guid(product) { product.to_ascii_lowercase() } else { product.to_owned() };
+        Some(Self { product, number: number.parse().ok()? })
     }
 
     pub fn durable(&self) -> String {
@@ -107,9 +104,10 @@ mod tests {
     const GUID: &str = "d4261631-c583-4949-a612-5150882632e9";
 
     #[test]
-    fn job_ids_are_short_unreserved_text() {
+    fn job_ids_are_any_text_safe_in_a_path_segment() {
         assert_eq!(JobId::new(&format!(" {GUID} ")).unwrap().as_str(), GUID);
-        for bad in ["", "a/b", "..", "a b", "x?y", "é", &"a".repeat(129)] {
+        assert_eq!(JobId::new("job:é+1").unwrap().as_str(), "job:é+1");
+        for bad in ["", "a/b", "..", "a b", "x?y", "a#b", "a%2F", "a\u{0}", &"a".repeat(257)] {
             assert!(matches!(JobId::new(bad), Err(Error::InvalidArgument { field: "job", .. })), "{bad}");
         }
     }
@@ -120,7 +118,14 @@ mod tests {
         assert_eq!(ProductRef::parse(&format!("product/{GUID}")).unwrap(), durable);
         assert_eq!(ProductRef::parse(&GUID.to_uppercase()).unwrap(), durable);
         assert_eq!(ProductRef::parse("contoso-offer").unwrap(), ProductRef::External("contoso-offer".into()));
-        for bad in ["product/nope", "a/b", "", "x y"] {
+        // The pages' own sample durable id, which is no hex GUID: the prefix says what it is.
+        let sample = "12345678-abcd-efgh-1234-12345678901";
+        assert_eq!(
+            ProductRef::parse(&format!("product/{sample}")).unwrap(),
+            ProductRef::Durable(sample.into())
+        );
+        assert_eq!(ProductRef::parse("product/nope").unwrap(), ProductRef::Durable("nope".into()));
+        for bad in ["product/", "product/a/b", "product/..", "product/a b", "product/a?b", "a/b", "", "x y"] {
             assert!(ProductRef::parse(bad).is_err(), "{bad}");
         }
     }
@@ -130,9 +135,14 @@ mod tests {
         let id = SubmissionId::parse(&format!("submission/{GUID}/2")).unwrap();
         assert_eq!((id.product.as_str(), id.number), (GUID, 2));
         assert_eq!(id.durable(), format!("submission/{GUID}/2"));
-        for bad in
-            ["submission/x/1", &format!("submission/{GUID}/"), &format!("submission/{GUID}/a"), "plan/x/y"]
-        {
+        assert_eq!(SubmissionId::parse("submission/x/1").unwrap().durable(), "submission/x/1");
+        for bad in [
+            "submission/a b/1",
+            "submission/../1",
+            &format!("submission/{GUID}/"),
+            &format!("submission/{GUID}/a"),
+            "plan/x/y",
+        ] {
             assert!(SubmissionId::parse(bad).is_none(), "{bad}");
         }
     }
