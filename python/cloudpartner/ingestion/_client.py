@@ -60,7 +60,7 @@ class Client:
 
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ("__weakref__", "_core")  # weakref: finalizers, WeakSet, caches keyed by client
 
     def __init__(
         self,
