@@ -92,7 +92,7 @@ class Client:
 
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ("__weakref__", "_core")  # weakref: finalizers, WeakSet, caches keyed by client
 
     def __init__(
         self,
@@ -159,7 +159,10 @@ class Client:
             emails: as for :meth:`cancel`, sent with every item.
             concurrency: calls in flight at most (1 to 1024).
             on_result: called as ``on_result(index, outcome)`` as each item finishes (in
-                completion order); an exception from it stops the batch and is raised.
+                completion order); an exception from it stops the batch and is raised. A
+                blocking call cannot await: an ``async def`` is refused (``InvalidArgumentError``)
+                before anything is sent, and so is, at its first call, one returning a coroutine;
+                :meth:`cancel_many_async` awaits them.
 
         Returns:
             One entry per item, in input order: its ``CancelResult``, or the exception that item
@@ -177,7 +180,13 @@ class Client:
         concurrency: int = _core.DEFAULT_CONCURRENCY,
         on_result: Optional[ResultCallback] = None,
     ) -> list[Outcome]:
-        """Asyncio twin of :meth:`cancel_many`; ``on_result`` runs on the event loop."""
+        """Asyncio twin of :meth:`cancel_many`; ``on_result`` runs on the event loop.
+
+        ``on_result`` may be an ``async def`` (or return an awaitable): each call's coroutine runs
+        as a task on the loop, an exception from one stops the batch and is raised, and the call
+        returns only once every one has finished (what they store is all there). Cancelling the
+        call cancels those still running.
+        """
         return await self._core.cancel_many(items, emails, concurrency, on_result, True)
 
     def get_operation(self, location: Location) -> Operation:
@@ -222,7 +231,10 @@ class Client:
             timeout: seconds to wait in all.
             poll_interval: seconds between polls (longer when the service sends ``Retry-After``).
             on_progress: called with the ``Operation`` at the first poll and whenever its status
-                or a step's progress changes; an exception from it stops the wait.
+                or a step's progress changes; an exception from it stops the wait. A blocking
+                wait cannot await: an ``async def`` is refused (``InvalidArgumentError``) before
+                anything is sent, and so is, at its first call, one returning a coroutine;
+                :meth:`wait_async` awaits them.
             until_review: also return when the operation waits for the publisher's review
                 (``Operation.waiting_for_review``: the ``publisher-signoff`` step of a publish),
                 where a release script goes live next.
@@ -253,7 +265,13 @@ class Client:
         until_review: bool = False,
         progress: bool = False,
     ) -> Optional[Operation]:
-        """Asyncio twin of :meth:`wait`; ``on_progress`` runs on the event loop."""
+        """Asyncio twin of :meth:`wait`; ``on_progress`` runs on the event loop.
+
+        ``on_progress`` may be an ``async def`` (or return an awaitable): each call's coroutine
+        runs as a task on the loop, an exception from one stops the wait and is raised, and the
+        wait returns only once every one has finished. Cancelling the wait cancels those still
+        running.
+        """
         if _completed(target):
             return None
         if progress:

@@ -9,7 +9,7 @@ use crate::cpp::request::{Action, OfferAction};
 use crate::error::{Error, Result};
 
 /// The Python name of a value's type, for messages.
-fn type_name(value: &Bound<'_, PyAny>) -> String {
+pub fn type_name(value: &Bound<'_, PyAny>) -> String {
     value.get_type().name().map_or_else(|_| "object".to_owned(), |n| n.to_string())
 }
 

@@ -9,10 +9,10 @@ use std::sync::Arc;
 
 use pyo3::prelude::*;
 
-use super::callbacks::{self, Callback, Failure};
+use super::callbacks::{self, Callback, Failure, LoopCallbacks, Parameter};
 use super::credentials::TokenSource;
 use super::run;
-use crate::error::Result;
+use crate::error::{Error, Result};
 use crate::validate::Token;
 
 /// Makes the Python value of a core result.
@@ -85,14 +85,18 @@ impl Watch {
     }
 }
 
-/// Like `call`, for work that reports as it goes (`Watch`): the token is resolved once before
-/// anything is sent (a missing token is refused at once), then again for each poll; a callback
-/// that raises stops the work, and its exception is what the call raises.
+/// Like `call`, for work that reports as it goes (`Watch`): the callback is checked and the
+/// token resolved once before anything is sent (a missing token is refused at once), then the
+/// token again for each poll. A callback that raises stops the work, and its exception is what
+/// the call raises. An asyncio call awaits on its loop what its callback returns that is
+/// awaitable, stops as soon as one raises, and returns only once every callback it started has
+/// finished; cancelled, it cancels those still running.
 pub fn watched<'py, T, F, Fut>(
     py: Python<'py>,
     asynchronous: bool,
     tokens: &Arc<TokenSource>,
     callback: Option<Py<PyAny>>,
+    parameter: Parameter,
     work: F,
     convert: Convert<T>,
 ) -> PyResult<Bound<'py, PyAny>>
@@ -103,23 +107,31 @@ where
 {
     let failure = Failure::default();
     if !asynchronous {
+        let callback = Callback::here(py, callback, parameter, &failure)?;
         let first = tokens.resolve(py)?;
         let watch = Watch {
             tokens: Box::new(callbacks::tokens(Arc::clone(tokens), failure.clone(), None)),
-            callback: Callback::here(callback, &failure),
+            callback,
         };
         let value = run::blocking(py, work(watch, first))?;
         return Delivery { value, convert, failure: Some(failure) }.into_pyobject(py);
     }
     let locals = run::running_loop(py)?;
-    let first = tokens.resolve_async(py, &locals)?;
     let event_loop = locals.event_loop(py).unbind();
+    let on_loop = LoopCallbacks::new(py, &locals);
+    let callback = Callback::on_loop(py, callback, parameter, &failure, &on_loop)?;
+    let first = tokens.resolve_async(py, &locals)?;
     let watch = Watch {
         tokens: Box::new(callbacks::tokens(Arc::clone(tokens), failure.clone(), Some(event_loop))),
-        callback: Callback::on_loop(py, callback, &failure)?,
+        callback,
     };
     run::awaitable(py, locals, async move {
         let first = first.await?;
-        Ok(Delivery { value: work(watch, first).await, convert, failure: Some(failure) })
+        let value = tokio::select! {
+            value = work(watch, first) => value,
+            () = failure.raised() => Err(Error::Stopped),
+        };
+        on_loop.finished().await;
+        Ok(Delivery { value, convert, failure: Some(failure) })
     })
 }

@@ -7,6 +7,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use super::call::{self, call};
+use super::callbacks::Parameter;
 use super::credentials::TokenSource;
 use super::{args, pylog, results, settings_from_py};
 use crate::cpp::offer::{self, OfferQuery, PutOffer};
@@ -147,6 +148,7 @@ impl PyClient {
             asynchronous,
             &self.token,
             on_progress,
+            Parameter { name: "on_progress", async_method: "wait_async" },
             move |watch, _first| async move {
                 let tokens = || watch.token();
                 core.wait(&location, &tokens, options, &log, &mut |op| {
@@ -185,6 +187,7 @@ impl PyClient {
             asynchronous,
             &self.token,
             on_result,
+            Parameter { name: "on_result", async_method: "cancel_many_async" },
             move |watch, first| async move {
                 core.cancel_many(calls, &first, concurrency, &log, &mut |index, outcome| {
                     watch.report(&|py| results::batch_item_args(py, index, outcome))

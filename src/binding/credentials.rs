@@ -212,7 +212,8 @@ fn is_async(credential: &Bound<'_, PyAny>) -> PyResult<bool> {
     credential.py().import("inspect")?.call_method1("iscoroutinefunction", (method,))?.is_truthy()
 }
 
-fn is_awaitable(answer: &Bound<'_, PyAny>) -> PyResult<bool> {
+/// Whether a credential's or a callback's answer is to be awaited (a coroutine, a future).
+pub fn is_awaitable(answer: &Bound<'_, PyAny>) -> PyResult<bool> {
     answer.hasattr("__await__")
 }
 

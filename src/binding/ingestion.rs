@@ -7,6 +7,7 @@ use std::sync::Arc;
 use pyo3::prelude::*;
 
 use super::call::{self, call};
+use super::callbacks::Parameter;
 use super::credentials::TokenSource;
 use super::ingestion_results as results;
 use super::{args, pylog, settings_from_py};
@@ -112,6 +113,7 @@ impl PyIngestionClient {
             asynchronous,
             &self.token,
             on_progress,
+            Parameter { name: "on_progress", async_method: "wait_job_async" },
             move |watch, _first| async move {
                 let tokens = || watch.token();
                 core.wait_job(&job, &tokens, options, &log, &mut |state| {

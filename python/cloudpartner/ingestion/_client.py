@@ -60,7 +60,7 @@ class Client:
 
     """
 
-    __slots__ = ("_core",)
+    __slots__ = ("__weakref__", "_core")  # weakref: finalizers, WeakSet, caches keyed by client
 
     def __init__(
         self,
@@ -134,7 +134,9 @@ class Client:
             poll_interval: seconds between polls; the pages ask for at most one a minute, the
                 default. A ``Retry-After`` the service sends makes it longer.
             on_progress: called with the ``Job`` at the first poll and at each change; an
-                exception from it stops the wait.
+                exception from it stops the wait. A blocking wait cannot await: an ``async def``
+                is refused (``InvalidArgumentError``) before anything is sent, and so is, at its
+                first call, one returning a coroutine; :meth:`wait_job_async` awaits them.
             progress: show each state as it comes (a notebook table, or a line on stderr).
 
         Raises:
@@ -154,7 +156,13 @@ class Client:
         *,
         progress: bool = False,
     ) -> Job:
-        """Asyncio twin of :meth:`wait_job`; ``on_progress`` runs on the event loop."""
+        """Asyncio twin of :meth:`wait_job`; ``on_progress`` runs on the event loop.
+
+        ``on_progress`` may be an ``async def`` (or return an awaitable): each call's coroutine
+        runs as a task on the loop, an exception from one stops the wait and is raised, and the
+        wait returns only once every one has finished. Cancelling the wait cancels those still
+        running.
+        """
         return await self._core.wait_job(job, timeout, poll_interval, _reporter(on_progress, progress), True)
 
     def get_job_resources(self, job: JobRef) -> dict[str, Any]:
