@@ -73,9 +73,16 @@ class CloudPartnerError(Exception):
     is_transient: bool = False
 
     def _repr_html_(self) -> str:
-        from ._display import error_html  # noqa: PLC0415 - loaded only when displayed
+        """Show what failed, the service's code and message, and the ids, as a person reads them."""
+        from ._html import error_badge, escape, rows  # noqa: PLC0415 - loaded only when displayed
 
-        return error_html(self)
+        pairs = [("error", error_badge(type(self).__name__)), ("message", escape(str(self)))]
+        for name in ("status_code", "code", "request_id", "client_request_id", "retry_after"):
+            value = getattr(self, name, None)
+            if value is not None:
+                pairs.append((name.replace("_", " "), escape(str(value))))
+        pairs.append(("transient", "yes: trying again later may succeed" if self.is_transient else "no"))
+        return rows(pairs)
 
 
 class InvalidArgumentError(CloudPartnerError, ValueError):

@@ -45,9 +45,7 @@ class CancelResult:
         return self.status_code != 202
 
     def _repr_html_(self) -> str:
-        from ._display import result_html  # noqa: PLC0415 - loaded only when displayed
-
-        return result_html(self)
+        return _result_html(self, "cancel")
 
 
 @dataclass(frozen=True)
@@ -76,6 +74,23 @@ class ActionResult:
     client_request_id: str | None = None
 
     def _repr_html_(self) -> str:
-        from ._display import result_html  # noqa: PLC0415 - loaded only when displayed
+        return _result_html(self, self.action)
 
-        return result_html(self)
+
+def _result_html(result: CancelResult | ActionResult, action: str) -> str:
+    """Show a cancel, publish or go-live answer as a small table."""
+    from ._html import escape, rows  # noqa: PLC0415 - loaded only when displayed
+
+    location = result.operation_location
+    return f"<b>{escape(type(result).__name__)}</b> ({escape(action)} of {escape(result.publisher)}/" + (
+        f"{escape(result.offer)})"
+        + rows(
+            [
+                ("status", f"HTTP {result.status_code}"),
+                ("operation", escape(result.operation_id or "-")),
+                ("location", escape(location) if location else "-"),
+                ("request id", escape(result.request_id or "-")),
+                ("client request id", escape(result.client_request_id or "-")),
+            ]
+        )
+    )

@@ -176,17 +176,28 @@ class Operation:
         return self.phase == "canceled"
 
     def _repr_html_(self) -> str:
-        from ._display import operation_html  # noqa: PLC0415 - loaded only when displayed
+        from ._html import escape, rows  # noqa: PLC0415 - loaded only when displayed
 
-        return operation_html(self)
+        pairs = [
+            ("operation", escape(self.id)),
+            ("status", _status_html(self.status)),
+            ("type", escape(self.submission_type or "-")),
+            ("changed", escape(self.changed.isoformat(timespec="seconds") if self.changed else "-")),
+        ]
+        if self.waiting_for_review:
+            pairs.append(("next", "waits for the publisher's review: check the preview, then go live"))
+        return rows(pairs) + _messages_html(self.messages) + _steps_html(self.steps)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        from ._display import pretty_lines  # noqa: PLC0415 - loaded only when displayed
+        _pretty(printer, f"Operation {self.id}: {self.status}", self.messages, self.steps)
 
-        for number, line in enumerate(pretty_lines(self)):
-            if number:
-                printer.break_()
-            printer.text(line)
+    def _progress_line(self) -> str:
+        """One line for ``wait(..., progress=True)``: the status and the first step not yet done."""
+        current = next((s for s in self.steps if status_phase(s.status or "") != "succeeded"), None)
+        step = "" if current is None else f" - {current.name or current.id}: {current.status}"
+        if current is not None and current.progress is not None:
+            step += f" {current.progress:.0f}%"
+        return f"{self.id}: {self.status}{step}"
 
 
 @dataclass(frozen=True)
@@ -210,14 +221,57 @@ class OfferStatus:
     raw: dict[str, Any] = field(default_factory=dict, compare=False, repr=False)
 
     def _repr_html_(self) -> str:
-        from ._display import offer_status_html  # noqa: PLC0415 - loaded only when displayed
+        from ._html import rows  # noqa: PLC0415 - loaded only when displayed
 
-        return offer_status_html(self)
+        return (
+            rows([("offer status", _status_html(self.status))])
+            + _messages_html(self.messages)
+            + _steps_html(self.steps)
+        )
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
-        from ._display import pretty_lines  # noqa: PLC0415 - loaded only when displayed
+        _pretty(printer, f"OfferStatus: {self.status}", self.messages, self.steps)
 
-        for number, line in enumerate(pretty_lines(self)):
-            if number:
-                printer.break_()
-            printer.text(line)
+
+# -- how an operation or a status shows: plain data into _html's helpers, or lines for IPython ----
+
+
+def _status_html(status: Optional[str]) -> str:
+    from ._html import badge  # noqa: PLC0415 - loaded only when displayed
+
+    text = status or "?"
+    return badge(text, status_phase(text))
+
+
+def _messages_html(messages: tuple[StepMessage, ...]) -> str:
+    from ._html import messages as lines  # noqa: PLC0415 - loaded only when displayed
+
+    return lines((m.level, m.text) for m in messages)
+
+
+def _steps_html(steps: tuple[OperationStep, ...]) -> str:
+    from ._html import steps as table  # noqa: PLC0415 - loaded only when displayed
+
+    return table(
+        (
+            step.name or step.id or "?",
+            _status_html(step.status),
+            step.progress,
+            ((m.level, m.text) for m in step.messages),
+        )
+        for step in steps
+    )
+
+
+def _pretty(printer: Any, head: str, messages: tuple[StepMessage, ...], steps: tuple[OperationStep, ...]) -> None:
+    """IPython's pretty printer (``_repr_pretty_``): the head, the messages, each step and its messages."""
+    lines = [head]
+    lines.extend(f"  {message.level or '-'}: {message.text}" for message in messages)
+    for step in steps:
+        progress = "" if step.progress is None else f" {step.progress:.0f}%"
+        lines.append(f"  - {step.name or step.id or '?'}: {step.status or '?'}{progress}")
+        lines.extend(f"      {m.level or '-'}: {m.text}" for m in step.messages)
+    for number, line in enumerate(lines):
+        if number:
+            printer.break_()
+        printer.text(line)

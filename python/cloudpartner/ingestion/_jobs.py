@@ -98,9 +98,16 @@ class Job:
         return f"job {self.id}: {self.status}" + (f" ({self.result})" if self.result else "")
 
     def _repr_html_(self) -> str:
-        from .._display import job_html  # noqa: PLC0415 - loaded only when displayed
+        from .._html import badge, escape, rows  # noqa: PLC0415 - loaded only when displayed
 
-        return job_html(self)
+        phase = job_phase(self.status, self.result)
+        status = badge(self.status or "?", {"cancelled": "canceled", "completed": "succeeded"}.get(phase, phase))
+        pairs = [("job", escape(self.id)), ("status", status), ("result", escape(self.result or "-"))]
+        pairs += [
+            (name, escape(str(value))) for name, value in (("started", self.started), ("ended", self.ended)) if value
+        ]
+        pairs += [(f"error {e.code or ''}", escape(e.message or "")) for e in self.errors]
+        return rows(pairs)
 
     def _repr_pretty_(self, printer: Any, cycle: bool) -> None:
         printer.text(self._progress_line())
