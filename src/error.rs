@@ -17,8 +17,9 @@ pub enum Error {
     Api(Box<ApiFailure>),
     /// No usable answer: connect, TLS, reset, malformed HTTP.
     Transport { reason: String, client_request_id: Option<String> },
-    /// An attempt did not finish within the configured timeout.
-    Timeout { after: Duration, client_request_id: Option<String> },
+    /// The call did not finish within its timeout (`after`), its attempts and the waits between
+    /// them together; `last` says what the last of its `attempts` met.
+    Timeout { after: Duration, attempts: u32, last: String, client_request_id: Option<String> },
     /// The client was closed before the call.
     Closed,
     /// The call cannot be served as made (a blocking call from inside a callback of another).
@@ -167,8 +168,11 @@ impl fmt::Display for Error {
             Error::InvalidArgument { field, reason } => write!(f, "invalid {field}: {reason}"),
             Error::Api(failure) => failure.fmt(f),
             Error::Transport { reason, .. } => f.write_str(reason),
-            Error::Timeout { after, .. } => {
-                write!(f, "no complete answer within the timeout of {} s", after.as_secs_f64())
+            Error::Timeout { after, attempts: 1, last, .. } => {
+                write!(f, "timed out after {} s: 1 attempt: {last}", after.as_secs_f64())
+            }
+            Error::Timeout { after, attempts, last, .. } => {
+                write!(f, "timed out after {} s: {attempts} attempts; the last: {last}", after.as_secs_f64())
             }
             Error::Closed => f.write_str("the client is closed"),
             Error::Usage(what) => f.write_str(what),

@@ -78,7 +78,7 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kwargs.set_item("client_request_id", client_request_id)?;
             (transport_error(py)?, message()?)
         }
-        Error::Timeout { after, client_request_id } => {
+        Error::Timeout { after, client_request_id, .. } => {
             kwargs.set_item("client_request_id", client_request_id)?;
             kwargs.set_item("timeout", after.as_secs_f64())?;
             (request_timeout_error(py)?, message()?)

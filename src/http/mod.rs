@@ -25,7 +25,7 @@ pub use settings::{DEFAULT_DOCUMENT_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, PR
 use crate::error::{Error, Result};
 use crate::response::{self, RawResponse};
 use crate::validate::{self, Token};
-use retry::Verdict;
+use retry::{Deadline, Verdict};
 use tls::{Tls, Trust};
 use transport::{AttemptError, Connections, Pool, PoolConfig};
 
@@ -110,11 +110,14 @@ impl Engine {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Send with retries until a 2xx answer (returned) or a final failure (the error).
+    /// Send with retries until a 2xx answer (returned) or a final failure (the error), all within
+    /// the call's timeout: each attempt gets what is left of it, and a retry whose wait would not
+    /// end before it is not made (`retry::Deadline`).
     pub async fn send(&self, request: &Prepared, token: &Token, log: &dyn Log) -> Result<Sent> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
+        let deadline = Deadline::new(Instant::now(), self.settings.timeout_for(request));
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let headers = headers(token, &client_request_id, request)?;
         let http = |connections| {
@@ -125,10 +128,11 @@ impl Engine {
         let mut client = http(Connections::Pooled)?;
         let mut resent_fresh = false;
         let mut retries = 0;
+        let mut attempts = 0;
         loop {
             let started = Instant::now();
-            let timeout = self.settings.timeout_for(request);
-            let outcome = transport::attempt(&client, request, headers.clone(), timeout).await;
+            attempts += 1;
+            let outcome = transport::attempt(&client, request, headers.clone(), deadline.left(started)).await;
             let elapsed = started.elapsed();
             if let (Some(recorder), Ok(answer)) = (&self.settings.recorder, &outcome)
                 && let Err(failed) = recorder.record(request, &headers, answer, token.as_str())
@@ -136,28 +140,10 @@ impl Engine {
                 // Recording is for the caller's tests and bug reports: it never fails the call.
                 log.warning(&format!("could not record to {}: {failed}", recorder.path().display()));
             }
-            let (verdict, failure) = match outcome {
+            let outcome = match outcome {
                 Ok(response) if (200..300).contains(&response.status) => {
                     log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, None);
                     return Ok(Sent { response, client_request_id });
-                }
-                Ok(response) => {
-                    let wait = header_retry_after(&response);
-                    // A failure status may hide work done (a 502 or 504 from a gateway, a 500
-                    // half way): only a request whose repeat is harmless is sent again.
-                    let verdict = if request.idempotent {
-                        self.settings.retry.after_status(response.status, retries, wait)
-                    } else {
-                        Verdict::GiveUp
-                    };
-                    let failure = response::api_failure(
-                        &response,
-                        &client_request_id,
-                        wait.map(|d| d.as_secs_f64()),
-                        token.as_str(),
-                    );
-                    log_attempt(log, request, &client_request_id, &Ok(&response), elapsed, Some(verdict));
-                    (verdict, Error::Api(Box::new(failure)))
                 }
                 // A pooled connection the server had closed while idle lost the request before
                 // any answer came back. An idempotent request goes again at once on a new
@@ -177,45 +163,77 @@ impl Engine {
                     resent_fresh = true;
                     continue;
                 }
-                Err(error) => {
-                    let verdict = match &error {
-                        AttemptError::Connect(_) => self.settings.retry.after_connect_failure(retries),
-                        AttemptError::Tls(_) => Verdict::GiveUp,
-                        // An idempotent request (a read, a cancel, an unconditional PUT) may be
-                        // repeated even after it may have reached the service: a repeat does what
-                        // the first did. Anything else (a publish, a go-live, configure, a PUT
-                        // under an ETag) may have happened, and a second one is not ours to send.
-                        AttemptError::Broken(_) | AttemptError::Stale(_) | AttemptError::Timeout
-                            if request.idempotent =>
-                        {
-                            self.settings.retry.after_connect_failure(retries)
-                        }
-                        AttemptError::Broken(_) | AttemptError::Stale(_) | AttemptError::Timeout => {
-                            Verdict::GiveUp
-                        }
-                    };
-                    log_attempt(log, request, &client_request_id, &Err(&error), elapsed, Some(verdict));
-                    let client_request_id = Some(client_request_id.clone());
-                    let failure = match error {
-                        AttemptError::Connect(reason)
-                        | AttemptError::Tls(reason)
-                        | AttemptError::Broken(reason)
-                        | AttemptError::Stale(reason) => Error::Transport { reason, client_request_id },
-                        AttemptError::Timeout => Error::Timeout { after: timeout, client_request_id },
-                    };
-                    (verdict, failure)
-                }
+                other => other,
+            };
+            let retry_after = outcome.as_ref().ok().and_then(header_retry_after);
+            let verdict =
+                deadline.admit(self.verdict(request, &outcome, retries, retry_after), Instant::now());
+            log_attempt(log, request, &client_request_id, &outcome.as_ref(), elapsed, Some(verdict));
+            let client_request_id = client_request_id.clone();
+            let failure = match outcome {
+                Ok(response) => Error::Api(Box::new(response::api_failure(
+                    &response,
+                    &client_request_id,
+                    retry_after.map(|d| d.as_secs_f64()),
+                    token.as_str(),
+                ))),
+                Err(AttemptError::Timeout(timed_out)) => Error::Timeout {
+                    after: deadline.timeout(),
+                    attempts,
+                    last: timed_out.to_string(),
+                    client_request_id: Some(client_request_id),
+                },
+                Err(
+                    AttemptError::Connect(reason)
+                    | AttemptError::Tls(reason)
+                    | AttemptError::Broken(reason)
+                    | AttemptError::Stale(reason),
+                ) => Error::Transport { reason, client_request_id: Some(client_request_id) },
             };
             match verdict {
-                Verdict::GiveUp => return Err(failure),
+                Verdict::GiveUp | Verdict::OutOfTime(_) => return Err(failure),
                 Verdict::RetryAfter(delay) => {
                     tokio::time::sleep(delay).await;
                     if self.is_closed() {
                         return Err(Error::Closed);
                     }
+                    // A sleep that overran (a busy machine) into the deadline ends the call as a
+                    // wait past it would have.
+                    if deadline.left(Instant::now()).is_zero() {
+                        return Err(failure);
+                    }
                     retries += 1;
                 }
             }
+        }
+    }
+
+    /// Whether a failed attempt is worth another, and after what wait (the deadline aside).
+    fn verdict(
+        &self,
+        request: &Prepared,
+        outcome: &std::result::Result<RawResponse, AttemptError>,
+        retries: u32,
+        retry_after: Option<Duration>,
+    ) -> Verdict {
+        let policy = &self.settings.retry;
+        match outcome {
+            // A failure status may hide work done (a 502 or 504 from a gateway, a 500 half way):
+            // only a request whose repeat is harmless is sent again.
+            Ok(response) if request.idempotent => policy.after_status(response.status, retries, retry_after),
+            Ok(_) => Verdict::GiveUp,
+            Err(AttemptError::Connect(_)) => policy.after_connect_failure(retries),
+            Err(AttemptError::Tls(_)) => Verdict::GiveUp,
+            // The attempt had all that was left of the call's time.
+            Err(AttemptError::Timeout(_)) => Verdict::GiveUp,
+            // An idempotent request (a read, a cancel, an unconditional PUT) may be repeated even
+            // after it may have reached the service: a repeat does what the first did. Anything
+            // else (a publish, a go-live, configure, a PUT under an ETag) may have happened, and a
+            // second one is not ours to send.
+            Err(AttemptError::Broken(_) | AttemptError::Stale(_)) if request.idempotent => {
+                policy.after_connect_failure(retries)
+            }
+            Err(AttemptError::Broken(_) | AttemptError::Stale(_)) => Verdict::GiveUp,
         }
     }
 }
@@ -298,10 +316,13 @@ fn log_attempt(
         Err(AttemptError::Tls(reason)) => format!("TLS failed: {reason}"),
         Err(AttemptError::Broken(reason)) => format!("no usable answer: {reason}"),
         Err(AttemptError::Stale(reason)) => format!("the reused connection was closed under it: {reason}"),
-        Err(AttemptError::Timeout) => "timed out".to_owned(),
+        Err(AttemptError::Timeout(timed_out)) => format!("timed out: {timed_out}"),
     };
     let plan = match verdict {
         Some(Verdict::RetryAfter(delay)) => format!("; retrying in {:.3} s", delay.as_secs_f64()),
+        Some(Verdict::OutOfTime(delay)) => {
+            format!("; not retrying: a wait of {:.3} s would pass the call's timeout", delay.as_secs_f64())
+        }
         Some(Verdict::GiveUp) | None => String::new(),
     };
     log.debug(&format!(

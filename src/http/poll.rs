@@ -49,7 +49,8 @@ impl WaitOptions {
 /// (`timed_out(last state seen)`), or a poll fails for good. Transient failures (5xx, 429,
 /// transport, unreadable answers) are polled through; a `Retry-After` (of an answer or of a
 /// refusal) stretches the delay before the next poll; `on_progress` hears every change, the
-/// first state included.
+/// first state included. Each poll is a call, bounded by the client's timeout (`Engine::send`)
+/// and cut to what is left of the wait's own.
 #[allow(clippy::too_many_arguments)] // the loop's inputs, each with one job
 pub async fn until_done<T, P, F>(
     what: &str,

@@ -12,12 +12,13 @@ pub struct Prepared {
     /// Sending it twice does what sending it once does (RFC 9110's "idempotent"): true for
     /// GETs, the cancels and an unconditional PUT. Such a request is sent again, once, when a pooled
     /// connection the server had closed loses it (`AttemptError::Stale`), and retried under
-    /// `max_retries` after any transport failure, even one after it was sent.
+    /// `max_retries` after a connection that broke, even after it was sent (one that timed out
+    /// has used the call's time).
     pub idempotent: bool,
     /// `If-Match`, for an update.
     pub if_match: Option<String>,
     /// Reads or writes a whole document (an offer, a resource tree), which the service may take
-    /// minutes to answer: the attempt gets `Settings::document_timeout`.
+    /// minutes to answer: the call gets `Settings::document_timeout`.
     pub document: bool,
 }
 

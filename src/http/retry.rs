@@ -1,6 +1,6 @@
-//! When to try again, and how long to wait first.
+//! When to try again, how long to wait first, and whether the call's deadline leaves time for it.
 
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Statuses worth another attempt: the service or something in front of it was busy or broken.
 /// 4xx other than 408/429 are never retried: they would only repeat the failure.
@@ -43,6 +43,42 @@ impl Default for RetryPolicy {
 pub enum Verdict {
     RetryAfter(Duration),
     GiveUp,
+    /// A retry was due after this wait, but the wait would not end before the call's deadline:
+    /// the call ends now, with the last attempt's failure.
+    OutOfTime(Duration),
+}
+
+/// The most a call may take, counted from its start: its attempts, the waits between them, and
+/// the reading of each answer all come out of one `timeout`. Each attempt gets what is left.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Deadline {
+    started: Instant,
+    timeout: Duration,
+}
+
+impl Deadline {
+    pub fn new(started: Instant, timeout: Duration) -> Self {
+        Self { started, timeout }
+    }
+
+    /// The whole call's timeout.
+    pub fn timeout(&self) -> Duration {
+        self.timeout
+    }
+
+    /// What is left at `now` (zero once the deadline passed): the time the next attempt gets.
+    pub fn left(&self, now: Instant) -> Duration {
+        self.timeout.saturating_sub(now.saturating_duration_since(self.started))
+    }
+
+    /// `verdict`, unless it waits past the deadline: a wait that would not end before it ends the
+    /// call now (`OutOfTime`), as a `Retry-After` over `MAX_RETRY_AFTER` does.
+    pub fn admit(&self, verdict: Verdict, now: Instant) -> Verdict {
+        match verdict {
+            Verdict::RetryAfter(wait) if wait >= self.left(now) => Verdict::OutOfTime(wait),
+            other => other,
+        }
+    }
 }
 
 impl RetryPolicy {
@@ -139,6 +175,56 @@ mod tests {
         }
         let spread: std::collections::HashSet<_> = (0..50).map(|_| policy.backoff(3)).collect();
         assert!(spread.len() > 10, "full jitter should spread the delays");
+    }
+
+    #[test]
+    fn each_attempt_gets_what_is_left_of_the_call() {
+        let start = Instant::now();
+        let deadline = Deadline::new(start, Duration::from_millis(1000));
+        assert_eq!(deadline.left(start), Duration::from_millis(1000));
+        assert_eq!(deadline.left(start + Duration::from_millis(690)), Duration::from_millis(310));
+        assert_eq!(deadline.left(start + Duration::from_millis(1000)), Duration::ZERO);
+        assert_eq!(deadline.left(start + Duration::from_secs(5)), Duration::ZERO);
+        // A clock read before the start (another thread's `now`) leaves the whole timeout.
+        assert_eq!(deadline.left(start.checked_sub(Duration::from_millis(5)).unwrap()), deadline.timeout());
+    }
+
+    #[test]
+    fn a_wait_that_would_pass_the_deadline_ends_the_call() {
+        let start = Instant::now();
+        let deadline = Deadline::new(start, Duration::from_millis(500));
+        let at = |ms| start + Duration::from_millis(ms);
+        let wait = |ms| Verdict::RetryAfter(Duration::from_millis(ms));
+        assert_eq!(deadline.admit(wait(100), at(0)), wait(100));
+        assert_eq!(deadline.admit(wait(100), at(399)), wait(100));
+        // Ending exactly at the deadline leaves the next attempt nothing: not worth sending.
+        assert_eq!(deadline.admit(wait(100), at(400)), Verdict::OutOfTime(Duration::from_millis(100)));
+        assert_eq!(deadline.admit(wait(0), at(500)), Verdict::OutOfTime(Duration::ZERO));
+        assert_eq!(deadline.admit(wait(2000), at(0)), Verdict::OutOfTime(Duration::from_secs(2)));
+        assert_eq!(deadline.admit(Verdict::GiveUp, at(0)), Verdict::GiveUp);
+    }
+
+    #[test]
+    fn a_retry_after_or_backoff_is_admitted_against_the_same_deadline() {
+        // The policy decides whether a retry is due and how long to wait first; the deadline
+        // decides whether that wait fits, whatever set it.
+        let policy =
+            RetryPolicy { max_retries: 3, backoff: Duration::from_secs(60), ..RetryPolicy::default() };
+        let start = Instant::now();
+        let deadline = Deadline::new(start, Duration::from_millis(500));
+        let retry_after = policy.after_status(503, 0, Some(Duration::from_millis(200)));
+        assert_eq!(deadline.admit(retry_after, start), Verdict::RetryAfter(Duration::from_millis(200)));
+        let late = start + Duration::from_millis(350);
+        assert_eq!(deadline.admit(retry_after, late), Verdict::OutOfTime(Duration::from_millis(200)));
+        let seconds_asked = policy.after_status(429, 0, Some(Duration::from_secs(2)));
+        assert!(matches!(deadline.admit(seconds_asked, start), Verdict::OutOfTime(_)));
+        let zero_backoff = RetryPolicy { backoff: Duration::ZERO, ..policy.clone() };
+        assert_eq!(
+            deadline.admit(zero_backoff.after_connect_failure(0), start),
+            Verdict::RetryAfter(Duration::ZERO)
+        );
+        // Out of retries is giving up, whatever time is left.
+        assert_eq!(deadline.admit(policy.after_connect_failure(3), start), Verdict::GiveUp);
     }
 
     #[test]

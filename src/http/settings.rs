@@ -12,7 +12,7 @@ use super::retry::RetryPolicy;
 use crate::error::{Error, Result};
 use crate::validate;
 
-/// Seconds each attempt may take, connect to last byte, unless told otherwise.
+/// Seconds a call may take, its attempts and the waits between them together, unless told otherwise.
 pub const DEFAULT_TIMEOUT_SECONDS: f64 = 30.0;
 /// The same for a call that reads or writes a whole document (an offer, a resource tree): the
 /// service has taken minutes before its headers there (devigned/pub raised its timeout from one
@@ -29,7 +29,7 @@ pub struct Settings {
     pub base_url: Url,
     /// The API version every request names (`Service::version_parameter`).
     pub version: String,
-    /// Bounds each attempt as a whole, connect to last byte.
+    /// Bounds each call as a whole, its attempts and the waits between them (`retry::Deadline`).
     pub timeout: Duration,
     /// The same for a request that reads or writes a whole document (`Prepared::document`).
     pub document_timeout: Duration,
@@ -82,7 +82,7 @@ impl Settings {
         })
     }
 
-    /// How long an attempt at `request` may take.
+    /// How long a call sending `request` may take.
     pub fn timeout_for(&self, request: &super::Prepared) -> Duration {
         if request.document { self.document_timeout } else { self.timeout }
     }

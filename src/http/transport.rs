@@ -1,9 +1,10 @@
-//! One HTTP attempt: the connection pool, the attempt deadline, the capped body read, and
+//! One HTTP attempt: the connection pool, the time an attempt gets, the capped body read, and
 //! turning reqwest's errors into words a user can act on.
 
 use std::cell::Cell;
 use std::error::Error as StdError;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::fmt;
+use std::sync::{Arc, Mutex, OnceLock, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -70,8 +71,34 @@ pub enum AttemptError {
     /// server most likely closed it while it sat idle (load balancers do), and the request may
     /// not have been read at all. Whether it is sent again is the request's call (`Prepared`).
     Stale(String),
-    /// The attempt deadline passed.
-    Timeout,
+    /// The time the attempt had (what was left of the call's) ran out.
+    Timeout(TimedOut),
+}
+
+/// An attempt whose time ran out, and how far it got.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct TimedOut {
+    /// The time the attempt had.
+    pub within: Duration,
+    /// The status of an answer whose head came but whose body did not finish.
+    pub answered: Option<u16>,
+}
+
+impl fmt::Display for TimedOut {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let within = seconds(self.within);
+        match self.answered {
+            None => write!(f, "no answer within {within} s"),
+            Some(status) => write!(f, "the HTTP {status} answer's body was not whole within {within} s"),
+        }
+    }
+}
+
+/// Seconds to the hundredth (at least 0.01), without trailing zeros: `0.5`, `0.31`, `30`.
+fn seconds(time: Duration) -> String {
+    let hundredths = (time.as_secs_f64() * 100.0).round().max(1.0);
+    let text = format!("{:.2}", hundredths / 100.0);
+    text.trim_end_matches('0').trim_end_matches('.').to_owned()
 }
 
 impl Pool {
@@ -134,22 +161,25 @@ impl Pool {
     }
 }
 
-/// Send one request and read its answer, all within `deadline`.
+/// Send one request and read its answer, all `within` the time given (connect to last byte).
 pub async fn attempt(
     client: &reqwest::Client,
     request: &Prepared,
     headers: HeaderMap,
-    deadline: Duration,
+    within: Duration,
 ) -> Result<RawResponse, AttemptError> {
     let mut builder = client.request(request.method.clone(), request.url.clone()).headers(headers);
     if let Some(body) = &request.body {
         builder = builder.body(body.clone());
     }
+    // Set once the answer's head is in, so a timeout can say the body was what was slow.
+    let answered = OnceLock::new();
     let exchange = OPENED_CONNECTION.scope(Cell::new(false), async {
         let sent = builder.send().await;
         let opened = OPENED_CONNECTION.with(Cell::get);
         let mut response = sent.map_err(|e| classify(&e, opened))?;
         let status = response.status().as_u16();
+        let _ = answered.set(status);
         let headers = std::mem::take(response.headers_mut());
         let success = (200..300).contains(&status);
         let limit = if success { MAX_SUCCESS_BODY_BYTES } else { MAX_ERROR_BODY_BYTES };
@@ -169,7 +199,10 @@ pub async fn attempt(
             over_limit: (end == BodyEnd::OverLimit).then_some(limit),
         })
     });
-    tokio::time::timeout(deadline, exchange).await.unwrap_or(Err(AttemptError::Timeout))
+    match tokio::time::timeout(within, exchange).await {
+        Ok(outcome) => outcome,
+        Err(_) => Err(AttemptError::Timeout(TimedOut { within, answered: answered.get().copied() })),
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -406,7 +439,8 @@ mod tests {
             let url = serve_once(b"").await;
             let client = pool().client(Connections::Pooled).unwrap();
             let got = attempt(&client, &get(&url), HeaderMap::new(), Duration::from_millis(200)).await;
-            assert_eq!(got.unwrap_err(), AttemptError::Timeout);
+            let within = Duration::from_millis(200);
+            assert_eq!(got.unwrap_err(), AttemptError::Timeout(TimedOut { within, answered: None }));
 
             let port = TcpListener::bind("127.0.0.1:0").await.unwrap().local_addr().unwrap().port();
             let refused = format!("http://127.0.0.1:{port}/x");
@@ -451,6 +485,36 @@ mod tests {
             .unwrap();
             assert_eq!((got.status, got.body.len(), got.over_limit), (200, 0, Some(MAX_SUCCESS_BODY_BYTES)));
         });
+    }
+
+    #[test]
+    fn a_body_still_arriving_at_the_end_of_the_attempt_names_its_status() {
+        run(async {
+            let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
+            let url = format!("http://{}/x", listener.local_addr().unwrap());
+            tokio::spawn(async move {
+                let (mut socket, _) = listener.accept().await.unwrap();
+                let _ = socket.read(&mut [0u8; 4096]).await;
+                let _ = socket.write_all(b"HTTP/1.1 200 OK\r\nContent-Length: 10\r\n\r\n{").await;
+                tokio::time::sleep(Duration::from_secs(5)).await; // the rest never comes
+            });
+            let within = Duration::from_millis(300);
+            let client = pool().client(Connections::Pooled).unwrap();
+            let got = attempt(&client, &get(&url), HeaderMap::new(), within).await;
+            let timed_out = TimedOut { within, answered: Some(200) };
+            assert_eq!(got.unwrap_err(), AttemptError::Timeout(timed_out));
+            assert_eq!(timed_out.to_string(), "the HTTP 200 answer's body was not whole within 0.3 s");
+        });
+    }
+
+    #[test]
+    fn a_timeout_says_the_time_it_had_to_the_hundredth() {
+        let no_answer = |within| TimedOut { within, answered: None }.to_string();
+        assert_eq!(no_answer(Duration::from_secs(30)), "no answer within 30 s");
+        assert_eq!(no_answer(Duration::from_millis(500)), "no answer within 0.5 s");
+        assert_eq!(no_answer(Duration::from_micros(499_400)), "no answer within 0.5 s");
+        assert_eq!(no_answer(Duration::from_micros(312_400)), "no answer within 0.31 s");
+        assert_eq!(no_answer(Duration::from_micros(200)), "no answer within 0.01 s");
     }
 
     #[test]
