@@ -73,10 +73,13 @@ class Client:
             ``CLOUDPARTNER_TOKEN`` at each call.
         base_url: the service root; default ``CLOUDPARTNER_BASE_URL`` or
             ``https://cloudpartner.azure.com``. Plain ``http://`` only to loopback.
-        timeout: seconds each attempt may take, connect to last byte. By default 30 s, and
-            300 s for a call that reads or writes a whole offer (``get_offer``, ``put_offer``,
-            ``list_offers``), where the service has taken minutes before answering; a timeout
-            given bounds every call.
+        timeout: the most seconds a call may take, all its attempts, the waits between them
+            (backoff, ``Retry-After``) and the reading of the answer together: each attempt gets
+            what is left, and a retry whose wait would pass it is not made. On expiry the call
+            raises ``RequestTimeoutError``. By default 30 s, and 300 s for a call that reads or
+            writes a whole offer (``get_offer``, ``put_offer``, ``list_offers``), where the
+            service has taken minutes before answering; a timeout given bounds every call.
+            ``wait`` takes its own ``timeout``, for the whole wait.
         max_retries: retries of connect failures and 408/429/5xx answers (0 to 10).
         user_agent: a product token put before cloudpartner's own in ``User-Agent``.
         backoff: the first retry's maximum delay in seconds; doubles each retry, full jitter.
@@ -228,7 +231,8 @@ class Client:
             target: a ``CancelResult``, an ``ActionResult`` (publish, go-live) or an operation
                 location. A cancel that completed synchronously (200) has nothing to follow:
                 ``None`` is returned at once.
-            timeout: seconds to wait in all.
+            timeout: seconds to wait in all, polls included (each poll is a call, bounded by
+                the client's ``timeout`` and by what is left of this one).
             poll_interval: seconds between polls (longer when the service sends ``Retry-After``).
             on_progress: called with the ``Operation`` at the first poll and whenever its status
                 or a step's progress changes; an exception from it stops the wait. A blocking
@@ -325,7 +329,8 @@ class Client:
 
         Works when nothing runs too: the service then answers the cancel with 202 naming the
         offer's latest operation, which has already ended. ``timeout`` bounds the wait for the
-        cancel (``WaitTimeoutError`` when it passes; nothing is published then).
+        cancel (``WaitTimeoutError`` when it passes; nothing is published then); the cancel and the
+        publish are calls, each bounded by the client's ``timeout``.
         """
         cancelled = self.cancel(publisher, offer, emails)
         if cancelled.operation_location is not None:  # no location: nothing ever ran to wait for
@@ -503,8 +508,8 @@ def cancel(
 ) -> CancelResult:
     """Cancel the operation running on an offer, with a process-wide pooled client.
 
-    ``token`` is as for :class:`Client` (None reads ``CLOUDPARTNER_TOKEN``); see
-    :meth:`Client.cancel` for the rest.
+    ``token`` is as for :class:`Client` (None reads ``CLOUDPARTNER_TOKEN``), and so is ``timeout``:
+    the most the call may take, retries included; see :meth:`Client.cancel` for the rest.
     """
     return _shared_client(base_url, timeout).submit("cancel", publisher, offer, emails, token, False)
 

@@ -117,7 +117,11 @@ class TransportError(CloudPartnerError):
 
 
 class RequestTimeoutError(TransportError, TimeoutError):
-    """An attempt did not complete within ``timeout`` seconds (connect to last byte)."""
+    """The call did not complete within ``timeout`` seconds, its attempts and the waits between them together.
+
+    The message names the attempts made and what the last one met (no answer, or a body still
+    arriving).
+    """
 
     def __init__(self, message: str, *, timeout: float | None = None, client_request_id: str | None = None) -> None:
         super().__init__(message, client_request_id=client_request_id)

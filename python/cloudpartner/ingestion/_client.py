@@ -44,9 +44,13 @@ class Client:
             ``https://graph.microsoft.com/rp/product-ingestion`` (its path is kept).
         version: the ``$version`` every request names (default ``2022-07-01``): the newest
             schema version the service may answer with.
-        timeout: seconds each attempt may take, connect to last byte. By default 30 s, and
-            300 s for a call that reads or writes a whole document (``get_resource_tree``,
-            ``get_job_resources``, ``configure``, ``publish``); a timeout given bounds every call.
+        timeout: the most seconds a request may take, all its attempts, the waits between them
+            (backoff, ``Retry-After``) and the reading of the answer together: each attempt gets
+            what is left, and a retry whose wait would pass it is not made. On expiry it raises
+            ``RequestTimeoutError``. By default 30 s, and 300 s for a request that reads or writes
+            a whole document (``get_resource_tree``, ``get_job_resources``, ``configure``,
+            ``publish``); a timeout given bounds every request. A call that follows pages or
+            looks an external id up makes one request for each. ``wait_job`` takes its own.
         max_retries: retries of connect failures and 408/429/5xx answers (0 to 10). Reads and
             cancels are retried; ``configure`` and ``publish`` are never sent twice.
         user_agent: a product token put before cloudpartner's own in ``User-Agent``.
@@ -130,7 +134,9 @@ class Client:
 
         Args:
             job: a ``Job`` or its id.
-            timeout: seconds to wait in all (a publish takes hours: pass what fits).
+            timeout: seconds to wait in all (a publish takes hours: pass what fits), polls
+                included (each poll is a call, bounded by the client's ``timeout`` and by what is
+                left of this one).
             poll_interval: seconds between polls; the pages ask for at most one a minute, the
                 default. A ``Retry-After`` the service sends makes it longer.
             on_progress: called with the ``Job`` at the first poll and at each change; an
