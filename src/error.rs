@@ -2,11 +2,10 @@
 //! The binding turns each variant into one Python exception (`binding/exceptions.rs`); nothing
 //! here knows about Python.
 
+use std::any::Any;
 use std::fmt;
+use std::sync::Arc;
 use std::time::Duration;
-
-use crate::cpp::operation::Operation;
-use crate::ingestion::job::Job;
 
 /// Everything a call can fail with.
 #[derive(Debug, Clone, PartialEq)]
@@ -35,23 +34,72 @@ pub enum Error {
     Stopped,
     /// An ingestion job's cancel came after the job had completed (the service's 400); `job` is
     /// its state, read once more, when that read succeeded.
-    JobCompleted { failure: Box<ApiFailure>, job_id: String, job: Option<Box<Job>> },
+    JobCompleted { failure: Box<ApiFailure>, job_id: String, job: Option<LastState> },
 }
 
-/// What a wait last saw of the thing it followed.
-#[derive(Debug, Clone, PartialEq)]
-pub enum LastState {
-    Operation(Box<Operation>),
-    Job(Box<Job>),
+/// A service's record of the thing a call follows (a CPP operation, an ingestion job). Each
+/// service implements it for its own type, so this shared error carries one without naming it.
+pub trait Record: fmt::Debug + PartialEq + Send + Sync + 'static {
+    /// What the record is, for messages: "operation", "job".
+    const KIND: &'static str;
+    /// The status the service last gave.
+    fn status(&self) -> &str;
 }
+
+/// A `Record` of any service: what a wait last saw, or a job read after a refusal. The binding
+/// gets the service's own type back with `get`.
+#[derive(Debug, Clone)]
+pub struct LastState(Arc<dyn Erased>);
 
 impl LastState {
-    /// The status the service last gave.
+    pub fn new(record: impl Record) -> Self {
+        Self(Arc::new(record))
+    }
+
+    /// The record, when it is a `T`.
+    pub fn get<T: Record>(&self) -> Option<&T> {
+        self.0.as_any().downcast_ref()
+    }
+
+    pub fn kind(&self) -> &'static str {
+        self.0.kind()
+    }
+
     pub fn status(&self) -> &str {
-        match self {
-            LastState::Operation(op) => &op.status,
-            LastState::Job(job) => &job.status,
-        }
+        self.0.status()
+    }
+}
+
+impl PartialEq for LastState {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.equals(other.0.as_ref())
+    }
+}
+
+/// `Record` with its type erased (a `Record` has an associated const and `PartialEq`, so it
+/// cannot be a trait object itself).
+trait Erased: fmt::Debug + Send + Sync {
+    fn as_any(&self) -> &dyn Any;
+    fn kind(&self) -> &'static str;
+    fn status(&self) -> &str;
+    fn equals(&self, other: &dyn Erased) -> bool;
+}
+
+impl<T: Record> Erased for T {
+    fn as_any(&self) -> &dyn Any {
+        self
+    }
+
+    fn kind(&self) -> &'static str {
+        T::KIND
+    }
+
+    fn status(&self) -> &str {
+        Record::status(self)
+    }
+
+    fn equals(&self, other: &dyn Erased) -> bool {
+        other.as_any().downcast_ref::<T>() == Some(self)
     }
 }
 
@@ -183,7 +231,7 @@ impl fmt::Display for Error {
                 limit >> 20
             ),
             Error::WaitTimeout { after, last } => {
-                let what = if matches!(last, Some(LastState::Job(_))) { "job" } else { "operation" };
+                let what = last.as_ref().map_or("operation", LastState::kind);
                 write!(f, "the {what} did not finish within {} s", after.as_secs_f64())?;
                 match last.as_ref().map(LastState::status) {
                     Some(status) if !status.is_empty() => write!(f, " (last status: {status})"),

@@ -10,10 +10,10 @@ use super::call::{self, call};
 use super::callbacks::Parameter;
 use super::credentials::TokenSource;
 use super::{args, pylog, results, settings_from_py};
+use crate::cpp::SERVICE as CPP;
 use crate::cpp::offer::{self, OfferQuery, PutOffer};
 use crate::cpp::request::{Action, ListQuery, OfferAction, OperationLocation};
 use crate::cpp::{self, Client};
-use crate::http::CPP;
 use crate::http::batch::DEFAULT_CONCURRENCY;
 use crate::http::poll::WaitOptions;
 

@@ -9,7 +9,9 @@ use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
+use crate::cpp::operation::Operation;
 use crate::error::{ApiFailure, Error, LastState};
+use crate::ingestion::job::Job;
 
 /// One accessor per class of `cloudpartner._errors` that the binding raises.
 macro_rules! classes {
@@ -70,7 +72,10 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
             kwargs.set_item("job_id", job_id)?;
             kwargs.set_item(
                 "job",
-                job.as_deref().map(|j| super::ingestion_results::job_ref(py, j)).transpose()?,
+                job.as_ref()
+                    .and_then(LastState::get::<Job>)
+                    .map(|j| super::ingestion_results::job_ref(py, j))
+                    .transpose()?,
             )?;
             (job_already_completed_error(py)?, PyTuple::new(py, [failure.status])?)
         }
@@ -100,14 +105,11 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
         }
         Error::WaitTimeout { after, last } => {
             kwargs.set_item("timeout", after.as_secs_f64())?;
-            match last {
-                Some(LastState::Operation(op)) => {
-                    kwargs.set_item("operation", super::results::operation(py, op)?)?
-                }
-                Some(LastState::Job(job)) => {
-                    kwargs.set_item("job", super::ingestion_results::job_ref(py, job)?)?
-                }
-                None => {}
+            if let Some(op) = last.as_ref().and_then(LastState::get::<Operation>) {
+                kwargs.set_item("operation", super::results::operation(py, op)?)?;
+            }
+            if let Some(job) = last.as_ref().and_then(LastState::get::<Job>) {
+                kwargs.set_item("job", super::ingestion_results::job_ref(py, job)?)?;
             }
             (wait_timeout_error(py)?, message()?)
         }

@@ -2,13 +2,14 @@
 
 use std::time::Duration;
 
+use super::SERVICE;
 use super::offer::{OfferQuery, PutOffer};
 use super::operation::{self, Operation};
 use super::request::{ListQuery, OfferAction, OperationLocation};
 use crate::error::{Error, Result};
 use crate::http::poll::{self, ProgressSink, TokenSupplier, WaitOptions};
 use crate::http::{
-    self, Document, Engine, Log, Prepared, Sent, Settings, batch, header_retry_after, malformed, whole_body,
+    Document, Engine, Log, Prepared, Sent, Settings, batch, header_retry_after, malformed, whole_body,
 };
 use crate::response;
 use crate::validate::Token;
@@ -39,7 +40,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// `settings` must be for `http::CPP`.
+    /// `settings` must be for `SERVICE`.
     pub fn new(settings: Settings) -> Self {
         Self { engine: Engine::new(settings) }
     }
@@ -180,7 +181,7 @@ impl Client {
             |op: &Operation| op.phase().is_terminal() || (options.until_review && op.waiting_for_review());
         let timed_out = |last: Option<Operation>| Error::WaitTimeout {
             after: options.timeout,
-            last: last.map(|op| crate::error::LastState::Operation(Box::new(op))),
+            last: last.map(crate::error::LastState::new),
         };
         let poll_once = |token: Token| async move { self.get_operation(location, &token, log).await };
         poll::until_done(
@@ -205,7 +206,7 @@ pub fn settings(
     backoff_seconds: f64,
     user_agent: Option<&str>,
 ) -> Result<Settings> {
-    Settings::new(&http::CPP, base_url, Some(timeout_seconds), max_retries, backoff_seconds, user_agent)
+    Settings::new(&SERVICE, base_url, Some(timeout_seconds), max_retries, backoff_seconds, user_agent)
 }
 
 #[cfg(test)]
@@ -229,14 +230,14 @@ mod tests {
 
     #[test]
     fn settings_validate_every_field() {
-        let ok = settings(http::CPP.default_base_url, 30.0, 3, 0.5, Some("release-bot/2.1")).unwrap();
-        assert_eq!(ok.user_agent, format!("release-bot/2.1 {}", http::PRODUCT));
+        let ok = settings(SERVICE.default_base_url, 30.0, 3, 0.5, Some("release-bot/2.1")).unwrap();
+        assert_eq!(ok.user_agent, format!("release-bot/2.1 {}", crate::http::PRODUCT));
         assert!(matches!(
-            settings(http::CPP.default_base_url, 0.0, 3, 0.5, None),
+            settings(SERVICE.default_base_url, 0.0, 3, 0.5, None),
             Err(Error::InvalidArgument { field: "timeout", .. })
         ));
         assert!(matches!(
-            settings(http::CPP.default_base_url, 1.0, 11, 0.5, None),
+            settings(SERVICE.default_base_url, 1.0, 11, 0.5, None),
             Err(Error::InvalidArgument { field: "max_retries", .. })
         ));
         assert!(matches!(
@@ -244,7 +245,7 @@ mod tests {
             Err(Error::InvalidArgument { field: "base_url", .. })
         ));
         assert!(matches!(
-            settings(http::CPP.default_base_url, 1.0, 1, 0.5, Some("a\nb")),
+            settings(SERVICE.default_base_url, 1.0, 1, 0.5, Some("a\nb")),
             Err(Error::InvalidArgument { field: "user_agent", .. })
         ));
     }

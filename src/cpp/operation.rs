@@ -90,6 +90,15 @@ pub struct Operation {
     pub raw: String,
 }
 
+/// What a wait for an operation last saw, carried by the shared error (`Error::WaitTimeout`).
+impl crate::error::Record for Operation {
+    const KIND: &'static str = "operation";
+
+    fn status(&self) -> &str {
+        &self.status
+    }
+}
+
 impl Operation {
     pub fn phase(&self) -> Phase {
         Phase::of(&self.status)

@@ -3,12 +3,13 @@
 use serde::Serialize;
 use url::Url;
 
+use super::SERVICE;
 use crate::error::{Error, Result};
-use crate::http::{CPP, Prepared};
+use crate::http::Prepared;
 use crate::validate;
 
 /// The API version every route of the Cloud Partner Portal API takes.
-pub const API_VERSION: &str = CPP.default_version;
+pub const API_VERSION: &str = SERVICE.default_version;
 
 /// What a POST on an offer asks the service to start. Each answers 202 with the location of the
 /// operation it started (or, for a cancel, of the one it is cancelling).

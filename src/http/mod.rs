@@ -19,7 +19,7 @@ use std::time::{Duration, Instant, SystemTime};
 use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValue};
 
 pub use prepared::Prepared;
-pub use service::{CPP, INGESTION, Service};
+pub use service::Service;
 pub use settings::{DEFAULT_DOCUMENT_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, PRODUCT, Settings};
 
 use crate::error::{Error, Result};

@@ -123,23 +123,34 @@ impl Settings {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::http::{CPP, Prepared};
+    use crate::http::{Prepared, Service};
+
+    /// A service of the engine's own tests: the engine knows no real one.
+    const SERVICE: Service = Service {
+        name: "a test service",
+        default_base_url: "https://service.test",
+        scope: "https://service.test/.default",
+        version_parameter: "api-version",
+        default_version: "2024-01-01",
+        token_variable: "TEST_SERVICE_TOKEN",
+        base_url_variable: "TEST_SERVICE_BASE_URL",
+    };
 
     #[test]
     fn documents_get_a_longer_timeout_unless_the_caller_gave_one() {
-        let url = url::Url::parse("https://cloudpartner.azure.com/x").unwrap();
+        let url = url::Url::parse("https://service.test/x").unwrap();
         let (quick, document) = (Prepared::get(url.clone()), Prepared::get(url).of_document());
-        let defaults = Settings::new(&CPP, CPP.default_base_url, None, 3, 0.5, None).unwrap();
+        let defaults = Settings::new(&SERVICE, SERVICE.default_base_url, None, 3, 0.5, None).unwrap();
         assert_eq!(defaults.timeout_for(&quick), Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS));
         assert_eq!(
             defaults.timeout_for(&document),
             Duration::from_secs_f64(DEFAULT_DOCUMENT_TIMEOUT_SECONDS)
         );
-        let given = Settings::new(&CPP, CPP.default_base_url, Some(5.0), 3, 0.5, None).unwrap();
+        let given = Settings::new(&SERVICE, SERVICE.default_base_url, Some(5.0), 3, 0.5, None).unwrap();
         assert_eq!(
             (given.timeout_for(&quick), given.timeout_for(&document)),
             (Duration::from_secs(5), Duration::from_secs(5))
         );
-        assert!(Settings::new(&CPP, CPP.default_base_url, Some(0.0), 3, 0.5, None).is_err());
+        assert!(Settings::new(&SERVICE, SERVICE.default_base_url, Some(0.0), 3, 0.5, None).is_err());
     }
 }

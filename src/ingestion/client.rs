@@ -4,6 +4,7 @@ use std::time::Duration;
 
 use serde_json::Value;
 
+use super::SERVICE;
 use super::ids::{JobId, ProductRef};
 use super::job::{self, Job};
 use super::page::{self, MAX_PAGES};
@@ -12,7 +13,7 @@ use super::request::{Configure, Requests, Target};
 use crate::error::{ApiFailure, Error, LastState, Result};
 use crate::http::poll::{self, ProgressSink, TokenSupplier, WaitOptions};
 use crate::http::{
-    self, Document, Engine, Log, Prepared, Sent, Settings, header_retry_after, malformed, whole_body,
+    Document, Engine, Log, Prepared, Sent, Settings, header_retry_after, malformed, whole_body,
 };
 use crate::validate::Token;
 
@@ -27,7 +28,7 @@ pub fn settings(
     backoff_seconds: f64,
     user_agent: Option<&str>,
 ) -> Result<Settings> {
-    Settings::new(&http::INGESTION, base_url, Some(timeout_seconds), max_retries, backoff_seconds, user_agent)
+    Settings::new(&SERVICE, base_url, Some(timeout_seconds), max_retries, backoff_seconds, user_agent)
 }
 
 /// What the service says when a cancel comes too late (the cancel page's 400).
@@ -43,7 +44,7 @@ pub struct Client {
 }
 
 impl Client {
-    /// `settings` must be for `http::INGESTION`.
+    /// `settings` must be for `SERVICE`.
     pub fn new(settings: Settings) -> Self {
         Self { engine: Engine::new(settings) }
     }
@@ -99,7 +100,7 @@ impl Client {
         match self.job_answer(&self.requests().cancel_job(job), Some(job), token, log).await {
             Ok((state, _)) => Ok(state),
             Err(Error::Api(failure)) if says_already_completed(&failure) => {
-                let state = self.get_job(job, token, log).await.ok().map(|(state, _)| Box::new(state));
+                let state = self.get_job(job, token, log).await.ok().map(|(state, _)| LastState::new(state));
                 Err(Error::JobCompleted { failure, job_id: job.as_str().to_owned(), job: state })
             }
             Err(error) => Err(error),
@@ -117,10 +118,8 @@ impl Client {
         on_progress: &mut ProgressSink<'_, Job>,
     ) -> Result<Job> {
         let done = |state: &Job| state.is_terminal();
-        let timed_out = |last: Option<Job>| Error::WaitTimeout {
-            after: options.timeout,
-            last: last.map(|state| LastState::Job(Box::new(state))),
-        };
+        let timed_out =
+            |last: Option<Job>| Error::WaitTimeout { after: options.timeout, last: last.map(LastState::new) };
         let poll_once = |token: Token| async move { self.get_job(job, &token, log).await };
         poll::until_done(
             &format!("job {}", job.as_str()),

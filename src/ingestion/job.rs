@@ -41,6 +41,16 @@ pub struct Job {
     pub raw: String,
 }
 
+/// What a wait for a job last saw, or a job read after a refused cancel, carried by the shared
+/// error (`Error::WaitTimeout`, `Error::JobCompleted`).
+impl crate::error::Record for Job {
+    const KIND: &'static str = "job";
+
+    fn status(&self) -> &str {
+        &self.status
+    }
+}
+
 /// Where a job stands, from its status and result: only `jobStatus: completed` ends a job (a
 /// running job's sample carries a real `jobEnd`, and a completed one the sentinel), and its
 /// result says how; a result alone counts only when the answer has no status.
