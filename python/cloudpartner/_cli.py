@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 import os
+import stat
 import sys
 import time
 
@@ -195,7 +196,7 @@ def _service_options(
     command.add_argument("--json", action="store_true", help="print JSON for scripts")
     command.add_argument("--base-url", help=base_url_help)
     source = command.add_mutually_exclusive_group()
-    source.add_argument("--token-file", metavar="PATH", help="read the bearer token from PATH")
+    source.add_argument("--token-file", metavar="PATH", help="read the bearer token from PATH (- reads standard input)")
     source.add_argument("--az", action="store_true", help=az_help)
 
 
@@ -265,16 +266,51 @@ def _start_and_follow(
 
 
 def _read_text(path: str, what: str) -> str:
-    """Read a UTF-8 file (dropping a BOM, as Excel writes one), or standard input for ``-``."""
+    """Read a UTF-8 file (dropping a BOM, as Excel writes one), or standard input for ``-``.
+
+    At most ``MAX_INPUT_FILE_BYTES``, from a regular file: opening a FIFO would wait for a writer
+    and a device may never end, so those are refused (a pipe goes to standard input, ``-``).
+    """
+    limit = _core.MAX_INPUT_FILE_BYTES
+    if path == "-" and sys.stdin is None:
+        raise UsageError(f"{what} is standard input (-), which is closed")
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
+        data = sys.stdin.buffer.read(limit + 1) if path == "-" else _read_regular_file(path, limit + 1, what)
     except OSError as error:
-        raise UsageError(f"cannot read {what} {path!r}: {error.strerror}") from None
+        raise UsageError(f"cannot read {what} {path!r}: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise UsageError(f"{what} {path!r} holds more than {limit >> 20} MiB, the most accepted")
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"{what} {path!r} is not UTF-8 text") from None
+
+
+# What a file that is not a regular one is, for the error.
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _read_regular_file(path: str, size: int, what: str) -> bytes:
+    """Read at most ``size`` bytes of ``path``, refusing anything but a regular file (symlinks followed)."""
+    # O_NONBLOCK: the open of a FIFO returns at once (instead of waiting for a writer) to be refused.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((kind for test, kind in _FILE_KINDS if test(mode)), "a special file")
+            msg = f"{what} {path!r} is {kind}, not a regular file (give - to read a pipe from standard input)"
+            raise UsageError(msg)
+        with open(descriptor, "rb", closefd=False) as handle:
+            return handle.read(size)
+    finally:
+        os.close(descriptor)
 
 
 def _error_json(error: Optional[BaseException]) -> Optional[dict[str, Any]]:
