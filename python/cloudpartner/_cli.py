@@ -357,10 +357,16 @@ def _serve(args: argparse.Namespace) -> int:
     from .testing import FakePortal  # noqa: PLC0415 - only `serve` and `demo` need http.server
 
     if args.replay is not None:
+        import warnings  # noqa: PLC0415 - see the imports
+
         try:
-            replaying = FakePortal.from_recording(args.replay, port=args.port)
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always")
+                replaying = FakePortal.from_recording(args.replay, port=args.port)
         except (OSError, ValueError) as error:
             raise UsageError(f"cannot replay {args.replay}: {error}") from error
+        for warning in warned:  # a cut last line: one line, as the other messages
+            print(f"cloudpartner: warning: {warning.message}", file=sys.stderr)
         with replaying as portal:
             print(f"FakePortal replaying {args.replay} on {portal.base_url} (Ctrl-C stops it)", flush=True)
             print(f"  Product Ingestion API: {portal.ingestion_url}", flush=True)

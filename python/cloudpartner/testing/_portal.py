@@ -140,7 +140,9 @@ class FakePortal(FakeServer):
         Each request gets the next answer recorded for the same method, path and query, in
         order; the last one repeats once they are used up; an unrecorded request gets 404
         ``NotRecorded``. Absolute locations to the recorded service point at this portal.
-        ``ValueError`` when the file holds no recorded exchange.
+        ``ValueError`` naming the line when a line is not a recorded exchange (or not UTF-8), or
+        when the file holds none; a last line cut short (no newline after it: a full disk, a
+        killed job) is left out with a ``TruncatedRecordingWarning``, the exchanges before it kept.
         """
         portal = cls(host=host, port=port)
         portal._replay(path)
