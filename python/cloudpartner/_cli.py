@@ -1,7 +1,8 @@
 """The ``cloudpartner`` command: cancel, follow and list operations, or run the offline portal.
 
 Exit codes: 0 success, 2 usage or bad input, 3 the service refused (4xx), 4 a transient,
-server or transport failure, 5 a wait that timed out, 130 interrupted. ``cloudpartner
+server or transport failure, 5 a wait that timed out, 6 the output could not be written (a
+full disk), 130 interrupted. ``cloudpartner
 ingestion ...`` (the Product Ingestion API) is ``_cli_ingestion.py``; the document commands
 (status, offers, offer, publishers) ``_cli_documents.py``; ``cancel-many`` ``_cli_many.py``: all
 on the helpers here.
@@ -12,7 +13,9 @@ from __future__ import annotations
 # A command pays for its imports on every run: modules only some commands need (csv, json,
 # shutil, subprocess) are imported where they are used.
 import argparse
+import contextlib
 import dataclasses
+import errno
 import os
 import stat
 import sys
@@ -39,6 +42,7 @@ if TYPE_CHECKING:
 
 WAIT_HELP = f"seconds to wait (default {_core.DEFAULT_WAIT_TIMEOUT:g})"
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+EXIT_OUTPUT = 6
 # Accepted by FakePortal; used only against a loopback base URL, where no real token is needed.
 OFFLINE_TOKEN = "offline-placeholder-token"  # noqa: S105
 
@@ -51,16 +55,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
+        code = _run(args)
+        if sys.stdout is not None:  # None: started with standard output closed (>&-)
+            sys.stdout.flush()  # what is still buffered fails here, where it is reported, not at exit
+    except BrokenPipeError:
+        # The reader (| head) stopped early; that is its choice, not an error. Quiet the flush at exit.
+        _discard_output()
+        return EXIT_OK
+    except OSError as error:
+        if error.errno not in _WRITE_ERRORS:
+            raise
+        _discard_output()
+        with contextlib.suppress(OSError):  # stderr may be on the same full disk
+            print(f"cloudpartner: cannot write the output: {error.strerror}", file=sys.stderr)
+        return EXIT_OUTPUT
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; an error it raises becomes its one line on stderr and its exit code."""
+    try:
         return int(args.run(args))
     except KeyboardInterrupt:
         print("cloudpartner: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader (| head) stopped early; that is its choice, not an error. Quiet the flush at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
     except (UsageError, CloudPartnerError) as error:
         return _report(error)
+
+
+# What writing the output fails with (a full disk, a quota, a file size limit, a terminal gone);
+# the commands read no file that could raise them (a bad input file is a UsageError).
+_WRITE_ERRORS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name))
+
+
+def _discard_output() -> None:
+    """Point standard output at the null device, so that nothing still buffered fails again at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _report(error: Exception, detail: str = "") -> int:
@@ -90,7 +120,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Cancel, publish and take live Azure Marketplace offers through the Cloud Partner Portal API.",
         epilog=f"Token: {_core.TOKEN_VARIABLE}, --token-file or --az (never on the command line). "
         "Exit codes: 0 ok, 2 usage or bad input, 3 refused (trying again will not help), 4 transient "
-        "(worth trying again: 408, 429, 500, 502-504, transport failures), 5 wait timed out.",
+        "(worth trying again: 408, 429, 500, 502-504, transport failures), 5 wait timed out, "
+        "6 output not written (a full disk: the command may have done its work), 130 interrupted.",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
