@@ -39,6 +39,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, NoReturn, Optional, TextIO
 
     from ._types import Operation
+    from .testing import FakePortal
 
 WAIT_HELP = f"seconds to wait (default {_core.DEFAULT_WAIT_TIMEOUT:g})"
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
@@ -161,7 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     operation.set_defaults(run=_operation)
 
     serve = commands.add_parser("serve", help="run the offline portal (FakePortal) until Ctrl-C")
-    serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on: loopback, or 0.0.0.0 or :: for every address (the base URL printed is loopback's)",
+    )
+    serve.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
     serve.add_argument("--cancel-seconds", type=float, default=20.0, metavar="S", help="how long a cancel takes")
     serve.add_argument(
         "--replay",
@@ -393,17 +399,21 @@ def _serve(args: argparse.Namespace) -> int:
         try:
             with warnings.catch_warnings(record=True) as warned:
                 warnings.simplefilter("always")
-                replaying = FakePortal.from_recording(args.replay, port=args.port)
+                replaying = FakePortal.from_recording(args.replay, host=args.host, port=args.port)
         except (OSError, ValueError) as error:
             raise UsageError(f"cannot replay {args.replay}: {error}") from error
         for warning in warned:  # a cut last line: one line, as the other messages
             print(f"cloudpartner: warning: {warning.message}", file=sys.stderr)
-        with replaying as portal:
+        with _listening(replaying, args) as portal:
             print(f"FakePortal replaying {args.replay} on {portal.base_url} (Ctrl-C stops it)", flush=True)
             print(f"  Product Ingestion API: {portal.ingestion_url}", flush=True)
             _until_interrupted()
         return EXIT_OK
-    with FakePortal(port=args.port, cancel_seconds=args.cancel_seconds) as portal:
+    try:
+        simulated = FakePortal(host=args.host, port=args.port, cancel_seconds=args.cancel_seconds)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    with _listening(simulated, args) as portal:
         portal.add_offer("contoso", "contoso-virtualmachineoffer")
         portal.add_offer("contoso", "contoso-saasoffer")
         portal.add_offer("fabrikam", "fabrikam-idle-offer", running=False)
@@ -420,6 +430,14 @@ def _serve(args: argparse.Namespace) -> int:
         )
         _until_interrupted()
     return EXIT_OK
+
+
+def _listening(portal: FakePortal, args: argparse.Namespace) -> FakePortal:
+    """Start ``portal``; a host or port it cannot listen on is a usage error."""
+    try:
+        return portal.start()
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host!r} port {args.port}: {error.strerror or error}") from None
 
 
 def _until_interrupted() -> None:
