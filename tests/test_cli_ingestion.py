@@ -290,12 +290,12 @@ def test_a_bad_job_id_is_refused_before_sending(portal: FakePortal, name: str, j
 # -- job -------------------------------------------------------------------------------------------------
 
 
-def test_job_shows_the_state(portal: FakePortal):
-    job = start_publish(portal)
-    done = run(*at(portal, "job", job.id))
+def test_job_shows_the_state(slow_portal: FakePortal):
+    job = start_publish(slow_portal)  # still running when the command asks, however slow it starts
+    done = run(*at(slow_portal, "job", job.id))
     assert done.returncode == 0, done.stderr
     assert f"job {job.id}" in done.stdout and "ended:" not in done.stdout.replace("   ended: -", "")
-    assert portal.requests[-1].path == f"/rp/product-ingestion/configure/{job.id}/status"
+    assert slow_portal.requests[-1].path == f"/rp/product-ingestion/configure/{job.id}/status"
 
 
 def test_job_wait_with_a_short_poll_interval(portal: FakePortal):

@@ -24,6 +24,8 @@ EXIT_MEANINGS = {
     "otherwise than asked)",
     "EXIT_TRANSIENT": "transient: worth trying again (408, 429, 500, 502, 503, 504, connection, timeout)",
     "EXIT_WAIT_TIMEOUT": "`--wait` timed out",
+    "EXIT_OUTPUT": "the output could not be written (a full disk, a quota): one line on stderr says why; what "
+    "the command sends may have been done",
     "EXIT_INTERRUPTED": "interrupted (Ctrl-C)",
 }
 

@@ -1,7 +1,8 @@
 """The ``cloudpartner`` command: cancel, follow and list operations, or run the offline portal.
 
 Exit codes: 0 success, 2 usage or bad input, 3 the service refused (4xx), 4 a transient,
-server or transport failure, 5 a wait that timed out, 130 interrupted. ``cloudpartner
+server or transport failure, 5 a wait that timed out, 6 the output could not be written (a
+full disk), 130 interrupted. ``cloudpartner
 ingestion ...`` (the Product Ingestion API) is ``_cli_ingestion.py``; the document commands
 (status, offers, offer, publishers) ``_cli_documents.py``; ``cancel-many`` ``_cli_many.py``: all
 on the helpers here.
@@ -12,8 +13,11 @@ from __future__ import annotations
 # A command pays for its imports on every run: modules only some commands need (csv, json,
 # shutil, subprocess) are imported where they are used.
 import argparse
+import contextlib
 import dataclasses
+import errno
 import os
+import stat
 import sys
 import time
 
@@ -35,9 +39,11 @@ if TYPE_CHECKING:
     from typing import Any, Callable, NoReturn, Optional, TextIO
 
     from ._types import Operation
+    from .testing import FakePortal
 
 WAIT_HELP = f"seconds to wait (default {_core.DEFAULT_WAIT_TIMEOUT:g})"
 EXIT_OK, EXIT_USAGE, EXIT_REFUSED, EXIT_TRANSIENT, EXIT_WAIT_TIMEOUT, EXIT_INTERRUPTED = 0, 2, 3, 4, 5, 130
+EXIT_OUTPUT = 6
 # Accepted by FakePortal; used only against a loopback base URL, where no real token is needed.
 OFFLINE_TOKEN = "offline-placeholder-token"  # noqa: S105
 
@@ -50,16 +56,42 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     """Run the command line; returns the exit code."""
     args = _parser().parse_args(argv)
     try:
+        code = _run(args)
+        if sys.stdout is not None:  # None: started with standard output closed (>&-)
+            sys.stdout.flush()  # what is still buffered fails here, where it is reported, not at exit
+    except BrokenPipeError:
+        # The reader (| head) stopped early; that is its choice, not an error. Quiet the flush at exit.
+        _discard_output()
+        return EXIT_OK
+    except OSError as error:
+        if error.errno not in _WRITE_ERRORS:
+            raise
+        _discard_output()
+        with contextlib.suppress(OSError):  # stderr may be on the same full disk
+            print(f"cloudpartner: cannot write the output: {error.strerror}", file=sys.stderr)
+        return EXIT_OUTPUT
+    return code
+
+
+def _run(args: argparse.Namespace) -> int:
+    """Run the command; an error it raises becomes its one line on stderr and its exit code."""
+    try:
         return int(args.run(args))
     except KeyboardInterrupt:
         print("cloudpartner: interrupted", file=sys.stderr)
         return EXIT_INTERRUPTED
-    except BrokenPipeError:
-        # The reader (| head) stopped early; that is its choice, not an error. Quiet the flush at exit.
-        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
-        return EXIT_OK
     except (UsageError, CloudPartnerError) as error:
         return _report(error)
+
+
+# What writing the output fails with (a full disk, a quota, a file size limit, a terminal gone);
+# the commands read no file that could raise them (a bad input file is a UsageError).
+_WRITE_ERRORS = frozenset(getattr(errno, name) for name in ("ENOSPC", "EDQUOT", "EFBIG", "EIO") if hasattr(errno, name))
+
+
+def _discard_output() -> None:
+    """Point standard output at the null device, so that nothing still buffered fails again at exit."""
+    os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
 
 
 def _report(error: Exception, detail: str = "") -> int:
@@ -89,7 +121,8 @@ def _parser() -> argparse.ArgumentParser:
         description="Cancel, publish and take live Azure Marketplace offers through the Cloud Partner Portal API.",
         epilog=f"Token: {_core.TOKEN_VARIABLE}, --token-file or --az (never on the command line). "
         "Exit codes: 0 ok, 2 usage or bad input, 3 refused (trying again will not help), 4 transient "
-        "(worth trying again: 408, 429, 500, 502-504, transport failures), 5 wait timed out.",
+        "(worth trying again: 408, 429, 500, 502-504, transport failures), 5 wait timed out, "
+        "6 output not written (a full disk: the command may have done its work), 130 interrupted.",
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
 
@@ -129,7 +162,12 @@ def _parser() -> argparse.ArgumentParser:
     operation.set_defaults(run=_operation)
 
     serve = commands.add_parser("serve", help="run the offline portal (FakePortal) until Ctrl-C")
-    serve.add_argument("--port", type=_port, default=0, help="port on 127.0.0.1 (default: a free one)")
+    serve.add_argument(
+        "--host",
+        default="127.0.0.1",
+        help="address to listen on: loopback, or 0.0.0.0 or :: for every address (the base URL printed is loopback's)",
+    )
+    serve.add_argument("--port", type=_port, default=0, help="port to listen on (default: a free one)")
     serve.add_argument("--cancel-seconds", type=float, default=20.0, metavar="S", help="how long a cancel takes")
     serve.add_argument(
         "--replay",
@@ -195,7 +233,7 @@ def _service_options(
     command.add_argument("--json", action="store_true", help="print JSON for scripts")
     command.add_argument("--base-url", help=base_url_help)
     source = command.add_mutually_exclusive_group()
-    source.add_argument("--token-file", metavar="PATH", help="read the bearer token from PATH")
+    source.add_argument("--token-file", metavar="PATH", help="read the bearer token from PATH (- reads standard input)")
     source.add_argument("--az", action="store_true", help=az_help)
 
 
@@ -265,16 +303,51 @@ def _start_and_follow(
 
 
 def _read_text(path: str, what: str) -> str:
-    """Read a UTF-8 file (dropping a BOM, as Excel writes one), or standard input for ``-``."""
+    """Read a UTF-8 file (dropping a BOM, as Excel writes one), or standard input for ``-``.
+
+    At most ``MAX_INPUT_FILE_BYTES``, from a regular file: opening a FIFO would wait for a writer
+    and a device may never end, so those are refused (a pipe goes to standard input, ``-``).
+    """
+    limit = _core.MAX_INPUT_FILE_BYTES
+    if path == "-" and sys.stdin is None:
+        raise UsageError(f"{what} is standard input (-), which is closed")
     try:
-        if path == "-":
-            return sys.stdin.read()
-        with open(path, encoding="utf-8-sig") as handle:
-            return handle.read()
+        data = sys.stdin.buffer.read(limit + 1) if path == "-" else _read_regular_file(path, limit + 1, what)
     except OSError as error:
-        raise UsageError(f"cannot read {what} {path!r}: {error.strerror}") from None
+        raise UsageError(f"cannot read {what} {path!r}: {error.strerror or error}") from None
+    if len(data) > limit:
+        raise UsageError(f"{what} {path!r} holds more than {limit >> 20} MiB, the most accepted")
+    try:
+        return data.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise UsageError(f"{what} {path!r} is not UTF-8 text") from None
+
+
+# What a file that is not a regular one is, for the error.
+_FILE_KINDS = (
+    (stat.S_ISDIR, "a directory"),
+    (stat.S_ISFIFO, "a FIFO (named pipe)"),
+    (stat.S_ISCHR, "a device"),
+    (stat.S_ISBLK, "a device"),
+    (stat.S_ISSOCK, "a socket"),
+)
+
+
+def _read_regular_file(path: str, size: int, what: str) -> bytes:
+    """Read at most ``size`` bytes of ``path``, refusing anything but a regular file (symlinks followed)."""
+    # O_NONBLOCK: the open of a FIFO returns at once (instead of waiting for a writer) to be refused.
+    flags = os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0)
+    descriptor = os.open(path, flags)
+    try:
+        mode = os.fstat(descriptor).st_mode
+        if not stat.S_ISREG(mode):
+            kind = next((kind for test, kind in _FILE_KINDS if test(mode)), "a special file")
+            msg = f"{what} {path!r} is {kind}, not a regular file (give - to read a pipe from standard input)"
+            raise UsageError(msg)
+        with open(descriptor, "rb", closefd=False) as handle:
+            return handle.read(size)
+    finally:
+        os.close(descriptor)
 
 
 def _error_json(error: Optional[BaseException]) -> Optional[dict[str, Any]]:
@@ -321,16 +394,26 @@ def _serve(args: argparse.Namespace) -> int:
     from .testing import FakePortal  # noqa: PLC0415 - only `serve` and `demo` need http.server
 
     if args.replay is not None:
+        import warnings  # noqa: PLC0415 - see the imports
+
         try:
-            replaying = FakePortal.from_recording(args.replay, port=args.port)
+            with warnings.catch_warnings(record=True) as warned:
+                warnings.simplefilter("always")
+                replaying = FakePortal.from_recording(args.replay, host=args.host, port=args.port)
         except (OSError, ValueError) as error:
             raise UsageError(f"cannot replay {args.replay}: {error}") from error
-        with replaying as portal:
+        for warning in warned:  # a cut last line: one line, as the other messages
+            print(f"cloudpartner: warning: {warning.message}", file=sys.stderr)
+        with _listening(replaying, args) as portal:
             print(f"FakePortal replaying {args.replay} on {portal.base_url} (Ctrl-C stops it)", flush=True)
             print(f"  Product Ingestion API: {portal.ingestion_url}", flush=True)
             _until_interrupted()
         return EXIT_OK
-    with FakePortal(port=args.port, cancel_seconds=args.cancel_seconds) as portal:
+    try:
+        simulated = FakePortal(host=args.host, port=args.port, cancel_seconds=args.cancel_seconds)
+    except ValueError as error:
+        raise UsageError(str(error)) from None
+    with _listening(simulated, args) as portal:
         portal.add_offer("contoso", "contoso-virtualmachineoffer")
         portal.add_offer("contoso", "contoso-saasoffer")
         portal.add_offer("fabrikam", "fabrikam-idle-offer", running=False)
@@ -347,6 +430,14 @@ def _serve(args: argparse.Namespace) -> int:
         )
         _until_interrupted()
     return EXIT_OK
+
+
+def _listening(portal: FakePortal, args: argparse.Namespace) -> FakePortal:
+    """Start ``portal``; a host or port it cannot listen on is a usage error."""
+    try:
+        return portal.start()
+    except OSError as error:
+        raise UsageError(f"cannot listen on {args.host!r} port {args.port}: {error.strerror or error}") from None
 
 
 def _until_interrupted() -> None:

@@ -38,7 +38,8 @@ EPILOG = (
     "completed, JobAlreadyCompletedError, as the CPP side's 409 when nothing runs: nothing to cancel, the "
     "line says how the job ended; with --wait, a job that ended otherwise than asked: publish and job not "
     "succeeded, cancel not cancelled, JobEndedError), 4 transient (408, 429, "
-    "500, 502-504, transport failures), 5 --wait timed out, 130 interrupted."
+    "500, 502-504, transport failures), 5 --wait timed out, 6 output not written (a full disk: the command "
+    "may have done its work), 130 interrupted."
 )
 
 

@@ -123,6 +123,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_BACKOFF", http::retry::DEFAULT_BACKOFF.as_secs_f64())?;
     m.add("DEFAULT_CONCURRENCY", http::batch::DEFAULT_CONCURRENCY)?;
     m.add("RECORD_VARIABLE", http::record::RECORD_VARIABLE)?;
+    m.add("MAX_INPUT_FILE_BYTES", http::MAX_INPUT_FILE_BYTES)?;
     m.add("RETRIABLE_STATUSES", pyo3::types::PyTuple::new(m.py(), http::retry::RETRIABLE_STATUSES)?)?;
     cpp::add_constants(m)?;
     ingestion::add_constants(m)?;

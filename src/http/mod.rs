@@ -20,7 +20,9 @@ use reqwest::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, HeaderMap, HeaderValu
 
 pub use prepared::Prepared;
 pub use service::Service;
-pub use settings::{DEFAULT_DOCUMENT_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, PRODUCT, Settings};
+pub use settings::{
+    DEFAULT_DOCUMENT_TIMEOUT_SECONDS, DEFAULT_TIMEOUT_SECONDS, MAX_INPUT_FILE_BYTES, PRODUCT, Settings,
+};
 
 use crate::error::{Error, Result};
 use crate::response::{self, RawResponse};

@@ -18,11 +18,12 @@ from typing import TYPE_CHECKING
 
 from ._http import RecordedRequest
 from ._portal import FakePortal
+from ._replay import TruncatedRecordingWarning
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["FakePortal", "RecordedRequest"]
+__all__ = ["FakePortal", "RecordedRequest", "TruncatedRecordingWarning"]
 
 try:
     import pytest

@@ -9,7 +9,11 @@ Product Ingestion API) or, for a portal made from a recording, to the recording 
 
 from __future__ import annotations
 
+import ipaddress
+import math
+import numbers
 import os
+import socket
 import ssl
 import threading
 import time
@@ -36,6 +40,67 @@ def timestamp(seconds: float) -> str:
     """ISO 8601 UTC with seven fraction digits, as the Microsoft services write them."""
     whole = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(seconds))
     return f"{whole}.{int(seconds % 1 * 10**7):07d}Z"
+
+
+def seconds(name: str, value: float) -> float:
+    """Check a duration setting: a real number of seconds, finite and >= 0 (else an error naming it)."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Real):
+        msg = f"{name} must be a number of seconds, not {value!r}"
+        raise TypeError(msg)
+    try:
+        number = float(value)
+    except OverflowError:  # an int too large for a float
+        number = math.inf
+    if not (math.isfinite(number) and number >= 0):
+        msg = f"{name} must be a finite number of seconds >= 0, not {value!r}"
+        raise ValueError(msg)
+    return number
+
+
+def whole(name: str, value: int, lowest: int, highest: int | None = None) -> int:
+    """Check a count setting: an int from ``lowest`` (to ``highest``), else an error naming it."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral):
+        msg = f"{name} must be an int, not {value!r}"
+        raise TypeError(msg)
+    if value < lowest or (highest is not None and value > highest):
+        bounds = f">= {lowest}" if highest is None else f"from {lowest} to {highest}"
+        msg = f"{name} must be {bounds}, not {value!r}"
+        raise ValueError(msg)
+    return int(value)
+
+
+def listening(host: str, tls: bool) -> tuple[str, socket.AddressFamily, str]:
+    """Return where to listen for ``host``, its address family, and the host the base URL names.
+
+    Every address (``0.0.0.0`` or ``""``; ``::``) is reached through loopback (127.0.0.1; [::1]).
+    The client sends a token over plain http only to a loopback host (127.0.0.0/8, ::1,
+    localhost, as ``cloudpartner._core.is_loopback_url``), so without ``tls`` another host, whose
+    base URL the client would refuse, is refused here.
+    """
+    if not isinstance(host, str):
+        msg = f"host must be a str, not {host!r}"
+        raise TypeError(msg)
+    bare = host[1:-1] if host.startswith("[") and host.endswith("]") else host
+    address: ipaddress.IPv4Address | ipaddress.IPv6Address | None
+    try:
+        address = ipaddress.ip_address(bare or "0.0.0.0")
+    except ValueError:
+        address = None  # a host name
+    if address is None:
+        loopback, url_host = host.lower() == "localhost", host
+    elif address.is_unspecified:
+        loopback, url_host = True, "127.0.0.1" if address.version == 4 else "[::1]"
+    else:
+        loopback, url_host = address.is_loopback, str(address) if address.version == 4 else f"[{address}]"
+    if not (loopback or tls):
+        msg = (
+            f"host {host!r} is not a loopback address: a client sends its token over plain http only to loopback; "
+            "listen on 127.0.0.1 or ::1, on every address with 0.0.0.0 or :: (base_url then names loopback), "
+            "or pass ssl_context to serve https"
+        )
+        raise ValueError(msg)
+    family = socket.AF_INET6 if address is not None and address.version == 6 else socket.AF_INET
+    return bare, family, url_host
 
 
 def names(value: str | Iterable[str]) -> frozenset[str]:
@@ -122,7 +187,8 @@ class FakeServer:
     """
 
     def __init__(self, *, host: str, port: int, ssl_context: ssl.SSLContext | None) -> None:
-        self._address = (host, port)
+        bind, self._family, self._url_host = listening(host, tls=ssl_context is not None)
+        self._address = (bind, whole("port", port, 0, 65535))
         self._ssl_context = ssl_context
         self._lock = threading.Lock()
         self._requests: list[RecordedRequest] = []
@@ -143,9 +209,9 @@ class FakeServer:
         """Start serving in a background thread (no-op when already started); return self."""
         with self._lock:
             if self._server is None:
-                server = Server(self._address, self._handle, self._ssl_context)
+                server = Server(self._address, self._family, self._handle, self._ssl_context)
                 scheme = "https" if self._ssl_context else "http"
-                self._base_url = f"{scheme}://{self._address[0]}:{server.server_port}"
+                self._base_url = f"{scheme}://{self._url_host}:{server.server_port}"
                 thread = threading.Thread(
                     target=server.serve_forever,
                     kwargs={"poll_interval": 0.01},  # stop() waits up to this long
@@ -209,13 +275,12 @@ class FakeServer:
         """Answer the next ``count`` requests with ``status`` and an error body in the service's shape.
 
         ``retry_after``, when given, is sent as ``Retry-After``: a string as is, a number in
-        seconds (``1.0`` -> ``"1"``, ``0.5`` -> ``"0.5"``). Calls add up, in order. ``service``
+        seconds, finite and >= 0 (``1.0`` -> ``"1"``, ``0.5`` -> ``"0.5"``). Calls add up, in order. ``service``
         (``"cpp"`` or ``"ingestion"``) and ``route`` (a route name, e.g. ``"job-status"``; see
         the services' ``ROUTES``) limit which requests fail; the others pass untouched.
         """
-        if count < 0 or not 400 <= status <= 599:
-            msg = f"need count >= 0 and 400 <= status <= 599, got count={count!r}, status={status!r}"
-            raise ValueError(msg)
+        whole("count", count, 0)
+        whole("status", status, 400, 599)
         known = {model.name: model for model in self._models}
         if service is not None and service not in known:
             msg = f"service must be one of {sorted(known)}, not {service!r}"
@@ -250,6 +315,6 @@ class FakeServer:
 
 def _retry_after_text(value: float | str) -> str:
     if isinstance(value, str):
-        return value
-    number = float(value)
+        return value  # as is: a test may want a malformed one
+    number = seconds("retry_after", value)
     return str(int(number)) if number.is_integer() else repr(number)

@@ -32,7 +32,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, unquote
 
-from ._base import Failure, HttpError, Tokens, bearer
+from ._base import Failure, HttpError, Tokens, bearer, seconds
 from ._cpp_model import DEFAULT_OFFER_TYPE, REVIEW, WORK_STEPS, Offer, Operation, publisher_entity
 from ._http import RecordedRequest, Response
 
@@ -122,15 +122,12 @@ class Service:
         if location_style not in LOCATION_STYLES:
             msg = f"location_style must be one of {LOCATION_STYLES}, not {location_style!r}"
             raise ValueError(msg)
-        if cancel_seconds < 0:
-            msg = f"cancel_seconds must be >= 0, not {cancel_seconds!r}"
-            raise ValueError(msg)
         self._tokens = tokens
         self._style = location_style
         self._sync_cancel = sync_cancel
-        self._cancel_seconds = float(cancel_seconds)
+        self._cancel_seconds = seconds("cancel_seconds", cancel_seconds)
         self._conflict_when_idle = conflict_when_idle
-        self._step_seconds = float(step_seconds)
+        self._step_seconds = seconds("step_seconds", step_seconds)
         self._base_url = base_url
         self._offers: dict[tuple[str, str], Offer] = {}
         self._operations: dict[str, Operation] = {}

@@ -55,9 +55,11 @@ class Server(ThreadingHTTPServer):
     def __init__(
         self,
         address: tuple[str, int],
+        family: socket.AddressFamily,
         respond: Callable[[RecordedRequest], Response],
         ssl_context: ssl.SSLContext | None = None,
     ) -> None:
+        self.address_family = family  # read by the base class when it makes the socket
         self.respond = respond
         self._ssl_context = ssl_context
         self._connections: dict[socket.socket, threading.Thread] = {}

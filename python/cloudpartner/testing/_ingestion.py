@@ -31,7 +31,7 @@ from http import HTTPStatus
 from typing import Any
 from urllib.parse import quote, unquote, urlencode
 
-from ._base import Failure, HttpError, Tokens, bearer, timestamp
+from ._base import Failure, HttpError, Tokens, bearer, timestamp, whole
 from ._http import RecordedRequest, Response
 from ._ingestion_model import DEPRECATED, LATEST, TARGETS, VERSIONS, Job, Product, Store, kind_of, schema, with_schema
 
@@ -76,13 +76,10 @@ class Service:
     def __init__(
         self, *, store: Store, tokens: Tokens, other_tokens: Tokens, page_size: int, base_url: Callable[[], str]
     ) -> None:
-        if page_size < 1:
-            msg = f"page_size must be >= 1, not {page_size!r}"
-            raise ValueError(msg)
         self.store = store
         self._tokens = tokens
         self._other_tokens = other_tokens  # the CPP API's: named in the 401 ("invalid audience")
-        self._page_size = page_size
+        self._page_size = whole("page_size", page_size, 1)
         self._base_url = base_url
 
     @property

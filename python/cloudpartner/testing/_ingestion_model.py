@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
-from ._base import timestamp
+from ._base import seconds, timestamp
 
 SCHEMA = "https://schema.mp.microsoft.com/schema"
 VERSIONS = (  # the $version values in use, oldest first
@@ -238,12 +238,8 @@ class Store:
     """Every product and job; not thread-safe by itself (FakePortal holds a lock)."""
 
     def __init__(self, *, job_seconds: float, publish_seconds: float) -> None:
-        for name, value in (("job_seconds", job_seconds), ("publish_seconds", publish_seconds)):
-            if value < 0:
-                msg = f"{name} must be >= 0, not {value!r}"
-                raise ValueError(msg)
-        self.job_seconds = float(job_seconds)
-        self.publish_seconds = float(publish_seconds)
+        self.job_seconds = seconds("job_seconds", job_seconds)
+        self.publish_seconds = seconds("publish_seconds", publish_seconds)
         self.products: dict[str, Product] = {}  # by guid
         self.jobs: dict[str, Job] = {}
 

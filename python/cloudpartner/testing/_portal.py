@@ -72,7 +72,12 @@ class FakePortal(FakeServer):
     that reads JSON numbers as floats gets them wrong. A single string passed as ``tokens`` (or as
     a mapping value) counts as one name. All methods are thread-safe; state (offers, operations,
     requests) survives stop() and start(). ``ssl_context`` (a server-side ``ssl.SSLContext``)
-    serves https instead of http, for testing certificate handling. ``conflict_when_idle=True``
+    serves https instead of http, for testing certificate handling. ``host`` is where it listens:
+    a loopback address, or every address with ``0.0.0.0`` (or ``""``) or ``::``, for which
+    ``base_url`` names ``127.0.0.1`` or ``[::1]``; another host only with ``ssl_context``, as a
+    client sends its token over plain http only to loopback (``ValueError`` otherwise). Every
+    ``*_seconds`` must be finite and >= 0, ``page_size`` an int >= 1 and ``port`` 0 to 65535:
+    else ``ValueError`` (``TypeError`` for no number) naming the value. ``conflict_when_idle=True``
     answers a cancel with nothing running 409 instead of the service's 202.
 
     The publish lifecycle: ``put_offer`` stores a draft (``If-Match`` required: ``*`` or the
@@ -140,7 +145,9 @@ class FakePortal(FakeServer):
         Each request gets the next answer recorded for the same method, path and query, in
         order; the last one repeats once they are used up; an unrecorded request gets 404
         ``NotRecorded``. Absolute locations to the recorded service point at this portal.
-        ``ValueError`` when the file holds no recorded exchange.
+        ``ValueError`` naming the line when a line is not a recorded exchange (or not UTF-8), or
+        when the file holds none; a last line cut short (no newline after it: a full disk, a
+        killed job) is left out with a ``TruncatedRecordingWarning``, the exchanges before it kept.
         """
         portal = cls(host=host, port=port)
         portal._replay(path)
