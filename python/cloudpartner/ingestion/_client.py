@@ -206,7 +206,7 @@ class Client:
         """Publish a product: its draft to ``preview``, or its preview submission to ``live``.
 
         Args:
-            product: a ``Product``, its durable id (``product/<guid>`` or the guid), or its
+            product: a ``Product``, its durable id (``product/<id>``, or a bare GUID), or its
                 external id (the offer id), looked up first.
             target: ``preview`` or ``live``. Live takes the preview submission's id, found for
                 you in :meth:`list_submissions`.

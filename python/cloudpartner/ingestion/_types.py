@@ -18,7 +18,7 @@ class Product:
     """A product (an offer) of Partner Center.
 
     Attributes:
-        id: its durable id, ``product/<guid>``.
+        id: its durable id, ``product/<id>`` (a GUID in every product seen, but the service owns the format).
         external_id: the id the publisher chose (the offer id, as the CPP API names it).
         type: e.g. ``azureVirtualMachine``, ``softwareAsAService``.
         alias: its name in Partner Center.
