@@ -4,14 +4,16 @@
 //! Everything but `binding` is plain Rust, tested by `cargo test` without Python. `http` is the
 //! service-neutral engine (transport, retry policy, TLS, recording, polling, batches); `cpp` and
 //! `ingestion` hold each API's requests, answers and calls; `validate` refuses bad input,
-//! `response` reads any answer's error, `error` is the one error type, and `runtime` holds the
-//! fork-aware tokio runtime. `binding` (feature `python`) only converts between Python and these.
+//! `json` parses and bounds every JSON document, `response` reads any answer's error, `error` is
+//! the one error type, and `runtime` holds the fork-aware tokio runtime. `binding` (feature
+//! `python`) only converts between Python and these.
 
 pub mod cpp;
 pub mod error;
 pub mod error_body;
 pub mod http;
 pub mod ingestion;
+pub mod json;
 pub mod redact;
 pub mod response;
 pub mod runtime;

@@ -3,7 +3,6 @@
 
 use chrono::{DateTime, Datelike, FixedOffset, NaiveDateTime, Timelike};
 use reqwest::header::HeaderMap;
-use serde::de::IgnoredAny;
 
 use crate::error::ApiFailure;
 
@@ -60,12 +59,6 @@ pub fn header(headers: &HeaderMap, name: &str) -> Option<String> {
     let value = headers.get(name)?;
     let text = String::from_utf8_lossy(value.as_bytes()).trim().to_owned();
     (!text.is_empty()).then_some(text)
-}
-
-/// Whether `body` is one JSON value opening with `open` (`{` or `[`), checked without building it.
-pub fn is_json(body: &[u8], open: u8) -> bool {
-    body.iter().find(|b| !b.is_ascii_whitespace()) == Some(&open)
-        && serde_json::from_slice::<IgnoredAny>(body).is_ok()
 }
 
 /// RFC 3339 (any number of fraction digits), or the same without an offset, taken as UTC. Only

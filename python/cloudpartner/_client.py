@@ -412,7 +412,7 @@ class Client:
         Args:
             publisher: the publisher id.
             offer: the offer id.
-            definition: the whole offer document (a dict; integers of any size are sent exactly).
+            definition: the whole offer document (a dict; integers are sent exactly, up to 640 digits).
             if_match: the concurrency rule, which the service requires: the ``Offer`` you read
                 (or its ``etag``) to update only if nobody changed it since, or ``"*"`` to
                 overwrite whatever is stored. There is no default, so it is never chosen by

@@ -129,7 +129,12 @@ class RequestTimeoutError(TransportError, TimeoutError):
 
 
 class MalformedResponseError(TransportError):
-    """A success answer whose body is not what the call returns (not JSON, or the wrong shape)."""
+    """A success answer whose body is not what the call returns.
+
+    Not JSON, the wrong shape, or JSON beyond the bounds every document keeps, read or written:
+    lists and objects nested more than 100 levels deep, or an integer of more than 640 digits.
+    The message says which, and where.
+    """
 
     def __init__(
         self,

@@ -41,7 +41,7 @@ class Offer:
         offer: the offer id.
         etag: the service's ``ETag`` for this version: pass the ``Offer`` (or this) as
             ``put_offer(..., if_match=...)`` to update it only if nobody changed it since.
-        definition: the whole offer document as a dict (integers exact however large).
+        definition: the whole offer document as a dict (integers exact, up to 640 digits).
         slot: the slot it was read from (``draft``, ``preview``, ``production``), or None.
         version: the version it was read at, or None.
         request_id: the service's request id header, when present.
@@ -133,7 +133,7 @@ class Operation:
         waiting_for_review: True when the operation or a step (``publisher-signoff``) is
             ``waitingForPublisherReview``: the publish waits for the publisher to approve the
             preview, and going live is next.
-        raw: the whole JSON object; integers stay exact however large.
+        raw: the whole JSON object; integers stay exact (up to 640 digits).
 
     """
 

@@ -2,11 +2,13 @@
 //! from, or refused as an `InvalidArgumentError` naming the argument.
 
 use pyo3::prelude::*;
-use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyString};
+use pyo3::types::{PyBool, PyBytes, PyDict, PyFloat, PyInt, PyList, PyString, PyTuple};
+use serde_json::{Map, Number, Value};
 
 use crate::cpp::offer::IfMatch;
 use crate::cpp::request::{Action, OfferAction};
 use crate::error::{Error, Result};
+use crate::json::{self, Fault};
 
 /// The Python name of a value's type, for messages.
 pub fn type_name(value: &Bound<'_, PyAny>) -> String {
@@ -154,15 +156,13 @@ fn batch_item(item: &Bound<'_, PyAny>, emails: &[String]) -> Result<OfferAction>
     )
 }
 
-/// A dict as JSON text, written by Python's json (integers of any size stay exact).
-pub fn json_object(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Vec<u8>> {
+/// A dict as the JSON object it stands for (`put_offer`'s definition), refused by `field`
+/// (`json_document`).
+pub fn json_object(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Value> {
     if !value.is_instance_of::<PyDict>() {
         return Err(invalid(field, format!("must be a dict, not {}", type_name(value))));
     }
-    let dumps = value.py().import("json")?.getattr("dumps")?;
-    let text =
-        dumps.call1((value,)).map_err(|e| invalid(field, format!("cannot be written as JSON ({e})")))?;
-    Ok(string(&text, field)?.into_bytes())
+    json_document(value, field)
 }
 
 /// `If-Match`: `"*"`, an ETag string, or an `Offer` (anything with `etag`) whose ETag is used.
@@ -187,19 +187,143 @@ pub fn if_match(value: &Bound<'_, PyAny>) -> PyResult<IfMatch> {
     ))
 }
 
-/// A list or a dict as JSON, written by Python's json and read back by the core.
-pub fn json_value(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<serde_json::Value> {
-    if !value.is_instance_of::<PyDict>()
-        && !value.is_instance_of::<pyo3::types::PyList>()
-        && !value.is_instance_of::<pyo3::types::PyTuple>()
+/// A list or a dict as JSON (`configure`'s resources), refused by `field` (`json_document`).
+pub fn json_value(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Value> {
+    if !(value.is_instance_of::<PyDict>()
+        || value.is_instance_of::<PyList>()
+        || value.is_instance_of::<PyTuple>())
     {
         return Err(invalid(field, format!("must be a list or a dict, not {}", type_name(value))));
     }
-    let dumps = value.py().import("json")?.getattr("dumps")?;
-    let text =
-        dumps.call1((value,)).map_err(|e| invalid(field, format!("cannot be written as JSON ({e})")))?;
-    serde_json::from_str(&string(&text, field)?)
-        .map_err(|e| invalid(field, format!("is not JSON the service can read ({e})")))
+    json_document(value, field)
+}
+
+/// A document to send, written here rather than by Python's `json` so that each refusal says
+/// what and where (`has NaN (not valid JSON) at $.plans[0].x`) and the bounds are the ones
+/// every document read keeps (`json`): what the client reads it can write back. No Python code
+/// runs meanwhile (no `__repr__`, `__str__` or `__int__` of a subclass).
+fn json_document(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<Value> {
+    to_json(value, 0).map_err(|fault| invalid(field, fault.to_string()))
+}
+
+/// `value` as JSON; `depth` is how many lists and dicts hold it (the document itself: 0).
+fn to_json(value: &Bound<'_, PyAny>, depth: usize) -> std::result::Result<Value, Fault> {
+    if value.is_none() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = value.cast::<PyBool>() {
+        return Ok(Value::Bool(b.is_true()));
+    }
+    if let Ok(s) = value.cast::<PyString>() {
+        return s
+            .to_cow()
+            .map(|text| Value::String(text.into_owned()))
+            .map_err(|_| Fault::new("a str with a lone surrogate (not valid Unicode)"));
+    }
+    if value.is_instance_of::<PyInt>() {
+        return json_integer(value).map(Value::Number);
+    }
+    if let Ok(f) = value.cast::<PyFloat>() {
+        let x = f.value();
+        return Number::from_f64(x).map(Value::Number).ok_or_else(|| {
+            let name = if x.is_nan() {
+                "NaN"
+            } else if x > 0.0 {
+                "infinity"
+            } else {
+                "-infinity"
+            };
+            Fault::new(format!("{name} (not valid JSON)"))
+        });
+    }
+    if let Ok(list) = value.cast::<PyList>() {
+        return json_array(list.iter(), depth);
+    }
+    if let Ok(tuple) = value.cast::<PyTuple>() {
+        return json_array(tuple.iter(), depth);
+    }
+    if let Ok(dict) = value.cast::<PyDict>() {
+        return json_map(dict, depth);
+    }
+    Err(not_json(value))
+}
+
+/// The level of the items of a list or dict held by `depth` others, checked before going in
+/// (a list holding itself stops here too).
+fn inside(depth: usize) -> std::result::Result<usize, Fault> {
+    if depth >= json::MAX_DEPTH { Err(Fault::too_deep()) } else { Ok(depth + 1) }
+}
+
+/// A list or tuple held by `depth` others, as a JSON list.
+fn json_array<'py>(
+    items: impl Iterator<Item = Bound<'py, PyAny>>,
+    depth: usize,
+) -> std::result::Result<Value, Fault> {
+    let level = inside(depth)?;
+    items
+        .enumerate()
+        .map(|(index, item)| to_json(&item, level).map_err(|fault| fault.in_item(index)))
+        .collect::<std::result::Result<Vec<_>, _>>()
+        .map(Value::Array)
+}
+
+/// A dict held by `depth` others, as a JSON object: its keys must be str.
+fn json_map(dict: &Bound<'_, PyDict>, depth: usize) -> std::result::Result<Value, Fault> {
+    let level = inside(depth)?;
+    let mut map = Map::new();
+    // `items()` is a snapshot (a list of pairs), read whole whatever else holds the dict.
+    for (key, item) in
+        dict.items().iter().filter_map(|pair| pair.extract::<(Bound<'_, PyAny>, Bound<'_, PyAny>)>().ok())
+    {
+        let key = match key.cast::<PyString>() {
+            Ok(key) => {
+                key.to_cow().map_err(|_| Fault::new("a key with a lone surrogate (not valid Unicode)"))?
+            }
+            Err(_) => {
+                return Err(Fault::new(format!("a key of type {} (JSON keys are str)", type_name(&key))));
+            }
+        };
+        let item = to_json(&item, level).map_err(|fault| fault.in_key(&key))?;
+        map.insert(key.into_owned(), item);
+    }
+    Ok(Value::Object(map))
+}
+
+#[cold]
+fn not_json(value: &Bound<'_, PyAny>) -> Fault {
+    Fault::new(format!(
+        "a value of type {} (JSON holds dict, list, tuple, str, int, float, bool and None)",
+        type_name(value)
+    ))
+}
+
+/// An int (or an `int` subclass, read as `int` itself, as `json` does) as an exact JSON integer
+/// within `json::MAX_INTEGER_DIGITS`; one far longer is refused from its size, before any text
+/// of it is made (turning a huge int to text is slow, and Python may refuse it).
+fn json_integer(value: &Bound<'_, PyAny>) -> std::result::Result<Number, Fault> {
+    if let Ok(small) = value.extract::<i64>() {
+        return Ok(small.into());
+    }
+    if let Ok(small) = value.extract::<u64>() {
+        return Ok(small.into());
+    }
+    let int = value.py().get_type::<PyInt>();
+    let bits = int
+        .getattr("bit_length")
+        .and_then(|f| f.call1((value,)))
+        .and_then(|n| n.extract::<u64>())
+        .map_err(|_| Fault::long_integer())?;
+    // A decimal digit holds less than 4 bits: more bits than 4 per allowed digit is too long.
+    if bits > 4 * json::MAX_INTEGER_DIGITS as u64 {
+        return Err(Fault::long_integer());
+    }
+    let text = int.getattr("__repr__").and_then(|f| f.call1((value,))).map_err(|_| Fault::long_integer())?;
+    let text = text
+        .cast::<PyString>()
+        .map_err(|_| Fault::long_integer())?
+        .to_cow()
+        .map_err(|_| Fault::long_integer())?;
+    json::integer(&text)
 }
 
 /// A str, or a typed object whose `id` is one (a `Job`, a `Product`).

@@ -4,7 +4,8 @@
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
-use serde_json::Value;
+
+use super::results::json_value;
 
 use crate::http::Document;
 use crate::ingestion::job::{Job, JobError, Moment};
@@ -18,42 +19,6 @@ fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
 fn jobs(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static JOBS: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
     Ok(JOBS.get_or_try_init(py, || py.import("cloudpartner.ingestion._jobs").map(Bound::unbind))?.bind(py))
-}
-
-/// JSON text as Python values, converted here: a one-shot cancel need not import `json` (and
-/// `re` behind it). Integers of any size stay exact.
-fn json_loads<'py>(py: Python<'py>, text: &str) -> PyResult<Bound<'py, PyAny>> {
-    match serde_json::from_str::<Value>(text) {
-        Ok(value) => to_python(py, &value),
-        Err(_) => Ok(PyDict::new(py).into_any()),
-    }
-}
-
-fn to_python<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
-    Ok(match value {
-        Value::Null => py.None().into_bound(py),
-        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
-        Value::Number(n) => match (n.as_i64(), n.as_u64()) {
-            (Some(i), _) => i.into_pyobject(py)?.into_any(),
-            (None, Some(u)) => u.into_pyobject(py)?.into_any(),
-            // Beyond 64 bits or a fraction: Python's own int() or float() of the digits.
-            _ if n.to_string().contains(['.', 'e', 'E']) => {
-                n.to_string().parse::<f64>().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
-            }
-            _ => py.get_type::<pyo3::types::PyInt>().call1((n.to_string(),))?,
-        },
-        Value::String(s) => s.into_pyobject(py)?.into_any(),
-        Value::Array(items) => {
-            PyList::new(py, items.iter().map(|v| to_python(py, v)).collect::<PyResult<Vec<_>>>()?)?.into_any()
-        }
-        Value::Object(map) => {
-            let dict = PyDict::new(py);
-            for (key, value) in map {
-                dict.set_item(key, to_python(py, value)?)?;
-            }
-            dict.into_any()
-        }
-    })
 }
 
 /// A `datetime`, or the text the service sent when it does not parse.
@@ -88,7 +53,7 @@ pub fn job_ref<'py>(py: Python<'py>, job: &Job) -> PyResult<Bound<'py, PyAny>> {
     kwargs.set_item("ended", moment(py, job.ended.as_ref())?)?;
     kwargs.set_item("errors", job_errors(py, &job.errors)?)?;
     kwargs.set_item("resource_uri", &job.resource_uri)?;
-    kwargs.set_item("raw", json_loads(py, &job.raw)?)?;
+    kwargs.set_item("raw", json_value(py, &job.raw)?)?;
     jobs(py)?.getattr("Job")?.call((), Some(&kwargs))
 }
 
@@ -103,7 +68,7 @@ fn product_ref<'py>(py: Python<'py>, product: &Product) -> PyResult<Bound<'py, P
     kwargs.set_item("external_id", &product.external_id)?;
     kwargs.set_item("type", &product.product_type)?;
     kwargs.set_item("alias", &product.alias)?;
-    kwargs.set_item("raw", json_loads(py, &product.raw)?)?;
+    kwargs.set_item("raw", json_value(py, &product.raw)?)?;
     types(py)?.getattr("Product")?.call((), Some(&kwargs))
 }
 
@@ -126,7 +91,7 @@ pub fn submissions(py: Python<'_>, submissions: Vec<Submission>) -> PyResult<Bou
             kwargs.set_item("result", &s.result)?;
             kwargs.set_item("created", moment(py, s.created.as_ref())?)?;
             kwargs.set_item("lifecycle_state", &s.lifecycle_state)?;
-            kwargs.set_item("raw", json_loads(py, &s.raw)?)?;
+            kwargs.set_item("raw", json_value(py, &s.raw)?)?;
             class.call((), Some(&kwargs))
         })
         .collect::<PyResult<Vec<_>>>()?;
@@ -135,5 +100,5 @@ pub fn submissions(py: Python<'_>, submissions: Vec<Submission>) -> PyResult<Bou
 
 /// A JSON document as a dict (the resource tree, a job's resources).
 pub fn document(py: Python<'_>, document: Document) -> PyResult<Bound<'_, PyAny>> {
-    json_loads(py, &String::from_utf8_lossy(&document.body))
+    json_value(py, &document.value)
 }

@@ -3,7 +3,8 @@
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
-use pyo3::types::{PyDict, PyList, PyModule, PyTuple};
+use pyo3::types::{PyDict, PyInt, PyList, PyModule, PyTuple};
+use serde_json::Value;
 
 use crate::cpp::Accepted;
 use crate::cpp::offer::OfferQuery;
@@ -69,15 +70,49 @@ pub fn offer_status<'py>(py: Python<'py>, status: &Operation) -> PyResult<Bound<
     types(py)?.getattr("OfferStatus")?.call((), Some(&kwargs))
 }
 
-/// An `Offer` dataclass for the offer `query` names, or (with none) the JSON as Python
-/// reads it: the JSON parsed by Python (integers stay exact).
+/// A document's JSON as Python values: dicts (in the service's order), lists, str, int (exact
+/// at any size), float, bool and None. The core parsed it within `json`'s bounds, so this never
+/// meets Python's recursion limit (the nesting is at most `json::MAX_DEPTH`, walked in Rust) nor
+/// its limit on integer text (at most `json::MAX_INTEGER_DIGITS` digits, below any setting).
+pub fn json_value<'py>(py: Python<'py>, value: &Value) -> PyResult<Bound<'py, PyAny>> {
+    Ok(match value {
+        Value::Null => py.None().into_bound(py),
+        Value::Bool(b) => b.into_pyobject(py)?.to_owned().into_any(),
+        Value::Number(n) => {
+            if let Some(i) = n.as_i64() {
+                i.into_pyobject(py)?.into_any()
+            } else if let Some(u) = n.as_u64() {
+                u.into_pyobject(py)?.into_any()
+            } else if n.as_str().contains(['.', 'e', 'E']) {
+                // A fraction or exponent: a float, as Python's json reads it (rounded, or an
+                // infinity beyond the range).
+                n.as_str().parse::<f64>().unwrap_or(f64::NAN).into_pyobject(py)?.into_any()
+            } else {
+                py.get_type::<PyInt>().call1((n.as_str(),))?
+            }
+        }
+        Value::String(s) => s.into_pyobject(py)?.into_any(),
+        Value::Array(items) => {
+            PyList::new(py, items.iter().map(|v| json_value(py, v)).collect::<PyResult<Vec<_>>>()?)?
+                .into_any()
+        }
+        Value::Object(map) => {
+            let dict = PyDict::new(py);
+            for (key, item) in map {
+                dict.set_item(key, json_value(py, item)?)?;
+            }
+            dict.into_any()
+        }
+    })
+}
+
+/// An `Offer` dataclass for the offer `query` names, or (with none) the document's JSON.
 pub fn document<'py>(
     py: Python<'py>,
     document: &Document,
     query: Option<&OfferQuery>,
 ) -> PyResult<Bound<'py, PyAny>> {
-    // The core checked it is JSON, which is UTF-8 text.
-    let parsed = json_loads(py)?.call1((String::from_utf8_lossy(&document.body),))?;
+    let parsed = json_value(py, &document.value)?;
     match query {
         None => Ok(parsed),
         Some(query) => {
@@ -94,7 +129,7 @@ pub fn document<'py>(
     }
 }
 
-/// An `Operation` dataclass (`raw` parsed by Python's json, so big integers stay exact).
+/// An `Operation` dataclass.
 pub fn operation<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, PyAny>> {
     let types = types(py)?;
     let step_class = types.getattr("OperationStep")?;
@@ -122,7 +157,7 @@ pub fn operation<'py>(py: Python<'py>, op: &Operation) -> PyResult<Bound<'py, Py
     kwargs.set_item("messages", messages(py, &op.messages)?)?;
     kwargs.set_item("cancellation_state", &op.cancellation_state)?;
     kwargs.set_item("waiting_for_review", op.waiting_for_review())?;
-    kwargs.set_item("raw", json_loads(py)?.call1((&op.raw,))?)?;
+    kwargs.set_item("raw", json_value(py, &op.raw)?)?;
     types.getattr("Operation")?.call((), Some(&kwargs))
 }
 
@@ -136,11 +171,6 @@ fn messages<'py>(py: Python<'py>, messages: &[Message]) -> PyResult<Bound<'py, P
             .map(|m| class.call1((&m.level, &m.text, m.timestamp)))
             .collect::<PyResult<Vec<_>>>()?,
     )
-}
-
-fn json_loads<'py>(py: Python<'py>) -> PyResult<&'py Bound<'py, PyAny>> {
-    static LOADS: PyOnceLock<Py<PyAny>> = PyOnceLock::new();
-    Ok(LOADS.get_or_try_init(py, || py.import("json")?.getattr("loads").map(Bound::unbind))?.bind(py))
 }
 
 /// A list of `Operation`s.

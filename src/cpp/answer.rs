@@ -39,7 +39,7 @@ pub fn operation_location(headers: &HeaderMap, body: &[u8], base: &Url) -> Optio
 
 /// Some pages say the location of a cancel that needs its own operation is in the body.
 fn body_location(body: &[u8]) -> Option<String> {
-    let Value::Object(map) = serde_json::from_slice::<Value>(body).ok()? else {
+    let Value::Object(map) = crate::json::parse(body).ok()? else {
         return None;
     };
     map.iter().find_map(|(key, value)| {

@@ -9,9 +9,8 @@ use super::request::{ListQuery, OfferAction, OperationLocation};
 use crate::error::{Error, Result};
 use crate::http::poll::{self, ProgressSink, TokenSupplier, WaitOptions};
 use crate::http::{
-    Document, Engine, Log, Prepared, Sent, Settings, batch, header_retry_after, malformed, whole_body,
+    Document, Engine, Log, Prepared, Sent, Settings, Shape, batch, header_retry_after, malformed, whole_body,
 };
-use crate::response;
 use crate::validate::Token;
 
 /// Seconds between polls of an operation unless told otherwise.
@@ -126,19 +125,19 @@ impl Client {
 
     /// One offer's definition (`offer::OfferQuery`), with its ETag.
     pub async fn get_offer(&self, query: &OfferQuery, token: &Token, log: &dyn Log) -> Result<Document> {
-        self.document(&query.prepare(self.base()), b'{', token, log).await
+        self.document(&query.prepare(self.base()), Shape::Object, token, log).await
     }
 
     /// Create or update an offer under the concurrency rule `put.if_match`; the service answers
     /// with the stored offer and its new ETag.
     pub async fn put_offer(&self, put: &PutOffer, token: &Token, log: &dyn Log) -> Result<Document> {
-        self.document(&put.prepare(self.base()), b'{', token, log).await
+        self.document(&put.prepare(self.base()), Shape::Object, token, log).await
     }
 
     /// A JSON list: the publisher's offer summaries (`offer::list`), the publishers
     /// (`offer::publishers`).
     pub async fn json_list(&self, prepared: &Prepared, token: &Token, log: &dyn Log) -> Result<Document> {
-        self.document(prepared, b'[', token, log).await
+        self.document(prepared, Shape::List, token, log).await
     }
 
     /// An offer's status: `{"status", "messages", "steps"}`, read as an operation is.
@@ -147,24 +146,15 @@ impl Client {
         operation::parse_one(whole_body(&sent)?, None).map_err(|r| malformed(&sent, r))
     }
 
-    /// A 2xx answer whose body is one JSON value opening with `open` (`{` or `[`).
+    /// A 2xx answer whose body is a JSON document of `shape`.
     async fn document(
         &self,
         prepared: &Prepared,
-        open: u8,
+        shape: Shape,
         token: &Token,
         log: &dyn Log,
     ) -> Result<Document> {
-        let sent = self.send(prepared, token, log).await?;
-        if !response::is_json(whole_body(&sent)?, open) {
-            let expected = if open == b'[' { "a JSON list" } else { "a JSON object" };
-            return Err(malformed(&sent, format!("the answer is not {expected}")));
-        }
-        Ok(Document {
-            etag: response::header(&sent.response.headers, "etag"),
-            request_id: sent.request_id(),
-            body: sent.response.body,
-        })
+        Document::read(&self.send(prepared, token, log).await?, shape)
     }
 
     /// Poll an operation until it ends (returned), `options.timeout` passes

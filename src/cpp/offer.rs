@@ -1,14 +1,14 @@
 //! Offers: what `GET`/`PUT .../offers/...` and `GET .../status` send, and the documents they
 //! return. Offer definitions are large JSON documents the API does not fix, so the core checks
-//! only that an answer is a JSON object (or list) and hands the text on whole: Python parses it,
-//! keeping integers exact.
+//! only that one is a JSON object within the bounds of `json`, both ways, and hands it on whole
+//! (integers exact).
 
+use serde_json::Value;
 use url::Url;
 
 use super::request::offer_url;
 use crate::error::{Error, Result};
 use crate::http::Prepared;
-use crate::response::is_json;
 use crate::validate;
 
 /// A slot an offer's definition lives in.
@@ -133,7 +133,7 @@ impl IfMatch {
     }
 }
 
-/// A validated `PUT .../offers/{offer}` with the offer's JSON.
+/// A validated `PUT .../offers/{offer}` with the offer's JSON text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutOffer {
     pub publisher: String,
@@ -143,12 +143,17 @@ pub struct PutOffer {
 }
 
 impl PutOffer {
-    pub fn new(publisher: &str, offer: &str, definition: Vec<u8>, if_match: IfMatch) -> Result<Self> {
+    /// The definition must be an object within the bounds every document keeps (`json::check`):
+    /// what `get_offer` reads can be written back, and nothing else.
+    pub fn new(publisher: &str, offer: &str, definition: Value, if_match: IfMatch) -> Result<Self> {
         validate::id("publisher", publisher)?;
         validate::id("offer", offer)?;
-        if !is_json(&definition, b'{') {
+        if !definition.is_object() {
             return Err(Error::invalid("definition", "must be a JSON object (a dict)"));
         }
+        crate::json::check(&definition).map_err(|fault| Error::invalid("definition", fault.to_string()))?;
+        let definition = serde_json::to_vec(&definition)
+            .map_err(|e| Error::invalid("definition", format!("cannot be written as JSON ({e})")))?;
         Ok(Self { publisher: publisher.to_owned(), offer: offer.to_owned(), definition, if_match })
     }
 
@@ -169,6 +174,7 @@ impl PutOffer {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use serde_json::json;
 
     #[test]
     fn offers_of_one_type_and_the_publishers_list() {
@@ -227,16 +233,32 @@ mod tests {
         let etag = r#"W/"datetime'2019-10-30T22%3A03%3A51.6562051Z'""#;
         assert_eq!(IfMatch::parse(etag).unwrap().header_value(), etag);
         assert!(IfMatch::parse("").is_err() && IfMatch::parse("a\nb").is_err());
-        let put = PutOffer::new("p", "o", br#"{"id": "o"}"#.to_vec(), IfMatch::Any).unwrap().prepare(&base());
+        let put = PutOffer::new("p", "o", json!({"id": "o"}), IfMatch::Any).unwrap().prepare(&base());
         assert_eq!((put.method.as_str(), put.if_match.as_deref()), ("PUT", Some("*")));
-        assert!(PutOffer::new("p", "o", b"[1]".to_vec(), IfMatch::Any).is_err());
-        assert!(PutOffer::new("p", "o", b"{".to_vec(), IfMatch::Any).is_err());
+        assert!(PutOffer::new("p", "o", json!([1]), IfMatch::Any).is_err());
     }
 
     #[test]
-    fn json_shapes_are_checked_without_building_them() {
-        assert!(is_json(b" {\"a\": 18446744073709551617}", b'{'));
-        assert!(is_json(b"[]", b'['));
-        assert!(!is_json(b"[]", b'{') && !is_json(b"{} x", b'{') && !is_json(b"", b'{'));
+    fn a_definition_is_written_as_read_within_the_same_bounds() {
+        let mut deepest = json!(1);
+        for _ in 0..crate::json::MAX_DEPTH {
+            deepest = json!({"a": deepest});
+        }
+        let body = br#"{"z": 1, "big": 18446744073709551617, "a": [0.5]}"#;
+        let read = crate::json::parse(body).unwrap();
+        let put = PutOffer::new("p", "o", read, IfMatch::Any).unwrap();
+        assert_eq!(
+            put.definition, br#"{"z":1,"big":18446744073709551617,"a":[0.5]}"#,
+            "order and digits kept"
+        );
+        assert!(PutOffer::new("p", "o", deepest.clone(), IfMatch::Any).is_ok());
+        let deeper = json!({"plans": [deepest]});
+        let err = PutOffer::new("p", "o", deeper, IfMatch::Any).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "invalid definition: has a list or object nested deeper than 100 levels at $.plans[0].a"
+            ),
+            "{err}"
+        );
     }
 }

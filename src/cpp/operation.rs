@@ -86,8 +86,8 @@ pub struct Operation {
     pub messages: Vec<Message>,
     /// `cancellationRequestState` (`canCancel`, and other values after a cancel request).
     pub cancellation_state: Option<String>,
-    /// The whole object as JSON text, numbers exactly as sent.
-    pub raw: String,
+    /// The whole object, numbers exactly as sent.
+    pub raw: Value,
 }
 
 /// What a wait for an operation last saw, carried by the shared error (`Error::WaitTimeout`).
@@ -120,21 +120,20 @@ impl Operation {
 /// One operation: an object, or (as the "Retrieve operations" page prints it) a list holding
 /// one object. `fallback_id` (from the location) stands in for a missing `id`.
 pub fn parse_one(body: &[u8], fallback_id: Option<&str>) -> Result<Operation, String> {
-    match serde_json::from_slice::<Value>(body) {
+    match crate::json::parse(body) {
         Ok(Value::Object(map)) => Ok(from_object(&map, fallback_id)),
         Ok(Value::Array(items)) => match items.as_slice() {
             [Value::Object(map)] => Ok(from_object(map, fallback_id)),
             _ => Err(format!("expected one operation, got a list of {} items", items.len())),
         },
         Ok(other) => Err(format!("expected an operation object, got {}", kind(&other))),
-        Err(e) => Err(format!("the operation is not JSON ({e})")),
+        Err(e) => Err(format!("the operation {e}")),
     }
 }
 
 /// A list of operations: a JSON array, or an object wrapping one in `value` / `items`.
 pub fn parse_list(body: &[u8]) -> Result<Vec<Operation>, String> {
-    let value: Value =
-        serde_json::from_slice(body).map_err(|e| format!("the operation list is not JSON ({e})"))?;
+    let value = crate::json::parse(body).map_err(|e| format!("the operation list {e}"))?;
     let items = match &value {
         Value::Array(items) => items,
         Value::Object(map) => match map.get("value").or_else(|| map.get("items")) {
@@ -174,7 +173,7 @@ fn from_object(map: &Map<String, Value>, fallback_id: Option<&str>) -> Operation
         steps,
         messages: objects(map.get("messages")).map(message).collect(),
         cancellation_state: text(&["cancellationRequestState"]),
-        raw: Value::Object(map.clone()).to_string(),
+        raw: Value::Object(map.clone()),
     }
 }
 
@@ -283,7 +282,7 @@ mod tests {
         assert_eq!(op.steps[1].status.as_deref(), Some("inProgress"));
         assert_eq!(op.steps[1].progress, Some(45.5));
         assert!(op.steps[0].messages.is_empty());
-        assert!(op.raw.contains("18446744073709551617"), "big integers stay exact: {}", op.raw);
+        assert!(op.raw.to_string().contains("18446744073709551617"), "big integers stay exact: {}", op.raw);
     }
 
     #[test]

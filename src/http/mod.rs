@@ -25,6 +25,7 @@ pub use settings::{
 };
 
 use crate::error::{Error, Result};
+use crate::json;
 use crate::response::{self, RawResponse};
 use crate::validate::{self, Token};
 use retry::{Deadline, Verdict};
@@ -66,13 +67,40 @@ impl Sent {
     }
 }
 
-/// A document the service answered (an offer, the list of offers): its JSON text, checked to be
-/// an object or a list, and the `ETag` it came with.
+/// A document the service answered (an offer, the list of offers): its JSON, parsed within the
+/// bounds of `json`, and the `ETag` it came with.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Document {
-    pub body: Vec<u8>,
+    pub value: serde_json::Value,
     pub etag: Option<String>,
     pub request_id: Option<String>,
+}
+
+/// What a document's JSON must be.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Shape {
+    Object,
+    List,
+}
+
+impl Document {
+    /// A 2xx answer's body as a document of `shape`, or `Error::Malformed` saying why not.
+    pub fn read(sent: &Sent, shape: Shape) -> Result<Self> {
+        let value = json::parse(whole_body(sent)?).map_err(|e| malformed(sent, format!("the answer {e}")))?;
+        let fits = match shape {
+            Shape::Object => value.is_object(),
+            Shape::List => value.is_array(),
+        };
+        if !fits {
+            let expected = if shape == Shape::List { "a JSON list" } else { "a JSON object" };
+            return Err(malformed(sent, format!("the answer is not {expected}")));
+        }
+        Ok(Self {
+            value,
+            etag: response::header(&sent.response.headers, "etag"),
+            request_id: sent.request_id(),
+        })
+    }
 }
 
 /// One service's settings, a pool of connections to it, and the send loop.

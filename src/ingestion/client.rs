@@ -13,7 +13,7 @@ use super::request::{Configure, Requests, Target};
 use crate::error::{ApiFailure, Error, LastState, Result};
 use crate::http::poll::{self, ProgressSink, TokenSupplier, WaitOptions};
 use crate::http::{
-    Document, Engine, Log, Prepared, Sent, Settings, header_retry_after, malformed, whole_body,
+    Document, Engine, Log, Prepared, Sent, Settings, Shape, header_retry_after, malformed, whole_body,
 };
 use crate::validate::Token;
 
@@ -199,8 +199,8 @@ impl Client {
             ProductRef::External(external_id) => self.find_product(external_id, token, log).await,
             ProductRef::Durable(guid) => {
                 let sent = self.send(&self.requests().product(guid), token, log).await?;
-                let value: Value = serde_json::from_slice(whole_body(&sent)?)
-                    .map_err(|e| malformed(&sent, format!("the product is not JSON ({e})")))?;
+                let value = crate::json::parse(whole_body(&sent)?)
+                    .map_err(|e| malformed(&sent, format!("the product {e}")))?;
                 product::product(&value).ok_or_else(|| malformed(&sent, "the product has no id".to_owned()))
             }
         }
@@ -267,14 +267,6 @@ impl Client {
 
     /// A 2xx answer whose body is a JSON object.
     async fn document(&self, request: &Prepared, token: &Token, log: &dyn Log) -> Result<Document> {
-        let sent = self.send(request, token, log).await?;
-        if !crate::response::is_json(whole_body(&sent)?, b'{') {
-            return Err(malformed(&sent, "the answer is not a JSON object".to_owned()));
-        }
-        Ok(Document {
-            etag: crate::response::header(&sent.response.headers, "etag"),
-            request_id: sent.request_id(),
-            body: sent.response.body,
-        })
+        Document::read(&self.send(request, token, log).await?, Shape::Object)
     }
 }

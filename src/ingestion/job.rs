@@ -37,8 +37,8 @@ pub struct Job {
     pub ended: Option<Moment>,
     pub errors: Vec<JobError>,
     pub resource_uri: Option<String>,
-    /// The whole answer, as JSON text.
-    pub raw: String,
+    /// The whole answer.
+    pub raw: Value,
 }
 
 /// What a wait for a job last saw, or a job read after a refused cancel, carried by the shared
@@ -174,12 +174,12 @@ pub fn errors(value: Option<&Value>) -> Vec<JobError> {
 /// A job from its answer. `fallback_id` (the id the caller asked about) stands in when the
 /// answer names none. Fails only when the answer is not a JSON object.
 pub fn parse(body: &[u8], fallback_id: Option<&str>) -> Result<Job, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the job is not JSON ({e})"))?;
+    let value = crate::json::parse(body).map_err(|e| format!("the job {e}"))?;
     let Value::Object(map) = &value else {
         return Err("the job is not a JSON object".to_owned());
     };
     let id = text(map, "jobId").or_else(|| fallback_id.map(str::to_owned)).unwrap_or_default();
-    Ok(Job {
+    let job = Job {
         id,
         status: text(map, "jobStatus").unwrap_or_default(),
         result: text(map, "jobResult").unwrap_or_default(),
@@ -187,8 +187,9 @@ pub fn parse(body: &[u8], fallback_id: Option<&str>) -> Result<Job, String> {
         ended: moment(text(map, "jobEnd").as_deref()),
         errors: errors(field(map, "errors")),
         resource_uri: text(map, "resourceUri"),
-        raw: String::from_utf8_lossy(body).into_owned(),
-    })
+        raw: Value::Null,
+    };
+    Ok(Job { raw: value, ..job })
 }
 
 #[cfg(test)]

@@ -28,7 +28,7 @@ pub struct Page {
 
 /// A page from its answer: a `{"value": [...]}` object (a bare list is taken as one last page).
 pub fn parse(body: &[u8]) -> std::result::Result<Page, String> {
-    let value: Value = serde_json::from_slice(body).map_err(|e| format!("the list is not JSON ({e})"))?;
+    let value = crate::json::parse(body).map_err(|e| format!("the list {e}"))?;
     let map = match value {
         Value::Array(items) => return Ok(Page { items, next: None }),
         Value::Object(map) => map,

@@ -14,8 +14,8 @@ pub struct Product {
     /// e.g. `azureVirtualMachine`, `softwareAsAService`.
     pub product_type: Option<String>,
     pub alias: Option<String>,
-    /// The product as sent, JSON text.
-    pub raw: String,
+    /// The product as sent.
+    pub raw: Value,
 }
 
 impl Product {
@@ -40,7 +40,8 @@ pub struct Submission {
     pub created: Option<Moment>,
     /// `generallyAvailable`, `deprecated`, ...
     pub lifecycle_state: Option<String>,
-    pub raw: String,
+    /// The submission as sent.
+    pub raw: Value,
 }
 
 impl Submission {
@@ -71,7 +72,7 @@ pub fn product(value: &Value) -> Option<Product> {
             .or_else(|| text(map, "externalId")),
         product_type: text(map, "type"),
         alias: text(map, "alias"),
-        raw: value.to_string(),
+        raw: value.clone(),
     })
 }
 
@@ -88,7 +89,7 @@ pub fn submission(value: &Value) -> Option<Submission> {
         result: text(map, "result"),
         created: moment(text(map, "created").as_deref()),
         lifecycle_state: text(map, "lifecycleState"),
-        raw: value.to_string(),
+        raw: value.clone(),
     })
 }
 

@@ -167,8 +167,10 @@ pub struct Configure {
 
 impl Configure {
     /// From a list of resources, or a whole configure document (whose `$schema` is kept, or
-    /// added when it has none). Each resource must be an object; the list must not be empty.
+    /// added when it has none). Each resource must be an object; the list must not be empty;
+    /// the whole within the bounds every document keeps (`json::check`), as an offer's is.
     pub fn new(resources: &Value, requests: &Requests<'_>) -> Result<Self> {
+        crate::json::check(resources).map_err(|fault| Error::invalid("resources", fault.to_string()))?;
         let mut document = match resources {
             Value::Array(_) => Map::new(),
             Value::Object(map) if map.contains_key("resources") => map.clone(),
@@ -283,6 +285,17 @@ mod tests {
             );
         }
         assert!(!r.configure(&Configure::new(&json!([{}]), &r).unwrap()).idempotent);
+        let mut deep = json!(1);
+        for _ in 0..crate::json::MAX_DEPTH {
+            deep = json!([deep]);
+        }
+        let err = Configure::new(&json!([{"a": deep}]), &r).unwrap_err().to_string();
+        assert!(
+            err.starts_with(
+                "invalid resources: has a list or object nested deeper than 100 levels at $[0].a"
+            ),
+            "{err}"
+        );
     }
 
     #[test]
