@@ -22,6 +22,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable
 
 import cloudpartner
+from children import exit_code_within  # this script's folder is on sys.path
 from cloudpartner import ingestion
 from cloudpartner.testing import FakePortal
 
@@ -244,17 +245,9 @@ def fork_after_churn(portal: FakePortal) -> None:
                 code = 0 if (got, got2) == (202, 202) else 2
             finally:
                 os._exit(code)
-        deadline = time.monotonic() + JOIN
-        while time.monotonic() < deadline:
-            done, status = os.waitpid(pid, os.WNOHANG)
-            if done:
-                break
-            time.sleep(0.02)
-        else:
-            os.kill(pid, 9)
-            os.waitpid(pid, 0)
-            raise SystemExit("churn: the forked child hung")
-        check(os.waitstatus_to_exitcode(status) == 0, f"the forked child ended with {status}")
+        code = exit_code_within(pid, JOIN)
+        check(code is not None, "the forked child hung")
+        check(code == 0, f"the forked child ended with {code}")
         in_fresh_thread(lambda: parent_client.cancel(PUBLISHER, "offer-8"))
 
 

@@ -1,8 +1,12 @@
-"""Shared fixtures: an offline portal on 127.0.0.1 and a client pointed at it."""
+"""Shared fixtures: an offline portal on 127.0.0.1 and a client pointed at it; `replaying`."""
 
 from __future__ import annotations
 
+import contextlib
+import subprocess
+import sys
 from collections.abc import Iterator
+from pathlib import Path
 
 import cloudpartner
 import pytest
@@ -40,3 +44,26 @@ def slow_portal() -> Iterator[FakePortal]:
 def client(portal: FakePortal) -> Iterator[cloudpartner.Client]:
     with cloudpartner.Client(TOKEN, base_url=portal.base_url, timeout=5.0, backoff=0.01) as c:
         yield c
+
+
+@contextlib.contextmanager
+def replaying(recording: Path) -> Iterator[tuple[str, list[str]]]:
+    """Run ``cloudpartner serve --replay recording`` in a child; yield its base URL and a list.
+
+    On leaving, the child is terminated and the list gets its stderr.
+    """
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cloudpartner", "serve", "--replay", str(recording)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    stderr: list[str] = []
+    try:
+        assert server.stdout is not None
+        first = server.stdout.readline()
+        assert "replaying" in first, first
+        yield first.split(" on ")[1].split(" ")[0], stderr
+    finally:
+        server.terminate()
+        stderr.append(server.communicate(timeout=10)[1])

@@ -22,6 +22,7 @@ from typing import Any, Callable
 
 import cloudpartner
 import pytest
+from children import exit_code_within
 from cloudpartner import CancelResult, ClientClosedError, RequestTimeoutError
 from cloudpartner.testing import FakePortal
 from conftest import OFFER, PUBLISHER, TOKEN
@@ -108,22 +109,12 @@ def run_in_fork(body: Callable[[], Any]) -> Any:
         finally:
             os._exit(code)
     os.close(write_end)
-    deadline = time.monotonic() + CHILD_DEADLINE
-    status = None
-    while time.monotonic() < deadline:
-        done, status = os.waitpid(pid, os.WNOHANG)
-        if done:
-            break
-        time.sleep(0.02)
-    else:
-        os.kill(pid, signal.SIGKILL)
-        os.waitpid(pid, 0)
+    code = exit_code_within(pid, CHILD_DEADLINE)
+    if code is None:
         os.close(read_end)
         pytest.fail(f"the forked child hung: still alive after {CHILD_DEADLINE} s")
     with os.fdopen(read_end) as pipe:
         text = pipe.read()
-    assert status is not None
-    code = os.waitstatus_to_exitcode(status)
     payload = json.loads(text) if text else {}
     assert code == 0, f"the forked child exited with {code}: {payload}"
     return payload["ok"]

@@ -10,7 +10,7 @@ from pathlib import Path
 import cloudpartner
 import pytest
 from cloudpartner.testing import FakePortal
-from conftest import OFFER, PUBLISHER
+from conftest import OFFER, PUBLISHER, replaying
 from rawserver import RawServer, http_response
 
 SECRET = "recorded-secret-token-7Kq2Zp9W"  # distinctive: searched for in the file's bytes
@@ -104,23 +104,10 @@ def test_the_cli_serves_a_recording(tmp_path: Path) -> None:
     with FakePortal() as portal:
         portal.add_offer(PUBLISHER, OFFER)
         cloudpartner.Client(SECRET, base_url=portal.base_url, record=recording).cancel(PUBLISHER, OFFER)
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cloudpartner", "serve", "--replay", str(recording)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline()
-        assert "replaying" in first, first
-        base_url = first.split(" on ")[1].split(" ")[0]
+    with replaying(recording) as (base_url, _):
         result = cloudpartner.Client("offline", base_url=base_url).cancel(PUBLISHER, OFFER)
         assert result.status_code == 202
         assert result.operation_location is not None and result.operation_location.startswith(base_url)
-    finally:
-        server.terminate()
-        server.wait(10)
     missing = subprocess.run(
         [sys.executable, "-m", "cloudpartner", "serve", "--replay", str(tmp_path / "missing.jsonl")],
         capture_output=True,

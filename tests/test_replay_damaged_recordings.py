@@ -14,7 +14,7 @@ from pathlib import Path
 import cloudpartner
 import pytest
 from cloudpartner.testing import FakePortal, TruncatedRecordingWarning
-from conftest import OFFER, PUBLISHER
+from conftest import OFFER, PUBLISHER, replaying
 
 
 def record_session(path: Path) -> list[bytes]:
@@ -127,21 +127,9 @@ def test_serve_replays_a_cut_recording_with_one_line_of_warning(tmp_path: Path):
     recording = tmp_path / "cut.jsonl"
     cancel, listing = record_session(recording)
     recording.write_bytes(cancel + listing[:30])
-    server = subprocess.Popen(
-        [sys.executable, "-m", "cloudpartner", "serve", "--replay", str(recording)],
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        assert server.stdout is not None
-        first = server.stdout.readline()
-        assert "replaying" in first, first
-        base_url = first.split(" on ")[1].split(" ")[0]
+    with replaying(recording) as (base_url, stderr):
         assert cloudpartner.Client("token", base_url=base_url).cancel(PUBLISHER, OFFER).status_code == 202
-    finally:
-        server.terminate()
-        _, err = server.communicate(timeout=10)
+    err = stderr[0]
     assert err.splitlines()[0].startswith(f"cloudpartner: warning: {recording}, line 2 is cut short"), err
     assert "Traceback" not in err
 
