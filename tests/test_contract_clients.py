@@ -90,7 +90,9 @@ def test_cloudpub_reads_resource_tree_and_submissions(ingestion_python: Path, po
 
 def test_cloudpub_reads_a_plans_technical_configuration(ingestion_python: Path, portal: FakePortal) -> None:
     result = run(ingestion_python, portal, "cloudpub_read_technical_configuration")
-    assert result["plan"].startswith("plan/")
+    plans = [r for r in portal.resource_tree("contoso-virtualmachineoffer") if r["id"].startswith("plan/")]
+    plan_2 = next(r["id"] for r in plans if r["identity"]["externalId"] == "plan-2")
+    assert result == {"plan": plan_2.split("/")[-1], "versions": []}
 
 
 def test_img_utils_2_reads_the_offer(ingestion_python: Path, portal: FakePortal) -> None:
