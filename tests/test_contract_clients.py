@@ -19,16 +19,12 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 from typing import Any
 
 import pytest
-
 from cloudpartner.testing import FakePortal
-
-sys.path.insert(0, str(Path(__file__).parent))
-from contract import venvs  # noqa: E402
+from contract import venvs
 
 INGESTION_PINS = ("cloudpub==1.7.6", "azure-img-utils==2.7.0")  # both talk to the Product Ingestion API
 CPP_PINS = ("azure-img-utils==1.2.0",)  # the last release on the CPP API
@@ -127,3 +123,16 @@ def test_img_utils_1_puts_publishes_waits_for_review_and_goes_live(cpp_python: P
     assert result["last_state"] == "waitingForPublisherReview"
     assert result["publish"].startswith("/api/publishers/contoso/offers/contoso-other/operations/")
     assert result["displayText"] == "Contoso, edited"
+
+
+def test_routing_refuses_every_host_but_the_services() -> None:
+    from cloudpartner.testing._route import RefusedHostError, routed_url
+
+    base = "http://127.0.0.1:1"
+    assert routed_url("https://graph.microsoft.com/rp/product-ingestion/product?x=1", base) == (
+        base + "/rp/product-ingestion/product?x=1"
+    )
+    assert routed_url("https://login.microsoftonline.com/t/oauth2/token", base) == base + "/t/oauth2/token"
+    for refused in ("https://example.com/", "https://graph.microsoft.com/v1.0/me", "http://cloudpartner.azure.com/api"):
+        with pytest.raises(RefusedHostError, match="refused"):
+            routed_url(refused, base)

@@ -36,7 +36,7 @@ def workflow(function: Callable[[], Any]) -> Callable[[], Any]:
 
 
 def cloudpub() -> Any:
-    from cloudpub.ms_azure import AzureService
+    from cloudpub.ms_azure import AzureService  # type: ignore[import-not-found]
 
     return AzureService(CREDENTIALS, retry_interval=0.1, retry_timeout=30)
 
@@ -78,14 +78,14 @@ def cloudpub_read_technical_configuration() -> Any:
 
 
 def img_utils() -> Any:
-    from azure_img_utils.azure_image import AzureImage
+    from azure_img_utils.azure_image import AzureImage  # type: ignore[import-not-found]
 
     return AzureImage(container="images", storage_account="account", credentials=AIU_CREDENTIALS, resource_group="rg")
 
 
 @workflow
 def img_utils_read_offer() -> Any:
-    from azure_img_utils.cloud_partner import get_technical_details
+    from azure_img_utils.cloud_partner import get_technical_details  # type: ignore[import-not-found]
 
     image = img_utils()
     doc = image.get_offer_doc("contoso-virtualmachineoffer")

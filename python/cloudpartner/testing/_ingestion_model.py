@@ -177,7 +177,9 @@ class Product:
             "product": self.id,
         }
         self.resources[durable] = ("plan", body)
-        if self.resources.get(self.id, ("product", {}))[1].get("type") == "azureVirtualMachine":  # every VM plan has one (cloudpub reads it)
+        if (
+            self.resources.get(self.id, ("product", {}))[1].get("type") == "azureVirtualMachine"
+        ):  # every VM plan has one (cloudpub reads it)
             config = technical_configuration(self.id, durable, external_id)
             self.resources.setdefault(config["id"], (TECH_CONFIG, config))
         return durable
@@ -220,7 +222,7 @@ TECH_CONFIG = "virtual-machine-plan-technical-configuration"
 
 
 def technical_configuration(product: str, plan: str, external_id: str) -> dict[str, Any]:
-    """A VM plan's technical configuration as a new plan has it: its SKUs, no image version yet.
+    """Return a VM plan's technical configuration as a new plan has it: its SKUs, no image version yet.
 
     Its ``plan`` is the plan's durable id (``plan/<product>/<plan>``): azure-img-utils matches it
     against the plan resource's ``id``; its id is ``<type>/<product guid>/<plan guid>``.

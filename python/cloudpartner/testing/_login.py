@@ -77,9 +77,12 @@ class Service:
         return Response(failure.status, body, headers)
 
     def handle(self, request: RecordedRequest) -> Response:
-        name = self.route_name(request)
-        match = next(pattern.fullmatch(request.path) for route, pattern in _ROUTES if route == name)
-        tenant = match.groupdict().get("tenant") or "common"
+        name, tenant = "", "common"
+        for route, pattern in _ROUTES:
+            match = pattern.fullmatch(request.path)
+            if match is not None:
+                name, tenant = route, match.groupdict().get("tenant") or "common"
+                break
         if name == "instance-discovery":
             return Response(200, _discovery(tenant))
         if name == "openid-configuration":
@@ -92,16 +95,25 @@ class Service:
     def _grant(self, form: dict[str, str], *, v2: bool) -> Response:
         if form.get("grant_type") != "client_credentials":
             grant = form.get("grant_type", "")
-            return _entra_error(400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant}'.")
+            return _entra_error(
+                400, "unsupported_grant_type", 70003, f"The app requested an unsupported grant type '{grant}'."
+            )
         if not form.get("client_id"):
-            return _entra_error(400, "invalid_request", 900144, "The request body must contain the 'client_id' parameter.")
+            return _entra_error(
+                400, "invalid_request", 900144, "The request body must contain the 'client_id' parameter."
+            )
         if not (form.get("client_secret") or form.get("client_assertion")):
             return _entra_error(401, "invalid_client", 7000215, "Invalid client secret provided.")
         wanted = form.get("scope", "") if v2 else form.get("resource", "")
         api = _audience(wanted)
         if api is None:
             what = "scope" if v2 else "resource"
-            return _entra_error(400, "invalid_resource" if not v2 else "invalid_scope", 500011, f"The {what} '{wanted}' was not found in the tenant.")
+            return _entra_error(
+                400,
+                "invalid_resource" if not v2 else "invalid_scope",
+                500011,
+                f"The {what} '{wanted}' was not found in the tenant.",
+            )
         now = int(time.time())
         if v2:
             body: dict[str, Any] = {"token_type": "Bearer", "expires_in": LIFETIME, "ext_expires_in": LIFETIME}

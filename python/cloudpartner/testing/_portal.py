@@ -56,8 +56,8 @@ from typing import Any
 from ._base import FakeServer, Tokens
 from ._cpp import Service
 from ._ingestion import Service as Ingestion
-from ._login import Service as Login
 from ._ingestion_model import LATEST, TARGETS, Product, Store, with_schema
+from ._login import Service as Login
 
 
 class FakePortal(FakeServer):
