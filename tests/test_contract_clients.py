@@ -6,7 +6,7 @@ their workflows (``tests/contract/workflows.py``) as a subprocess in a venv hold
 clients, against a FakePortal on 127.0.0.1 reached through ``cloudpartner.testing``'s routing
 of ``requests`` and its token endpoint: no patch of their logic.
 
-The venvs are made once per machine under ``target/contract-venvs/`` (about a minute and 150 MB
+The venvs are made once per machine under ``target/contract-venvs/`` (about 30 s and 210 MB
 with the azure SDKs they need) and reused while the pins are unchanged. To move a pin, edit
 ``INGESTION_PINS`` or ``CPP_PINS`` below: the next run makes a fresh venv (delete the old
 directory). azure-img-utils 1.x talks to the CPP API and 2.x to the Product Ingestion API, so
