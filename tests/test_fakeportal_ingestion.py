@@ -151,7 +151,8 @@ def test_plans_and_the_draft_resource_tree(portal: FakePortal) -> None:
     assert tree.json["root"] == pid
     assert tree.json["target"] == {"targetType": "draft"}
     ids = [resource["id"] for resource in tree.json["resources"]]
-    assert ids == [pid, plans[0]["id"], plans[1]["id"], f"submission/{pid.split('/')[1]}/0"]
+    configs = [f"virtual-machine-plan-technical-configuration/{plan['id'].split('/', 1)[1]}" for plan in plans]
+    assert ids == [pid, plans[0]["id"], configs[0], plans[1]["id"], configs[1], f"submission/{pid.split('/')[1]}/0"]
     nothing = call(portal, "GET", f"/resource-tree/{pid}?targetType=preview&{V}")
     assert nothing.status == 404
 

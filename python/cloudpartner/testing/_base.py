@@ -124,13 +124,18 @@ class Tokens:
 
     def __init__(self, spec: TokenSpec) -> None:
         self._tokens: dict[str, frozenset[str] | None] | None = None
+        self._issued: set[str] = set()
         if isinstance(spec, Mapping):
             self._tokens = {token: names(seen) for token, seen in spec.items()}
         elif spec is not None:
             self._tokens = dict.fromkeys(names(spec))
 
     def accepts(self, token: str) -> bool:
-        return self._tokens is None or token in self._tokens
+        return self._tokens is None or token in self._tokens or token in self._issued
+
+    def issue(self, token: str) -> None:
+        """Accept ``token`` too, seeing every publisher (one the portal's token endpoint issues)."""
+        self._issued.add(token)
 
     def named(self, token: str) -> frozenset[str]:
         """Return the publishers a mapping names for ``token`` (empty when it names none)."""
@@ -138,7 +143,7 @@ class Tokens:
 
     def sees(self, token: str, publisher: str | None) -> bool:
         """Tell whether ``token`` (accepted) sees ``publisher``; None (no publisher) is seen by all."""
-        seen = None if self._tokens is None else self._tokens.get(token)
+        seen = None if self._tokens is None or token in self._issued else self._tokens.get(token)
         return seen is None or publisher is None or publisher in seen
 
 

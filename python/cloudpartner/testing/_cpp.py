@@ -288,20 +288,27 @@ class Service:
             return Response(200)
         return self._accepted(operation)
 
-    def _accepted(self, operation: Operation | None) -> Response:
-        """202 with the operation's location in the configured style."""
+    def _accepted(self, operation: Operation | None, *, absolute: bool = True) -> Response:
+        """202 with the operation's location in the configured style.
+
+        ``absolute=False``: publish and go-live, which answer ``Location`` with a relative path in
+        every style (the publish and go-live pages; azure-img-utils 1.x prefixes the value with
+        ``https://cloudpartner.azure.com``); only the 2018 cancel page shows ``Operation-Location``.
+        """
         if operation is None:
             return Response(202)
         publisher, offer = quote(operation.publisher, safe=""), quote(operation.offer, safe="")
         path = f"/api/publishers/{publisher}/offers/{offer}/operations/{operation.id}"
-        if self._style == "absolute":
+        if self._style == "absolute" and absolute:
             return Response(202, headers={"Operation-Location": self._base_url() + path})
         if self._style == "non-migrated":
             path = f"/api/operations/{quote(operation.id, safe='$')}"
         return Response(202, headers={"Location": f"{path}?api-version={API_VERSION}"})
 
     def _start_route(self, request: RecordedRequest, kind: str, publisher: str, offer: str) -> Response:
-        emails = _notification_emails(request)
+        # The go-live page sends no body (tests/reference/golive-202-location.json; azure-img-utils
+        # 1.x posts none): one is checked only when given.
+        emails = _notification_emails(request) if kind == "publish" or request.raw_body.strip() else None
         if kind == "publish" and (publisher, offer) not in self._offers:
             raise publish_not_found(offer)
         state = self._offer(publisher, offer)
@@ -325,7 +332,7 @@ class Service:
             state.preview = None  # the new publish fills it again at review
             operation = self._start(state, "publish", now, self._step_seconds)
             operation.emails = emails
-        return self._accepted(operation)
+        return self._accepted(operation, absolute=False)
 
     def _status(self, publisher: str, offer: str) -> Response:
         state = self._offer(publisher, offer)

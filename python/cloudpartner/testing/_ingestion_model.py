@@ -177,6 +177,11 @@ class Product:
             "product": self.id,
         }
         self.resources[durable] = ("plan", body)
+        if (
+            self.resources.get(self.id, ("product", {}))[1].get("type") == "azureVirtualMachine"
+        ):  # every VM plan has one (cloudpub reads it)
+            config = technical_configuration(self.id, durable, external_id)
+            self.resources.setdefault(config["id"], (TECH_CONFIG, config))
         return durable
 
     def published(self, target: str, now: float) -> Submission | None:
@@ -211,6 +216,42 @@ class Product:
             if entry is not None and sub.live_job is not None and sub.live_job.status(now) != "completed":
                 items.append(entry)
         return items + previews[-1:]  # the page's order: draft, live, preview
+
+
+TECH_CONFIG = "virtual-machine-plan-technical-configuration"
+
+
+def technical_configuration(product: str, plan: str, external_id: str) -> dict[str, Any]:
+    """Return a VM plan's technical configuration as a new plan has it: its SKUs, no image version yet.
+
+    Its ``plan`` is the plan's durable id (``plan/<product>/<plan>``): azure-img-utils matches it
+    against the plan resource's ``id``; its id is ``<type>/<product guid>/<plan guid>``.
+    """
+    return {
+        "id": f"{TECH_CONFIG}/{plan.split('/', 1)[1]}",
+        "product": product,
+        "plan": plan,
+        "operatingSystem": {"family": "linux", "type": "other", "friendlyName": "Linux"},
+        "recommendedVmSizes": [],
+        "openPorts": [],
+        "vmProperties": {
+            "supportsExtensions": True,
+            "supportsBackup": False,
+            "supportsAcceleratedNetworking": False,
+            "isNetworkVirtualAppliance": False,
+            "supportsNVMe": False,
+            "supportsCloudInit": False,
+            "supportsAadLogin": False,
+            "supportsHibernation": False,
+            "supportsRemoteConnection": True,
+            "requiresCustomArmTemplate": False,
+        },
+        "skus": [
+            {"imageType": "x64Gen2", "skuId": external_id},
+            {"imageType": "x64Gen1", "skuId": f"{external_id}-gen1"},
+        ],
+        "vmImageVersions": [],
+    }
 
 
 def with_schema(kind: str, body: dict[str, Any], version: str) -> dict[str, Any]:

@@ -57,6 +57,7 @@ from ._base import FakeServer, Tokens
 from ._cpp import Service
 from ._ingestion import Service as Ingestion
 from ._ingestion_model import LATEST, TARGETS, Product, Store, with_schema
+from ._login import Service as Login
 
 
 class FakePortal(FakeServer):
@@ -128,15 +129,17 @@ class FakePortal(FakeServer):
             conflict_when_idle=conflict_when_idle,
             base_url=lambda: self.base_url,
         )
+        accepted = cpp_tokens if ingestion_tokens is None else Tokens(ingestion_tokens)
         self._ingestion = Ingestion(
             store=Store(job_seconds=job_seconds, publish_seconds=publish_seconds),
-            tokens=cpp_tokens if ingestion_tokens is None else Tokens(ingestion_tokens),
+            tokens=accepted,
             other_tokens=Tokens(()) if ingestion_tokens is None else cpp_tokens,
             page_size=page_size,
             base_url=lambda: self.base_url,
         )
         self._store = self._ingestion.store
-        self._models = [self._ingestion, self._cpp]  # the CPP API answers every other path
+        self._login = Login(cpp_tokens=cpp_tokens, ingestion_tokens=accepted)
+        self._models = [self._ingestion, self._login, self._cpp]  # the CPP API answers every other path
 
     @classmethod
     def from_recording(cls, path: str | os.PathLike[str], *, host: str = "127.0.0.1", port: int = 0) -> FakePortal:
