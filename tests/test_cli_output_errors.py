@@ -8,7 +8,7 @@ import sys
 from collections.abc import Iterator
 
 import pytest
-from cloudpartner._cli import EXIT_OUTPUT
+from cloudpartner.cli._shared import EXIT_OUTPUT
 from cloudpartner.testing import FakePortal
 from conftest import OFFER, PUBLISHER
 

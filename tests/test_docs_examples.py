@@ -309,11 +309,11 @@ def _cli_hook() -> types.ModuleType:
 
 
 def test_the_cli_page_is_generated_from_the_parser_with_every_command_and_exit_code() -> None:
-    from cloudpartner import _cli
+    from cloudpartner import cli
 
     hook = _cli_hook()
     page = hook.cli_reference()
-    parser = _cli._parser()
+    parser = cli._parser()
     for name, _, sub in hook._subcommands(parser):
         assert f"### `cloudpartner {name}`" in page
         for inner, _, _ in hook._subcommands(sub):

@@ -44,9 +44,9 @@ def test_the_cli_loads_the_offline_portal_only_for_serve_and_demo() -> None:
     probe = textwrap.dedent(
         """
         import contextlib, io, sys
-        from cloudpartner import _cli
+        from cloudpartner import cli
         with contextlib.suppress(SystemExit), contextlib.redirect_stdout(io.StringIO()):
-            _cli.main(["--help"])
+            cli.main(["--help"])
         print(sorted(m for m in ("http.server", "cloudpartner.testing", "pytest") if m in sys.modules))
         """
     )

@@ -2,9 +2,9 @@
 
 ``docs/guides/cli.md`` holds the prose and the marker ``<!-- cli-reference -->``; this hook
 replaces the marker with every subcommand (``cloudpartner ingestion ...`` too): its usage, its
-help, and a table of its arguments with their defaults, read from ``cloudpartner._cli._parser()``.
-The exit codes come from the ``EXIT_*`` constants of ``cloudpartner._cli``: a new one without a
-meaning here fails the build. Nothing on the page can drift from the parser.
+help, and a table of its arguments with their defaults, read from ``cloudpartner.cli._parser()``.
+The exit codes come from the ``EXIT_*`` constants of ``cloudpartner.cli._shared``: a new one
+without a meaning here fails the build. Nothing on the page can drift from the parser.
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import Any
 MARKER = "<!-- cli-reference -->"
 PAGE = "guides/cli.md"
 
-# What each exit code means to a caller; the values come from cloudpartner._cli.
+# What each exit code means to a caller; the values come from cloudpartner.cli._shared.
 EXIT_MEANINGS = {
     "EXIT_OK": "success",
     "EXIT_USAGE": "usage or bad input, including a missing token or a credential that failed",
@@ -85,10 +85,10 @@ def _section(path: str, help_text: str, parser: argparse.ArgumentParser, level: 
 
 
 def exit_codes() -> list[tuple[int, str]]:
-    """List (code, meaning) for every ``EXIT_*`` constant of ``cloudpartner._cli``, lowest first."""
-    from cloudpartner import _cli  # noqa: PLC0415 - the package is imported at build time only
+    """List (code, meaning) for every ``EXIT_*`` constant of ``cloudpartner.cli._shared``, lowest first."""
+    from cloudpartner.cli import _shared  # noqa: PLC0415 - the package is imported at build time only
 
-    constants = {name: value for name, value in vars(_cli).items() if name.startswith("EXIT_")}
+    constants = {name: value for name, value in vars(_shared).items() if name.startswith("EXIT_")}
     undocumented = set(constants) - set(EXIT_MEANINGS)
     if undocumented:
         msg = f"exit codes without a meaning in docs/_hooks/cli.py: {sorted(undocumented)}"
@@ -98,9 +98,9 @@ def exit_codes() -> list[tuple[int, str]]:
 
 def cli_reference() -> str:
     """Make the page's Markdown: the exit codes, then every command."""
-    from cloudpartner import _cli  # noqa: PLC0415
+    from cloudpartner import cli  # noqa: PLC0415
 
-    parser = _cli._parser()
+    parser = cli._parser()
     lines = ["## Exit codes", "", "| code | meaning |", "|---|---|"]
     lines += [f"| {code} | {_escape(meaning)} |" for code, meaning in exit_codes()]
     lines += ["", "## Commands", ""]

@@ -1,5 +1,5 @@
 """``python -m cloudpartner``: the same as the ``cloudpartner`` command."""
 
-from ._cli import run
+from .cli import run
 
 run()

@@ -6,8 +6,9 @@ import argparse
 import dataclasses
 import sys
 
-from ._cli import EXIT_OK, UsageError, _client, _error_json, _exit_code, _print_json, _read_text
-from ._results import CancelResult
+from .. import _core
+from .._results import CancelResult
+from ._shared import EXIT_OK, UsageError, cpp_client, error_json, exit_code, print_json, read_text, service_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
@@ -15,11 +16,27 @@ if TYPE_CHECKING:
     from typing import Any, TextIO
 
 
-def cancel_many(args: argparse.Namespace) -> int:
+def add_commands(commands: Any) -> None:
+    """Add ``cancel-many``."""
+    many = commands.add_parser("cancel-many", help="cancel many offers from a file (lines 'publisher offer' or CSV)")
+    many.add_argument("file", help="the list of offers; - reads standard input")
+    many.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
+    many.add_argument(
+        "--concurrency",
+        type=int,
+        default=_core.DEFAULT_CONCURRENCY,
+        metavar="N",
+        help=f"calls in flight (default {_core.DEFAULT_CONCURRENCY})",
+    )
+    service_options(many)
+    many.set_defaults(run=_cancel_many)
+
+
+def _cancel_many(args: argparse.Namespace) -> int:
     """Run ``cancel-many``; the exit code is the worst of its failures'."""
     items = _read_offers(args.file)
     bar = _ProgressBar(len(items), sys.stderr) if sys.stderr.isatty() and not args.json else None
-    with _client(args) as client:
+    with cpp_client(args) as client:
         outcomes = client.cancel_many(
             items, emails=args.email, concurrency=args.concurrency, on_result=bar.update if bar else None
         )
@@ -27,19 +44,19 @@ def cancel_many(args: argparse.Namespace) -> int:
         bar.close()
     failures = [(item, o) for item, o in zip(items, outcomes) if isinstance(o, BaseException)]
     if args.json:
-        _print_json([_outcome_json(item, o) for item, o in zip(items, outcomes)])
+        print_json([_outcome_json(item, o) for item, o in zip(items, outcomes)])
     else:
         _print_summary(outcomes, failures)
-    codes = [_exit_code(error) for _, error in failures]
+    codes = [exit_code(error) for _, error in failures]
     return max(codes, default=EXIT_OK)
 
 
 def _read_offers(path: str) -> list[tuple[str, str]]:
     """Read ``publisher offer`` or CSV ``publisher,offer`` lines; blank lines, # comments and a header are skipped."""
-    import csv  # noqa: PLC0415 - see the imports
+    import csv  # noqa: PLC0415 - see _shared's imports
 
     items: list[tuple[str, str]] = []
-    for number, raw in enumerate(_read_text(path, "offers file").splitlines(), start=1):
+    for number, raw in enumerate(read_text(path, "offers file").splitlines(), start=1):
         line = raw.strip()
         if not line or line.startswith("#"):
             continue
@@ -99,5 +116,5 @@ def _outcome_json(item: tuple[str, str], outcome: object) -> dict[str, Any]:
     publisher, offer = item
     if isinstance(outcome, CancelResult):
         return {"ok": True, **dataclasses.asdict(outcome)}
-    error = _error_json(outcome if isinstance(outcome, BaseException) else None)
+    error = error_json(outcome if isinstance(outcome, BaseException) else None)
     return {"ok": False, "publisher": publisher, "offer": offer, "error": error}

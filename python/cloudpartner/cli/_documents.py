@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import dataclasses
 
-from ._cli import EXIT_OK, _client, _percent, _print_json, _service_options
+from ._shared import EXIT_OK, cpp_client, percent, print_json, service_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
@@ -17,7 +17,7 @@ def add_commands(commands: Any) -> None:
     status = commands.add_parser("status", help="show an offer's status and steps")
     status.add_argument("publisher")
     status.add_argument("offer")
-    _service_options(status)
+    service_options(status)
     status.set_defaults(run=_status)
 
     offers = commands.add_parser("offers", help="list a publisher's offers")
@@ -25,30 +25,30 @@ def add_commands(commands: Any) -> None:
     offers.add_argument(
         "--offer-type", metavar="TYPE", help="only offers of this type, e.g. microsoft-azure-virtualmachines"
     )
-    _service_options(offers)
+    service_options(offers)
     offers.set_defaults(run=_offers)
 
     offer = commands.add_parser("offer", help="show an offer's definition (JSON)")
     offer.add_argument("publisher")
     offer.add_argument("offer")
     offer.add_argument("--slot", choices=("draft", "preview", "production"), help="the slot to read (default: draft)")
-    _service_options(offer)
+    service_options(offer)
     offer.set_defaults(run=_offer)
 
     publishers = commands.add_parser("publishers", help="list the publishers the token may act for")
-    _service_options(publishers)
+    service_options(publishers)
     publishers.set_defaults(run=_publishers)
 
 
 def _status(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with cpp_client(args) as client:
         status = client.get_offer_status(args.publisher, args.offer)
     if args.json:
-        _print_json(dataclasses.asdict(status))
+        print_json(dataclasses.asdict(status))
         return EXIT_OK
     print(f"{args.publisher}/{args.offer}: {status.status}")
     for step in status.steps:
-        print(f"  {step.name or step.id or '?':<44} {step.status or '?':<26} {_percent(step.progress)}")
+        print(f"  {step.name or step.id or '?':<44} {step.status or '?':<26} {percent(step.progress)}")
         for message in step.messages:
             print(f"      {message.level or '-'}: {message.text}")
     for message in status.messages:
@@ -57,10 +57,10 @@ def _status(args: argparse.Namespace) -> int:
 
 
 def _offers(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with cpp_client(args) as client:
         found = client.list_offers(args.publisher, offer_type=args.offer_type)
     if args.json:
-        _print_json(found)
+        print_json(found)
     elif not found:
         print(f"no offers for {args.publisher}")
     else:
@@ -71,21 +71,21 @@ def _offers(args: argparse.Namespace) -> int:
 
 
 def _offer(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with cpp_client(args) as client:
         found = client.get_offer(args.publisher, args.offer, slot=args.slot)
     if args.json:
-        _print_json({"etag": found.etag, "slot": found.slot, "offer": found.definition})
+        print_json({"etag": found.etag, "slot": found.slot, "offer": found.definition})
     else:
         print(f"# {args.publisher}/{args.offer} ({found.slot or 'draft'}), ETag {found.etag or '-'}")
-        _print_json(found.definition)
+        print_json(found.definition)
     return EXIT_OK
 
 
 def _publishers(args: argparse.Namespace) -> int:
-    with _client(args) as client:
+    with cpp_client(args) as client:
         found = client.list_publishers()
     if args.json:
-        _print_json(found)
+        print_json(found)
     elif not found:
         print("no publishers for this token")
     else:

@@ -2,7 +2,7 @@
 
 Jobs (cancel, show, follow), publish to preview or live, products and their submissions. The
 options, token sources, exit codes, error lines and JSON conventions are the CPP commands' own
-(``_cli.py``); only the token (a Microsoft Graph one) and the service root differ.
+(``_shared.py``); only the token (a Microsoft Graph one) and the service root differ.
 """
 
 from __future__ import annotations
@@ -11,14 +11,15 @@ import argparse
 import dataclasses
 import sys
 
-from . import _cli, _core
-from ._errors import CloudPartnerError, JobAlreadyCompletedError, WaitTimeoutError
+from .. import _core
+from .._errors import CloudPartnerError, JobAlreadyCompletedError, WaitTimeoutError
+from ._shared import EXIT_OK, bearer_token, error_json, print_json, report, service_options, wait_options, when
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
     from typing import Any, Callable, Optional
 
-    from .ingestion import Client, Job, JobError, Product, Submission
+    from ..ingestion import Client, Job, JobError, Product, Submission
 
 # What az is asked for: the resource of the Graph scope the ingestion Client asks credentials for.
 GRAPH_RESOURCE = _core.INGESTION_SCOPE.removesuffix("/.default")
@@ -86,10 +87,10 @@ def add_commands(commands: Any) -> None:
 
 
 def _options(command: argparse.ArgumentParser, follows: Optional[str] = None) -> None:
-    """Add the CPP commands' options (``_cli``) with the ingestion API's defaults, and ``--api-version``."""
+    """Add the CPP commands' options (``_shared.py``) with the ingestion API's defaults, and ``--api-version``."""
     if follows is not None:
-        _cli._wait_options(command, follows, _core.INGESTION_POLL_INTERVAL, POLL_HELP)
-    _cli._service_options(
+        wait_options(command, follows, _core.INGESTION_POLL_INTERVAL, POLL_HELP)
+    service_options(
         command,
         f"service root (default: {_core.INGESTION_BASE_URL_VARIABLE} or {_core.INGESTION_BASE_URL})",
         f"get a Microsoft Graph token from the Azure CLI (az, resource {GRAPH_RESOURCE})",
@@ -103,10 +104,10 @@ def _options(command: argparse.ArgumentParser, follows: Optional[str] = None) ->
 
 
 def _client(args: argparse.Namespace) -> Client:
-    from .ingestion._client import Client, _base_url_or_default  # noqa: PLC0415 - only these commands need it
+    from ..ingestion._client import Client, _base_url_or_default  # noqa: PLC0415 - only these commands need it
 
     base_url = _base_url_or_default(args.base_url)
-    token = _cli._token(args, base_url, _core.INGESTION_TOKEN_VARIABLE, GRAPH_RESOURCE)
+    token = bearer_token(args, base_url, _core.INGESTION_TOKEN_VARIABLE, GRAPH_RESOURCE)
     return Client(token, base_url=base_url, version=args.api_version)
 
 
@@ -148,7 +149,7 @@ def _start_and_follow(args: argparse.Namespace, start: Callable[[Client], Job], 
         except JobAlreadyCompletedError as error:
             if not args.json:
                 ended = f"; it ended {error.job.phase}, nothing was cancelled" if error.job is not None else ""
-                return _cli._report(error, ended)
+                return report(error, ended)
             job, failure = error.job, error
         if job is not None and failure is None:
             if not args.json:
@@ -169,8 +170,8 @@ def _start_and_follow(args: argparse.Namespace, start: Callable[[Client], Job], 
                     print(f"job {job.id} ended: {job.phase}")
                     _print_errors(job.errors)
     if args.json:
-        _cli._print_json({"job": _asdict(job), "error": _cli._error_json(failure)})
-    return _cli._report(failure) if failure is not None else _cli.EXIT_OK
+        print_json({"job": _asdict(job), "error": error_json(failure)})
+    return report(failure) if failure is not None else EXIT_OK
 
 
 def _verdict(job: Job, wanted: str) -> Optional[JobEndedError]:
@@ -187,23 +188,23 @@ def _submissions(args: argparse.Namespace) -> int:
     with _client(args) as client:
         found = client.list_submissions(args.offer)
     if args.json:
-        _cli._print_json([_asdict(submission) for submission in found])
+        print_json([_asdict(submission) for submission in found])
     elif not found:
         print(f"no submissions for {args.offer}")
     else:
         for submission in found:
             print(_submission_line(submission))
-    return _cli.EXIT_OK
+    return EXIT_OK
 
 
 def _product(args: argparse.Namespace) -> int:
     with _client(args) as client:
         product = client.get_product(args.offer)
     if args.json:
-        _cli._print_json(_asdict(product))
+        print_json(_asdict(product))
     else:
         _print_product(product)
-    return _cli.EXIT_OK
+    return EXIT_OK
 
 
 # ---------------------------------------------------------------------------------------- output
@@ -245,6 +246,6 @@ def _submission_line(submission: Submission) -> str:
 
 def _when(value: object) -> str:
     """Show a moment as a Job or Submission carries it: a datetime, its text when unparsed, or None."""
-    from datetime import datetime  # noqa: PLC0415 - see _cli's imports
+    from datetime import datetime  # noqa: PLC0415 - see _shared's imports
 
-    return _cli._when(value) if isinstance(value, datetime) or value is None else str(value)
+    return when(value) if isinstance(value, datetime) or value is None else str(value)
