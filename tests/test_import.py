@@ -75,6 +75,32 @@ def test_a_cancel_imports_only_what_it_needs(portal: FakePortal) -> None:
 NOT_NEEDED_BY_A_JOB_CANCEL = (*NOT_NEEDED_BY_A_CANCEL, "cloudpartner.ingestion._types", "re")
 
 
+def test_a_cancel_from_the_command_line_imports_only_what_it_needs(portal: FakePortal) -> None:
+    """Without --json neither cancel imports dataclasses (only --json needs it), nor what a library cancel skips."""
+    portal.add_offer(PUBLISHER, "cold-offer")
+    from cloudpartner import ingestion
+
+    with ingestion.Client(TOKEN, base_url=portal.ingestion_url) as client:
+        job = client.publish("cold-offer")
+    commands = [
+        ["cancel", PUBLISHER, OFFER, "--base-url", portal.base_url],
+        ["ingestion", "cancel", job.id, "--base-url", portal.ingestion_url],
+    ]
+    not_needed = (*NOT_NEEDED_BY_A_CANCEL, "cloudpartner.ingestion._types")
+    for command in commands:
+        probe = textwrap.dedent(
+            f"""
+            import contextlib, io, sys
+            from cloudpartner import cli
+            with contextlib.redirect_stdout(io.StringIO()):
+                assert cli.main({command!r}) == 0
+            print(sorted(m for m in {not_needed!r} if m in sys.modules))
+            """
+        )
+        out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=60, check=True)
+        assert out.stdout.strip() == "[]", (command, out.stderr)
+
+
 def test_an_ingestion_cancel_imports_only_what_it_needs(portal: FakePortal) -> None:
     portal.add_offer(PUBLISHER, "cold-offer")
     probe = textwrap.dedent(

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 
-from ._shared import EXIT_OK, cpp_client, percent, print_json, service_options
+from ._shared import EXIT_OK, as_dict, cpp_client, percent, print_json, service_options
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
@@ -44,7 +43,7 @@ def _status(args: argparse.Namespace) -> int:
     with cpp_client(args) as client:
         status = client.get_offer_status(args.publisher, args.offer)
     if args.json:
-        print_json(dataclasses.asdict(status))
+        print_json(as_dict(status))
         return EXIT_OK
     print(f"{args.publisher}/{args.offer}: {status.status}")
     for step in status.steps:

@@ -8,12 +8,11 @@ options, token sources, exit codes, error lines and JSON conventions are the CPP
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from .. import _core
 from .._errors import CloudPartnerError, JobAlreadyCompletedError, WaitTimeoutError
-from ._shared import EXIT_OK, bearer_token, error_json, print_json, report, service_options, wait_options, when
+from ._shared import EXIT_OK, as_dict, bearer_token, error_json, print_json, report, service_options, wait_options, when
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
@@ -211,7 +210,7 @@ def _product(args: argparse.Namespace) -> int:
 
 
 def _asdict(value: Optional[Job | Product | Submission]) -> Optional[dict[str, Any]]:
-    return None if value is None else dataclasses.asdict(value)
+    return None if value is None else as_dict(value)
 
 
 def _print_job(job: Job, started: str) -> None:

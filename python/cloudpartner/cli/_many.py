@@ -3,12 +3,21 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from .. import _core
 from .._results import CancelResult
-from ._shared import EXIT_OK, UsageError, cpp_client, error_json, exit_code, print_json, read_text, service_options
+from ._shared import (
+    EXIT_OK,
+    UsageError,
+    as_dict,
+    cpp_client,
+    error_json,
+    exit_code,
+    print_json,
+    read_text,
+    service_options,
+)
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
@@ -115,6 +124,6 @@ def _print_summary(outcomes: Sequence[object], failures: Sequence[tuple[tuple[st
 def _outcome_json(item: tuple[str, str], outcome: object) -> dict[str, Any]:
     publisher, offer = item
     if isinstance(outcome, CancelResult):
-        return {"ok": True, **dataclasses.asdict(outcome)}
+        return {"ok": True, **as_dict(outcome)}
     error = error_json(outcome if isinstance(outcome, BaseException) else None)
     return {"ok": False, "publisher": publisher, "offer": offer, "error": error}

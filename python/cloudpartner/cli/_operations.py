@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import sys
 
 from .._errors import CloudPartnerError
 from .._results import ActionResult, CancelResult
 from ._shared import (
     EXIT_OK,
+    as_dict,
     cpp_client,
     error_json,
     exit_code,
@@ -117,7 +117,7 @@ def _start_and_follow(
         if args.json:
             print_json(
                 {
-                    "result": dataclasses.asdict(result),
+                    "result": as_dict(result),
                     "operation": _operation_json(final),
                     "error": error_json(failure),
                 }
@@ -171,4 +171,4 @@ def _print_started(result: CancelResult | ActionResult) -> None:
 
 
 def _operation_json(op: Optional[Operation]) -> Optional[dict[str, Any]]:
-    return None if op is None else dataclasses.asdict(op)
+    return None if op is None else as_dict(op)
