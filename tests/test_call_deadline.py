@@ -3,12 +3,16 @@
 
 Each case makes a call with `max_retries=3` against a scripted server on 127.0.0.1 that is silent,
 dribbles its answer, or resets, and checks that the call ends within `TIMEOUT` plus `MARGIN` (a
-generous allowance for a loaded 2-core machine, not a performance figure) and how it ends.
+generous allowance for a loaded 2-core machine, not a performance figure) and how it ends. A call
+that makes several requests (a list's pages, an external-id lookup and then a read, a cancel and
+the read of the job it found completed) is bounded as a whole, its later requests by what is left.
 """
 
 from __future__ import annotations
 
 import asyncio
+import itertools
+import json
 import logging
 import re
 import time
@@ -237,3 +241,116 @@ def test_a_backoff_past_the_deadline_ends_the_call_with_the_last_answer(caplog: 
     lines = [r.getMessage() for r in caplog.records if r.name == "cloudpartner"]
     assert any("not retrying" in line and "would pass the call's timeout" in line for line in lines), lines
     assert not any(TOKEN in line for line in lines)
+
+
+# -- calls that make several requests: one deadline spans them all --------------------------------
+
+# How long the first request's answer takes: most of the timeout, so that a second request given a
+# whole timeout of its own would run the call to about twice the timeout.
+FIRST_ANSWER_DELAY = 0.3
+EXTERNAL_ID = "contoso-offer"
+
+
+def late(delay: float, raw: bytes) -> Behaviour:
+    """Send `raw` after `delay` seconds, then close."""
+
+    def run(conn: Connection, request: RawRequest) -> None:
+        if not conn.wait(delay):
+            conn.send(raw)
+
+    return run
+
+
+def json_answer(document: object, status: int = 200) -> bytes:
+    body = json.dumps(document).encode()
+    return http_response(status, {"Content-Type": "application/json"}, body)
+
+
+def page_then(next_link: str) -> bytes:
+    """A page of submissions that names `next_link` as the next one."""
+    return json_answer({"value": [], "@nextLink": next_link})
+
+
+def slow_pages(count: int, delay: float) -> Behaviour:
+    """Answer each request after `delay` seconds with a page; each of the first `count` names
+    another page, so the whole list takes `count * delay` seconds to read."""
+    numbers = itertools.count(1)
+
+    def run(conn: Connection, request: RawRequest) -> None:
+        number = next(numbers)
+        last = json_answer({"value": []})
+        if not conn.wait(delay):
+            conn.send(page_then(f"submission/{GUID}?$skip={number}") if number < count else last)
+
+    return run
+
+
+LOOKUP_ANSWER = json_answer({"value": [{"id": f"product/{GUID}", "identity": {"externalId": EXTERNAL_ID}}]})
+
+SEVERAL_REQUESTS: dict[str, Call] = {
+    "list_submissions": ingestion_call("list_submissions", f"product/{GUID}"),
+    "list_submissions_async": ingestion_call_async("list_submissions", f"product/{GUID}"),
+    "lookup_then_list": ingestion_call("list_submissions", EXTERNAL_ID),
+    "lookup_then_resource_tree": ingestion_call("get_resource_tree", EXTERNAL_ID),
+    "lookup_then_resource_tree_async": ingestion_call_async("get_resource_tree", EXTERNAL_ID),
+}
+FIRST_ANSWERS = {
+    "list_submissions": page_then(f"submission/{GUID}?$skip=1"),
+    "list_submissions_async": page_then(f"submission/{GUID}?$skip=1"),
+    "lookup_then_list": LOOKUP_ANSWER,
+    "lookup_then_resource_tree": LOOKUP_ANSWER,
+    "lookup_then_resource_tree_async": LOOKUP_ANSWER,
+}
+
+
+def seconds_within(error: BaseException) -> float:
+    """The time the last attempt had, as a timeout's message names it."""
+    found = re.search(r"no answer within ([0-9.]+) s$", str(error))
+    assert found, str(error)
+    return float(found.group(1))
+
+
+@pytest.mark.parametrize("name", SEVERAL_REQUESTS)
+def test_a_request_after_the_first_gets_only_what_is_left_of_the_call(name: str) -> None:
+    # The first answer (a page naming a next one, or the external-id lookup) comes late; the
+    # second request meets silence and has only the rest of the call's timeout.
+    with RawServer(late(FIRST_ANSWER_DELAY, FIRST_ANSWERS[name]), hang()) as srv:
+        error, elapsed = timed(SEVERAL_REQUESTS[name], srv.base_url)
+        received = len(srv.requests)
+    assert isinstance(error, RequestTimeoutError), repr(error)
+    assert TIMEOUT <= elapsed < TIMEOUT + MARGIN
+    assert received == 2
+    assert error.timeout == pytest.approx(TIMEOUT)
+    assert str(error).startswith(f"timed out after {TIMEOUT} s: 1 attempt: ")
+    # At most what the first answer left (less on a busy machine), never a whole timeout.
+    assert seconds_within(error) <= TIMEOUT - FIRST_ANSWER_DELAY + 0.01
+
+
+@pytest.mark.parametrize("name", ["list_submissions", "list_submissions_async"])
+def test_a_list_whose_pages_each_come_slowly_ends_at_the_calls_timeout(name: str) -> None:
+    # Every page comes within the timeout, but the whole list takes four times as long.
+    with RawServer(slow_pages(10, 0.2)) as srv:
+        error, elapsed = timed(SEVERAL_REQUESTS[name], srv.base_url)
+        received = len(srv.requests)
+    assert isinstance(error, RequestTimeoutError), repr(error)
+    assert TIMEOUT <= elapsed < TIMEOUT + MARGIN
+    assert 2 <= received <= 3
+
+
+def test_a_cancel_refused_as_too_late_reads_the_job_within_what_is_left(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    caplog.set_level(logging.DEBUG, logger="cloudpartner")
+    refusal = json_answer({"error": {"code": "badRequest", "message": "The job has already completed."}}, 400)
+    with RawServer(late(FIRST_ANSWER_DELAY, refusal), hang()) as srv:
+        error, elapsed = timed(ingestion_call("cancel_job", GUID), srv.base_url)
+        received = len(srv.requests)
+    assert isinstance(error, cloudpartner.JobAlreadyCompletedError), repr(error)
+    assert error.job is None  # the read of the job's state ran out of the call's time
+    assert TIMEOUT <= elapsed < TIMEOUT + MARGIN
+    assert received == 2
+    reads = [r.getMessage() for r in caplog.records if r.name == "cloudpartner" and "GET " in r.getMessage()]
+    assert len(reads) == 1, reads
+    found = re.search(r"timed out: no answer within ([0-9.]+) s", reads[0])
+    assert found, reads
+    assert float(found.group(1)) <= TIMEOUT - FIRST_ANSWER_DELAY + 0.01

@@ -1,7 +1,8 @@
 //! The HTTP engine both services share: settings, a connection pool, and the send loop with
 //! retries. What is service-neutral lives here and below (transport, retry policy, TLS,
 //! recording); each API's requests and answers live in `cpp` and `ingestion`, which call
-//! `Engine::send` with a `Prepared` request and read the `Sent` answer.
+//! `Engine::send` with a `Prepared` request and read the `Sent` answer (`Engine::send_within`
+//! for each request of a call that makes several, all within one deadline).
 
 pub mod batch;
 pub mod poll;
@@ -140,14 +141,32 @@ impl Engine {
         self.closed.load(Ordering::Acquire)
     }
 
-    /// Send with retries until a 2xx answer (returned) or a final failure (the error), all within
-    /// the call's timeout: each attempt gets what is left of it, and a retry whose wait would not
-    /// end before it is not made (`retry::Deadline`).
+    /// The deadline of a call starting now, whose longest request reads or writes a whole
+    /// document (`document`) or not (`Settings::timeout_for`).
+    pub fn deadline(&self, document: bool) -> Deadline {
+        Deadline::new(Instant::now(), self.settings.timeout_for(document))
+    }
+
+    /// Send a call's one request (`send_within` a deadline of its own).
     pub async fn send(&self, request: &Prepared, token: &Token, log: &dyn Log) -> Result<Sent> {
+        self.send_within(request, token, log, &self.deadline(request.document)).await
+    }
+
+    /// Send one of `call`'s requests with retries until a 2xx answer (returned) or a final
+    /// failure (the error), within what is left of the call (and no more than the request's own
+    /// kind of timeout): each attempt gets what is left, and a retry whose wait would not end
+    /// before the deadline is not made (`retry::Deadline`).
+    pub async fn send_within(
+        &self,
+        request: &Prepared,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<Sent> {
         if self.is_closed() {
             return Err(Error::Closed);
         }
-        let deadline = Deadline::new(Instant::now(), self.settings.timeout_for(request));
+        let deadline = call.at_most(self.settings.timeout_for(request.document), Instant::now());
         let client_request_id = uuid::Uuid::new_v4().to_string();
         let headers = headers(token, &client_request_id, request)?;
         let http = |connections| {

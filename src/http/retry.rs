@@ -49,7 +49,9 @@ pub enum Verdict {
 }
 
 /// The most a call may take, counted from its start: its attempts, the waits between them, and
-/// the reading of each answer all come out of one `timeout`. Each attempt gets what is left.
+/// the reading of each answer all come out of one `timeout`. Each attempt gets what is left. A
+/// call that makes several requests (a list's pages, an external-id lookup and then a read) makes
+/// one at its start and sends each request within it (`Engine::send_within`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub struct Deadline {
     started: Instant,
@@ -69,6 +71,15 @@ impl Deadline {
     /// What is left at `now` (zero once the deadline passed): the time the next attempt gets.
     pub fn left(&self, now: Instant) -> Duration {
         self.timeout.saturating_sub(now.saturating_duration_since(self.started))
+    }
+
+    /// The deadline of one request of the call, made at `now` with at most `limit` of its own: the
+    /// call's, or `limit` from `now` when that comes sooner. (A call's quick lookup keeps its own
+    /// default timeout inside a call that ends in a longer document read.) The start is the call's,
+    /// so a timeout reports the time the whole call took.
+    pub fn at_most(&self, limit: Duration, now: Instant) -> Self {
+        let own_end = now.saturating_duration_since(self.started).saturating_add(limit);
+        Self { started: self.started, timeout: self.timeout.min(own_end) }
     }
 
     /// `verdict`, unless it waits past the deadline: a wait that would not end before it ends the
@@ -187,6 +198,27 @@ mod tests {
         assert_eq!(deadline.left(start + Duration::from_secs(5)), Duration::ZERO);
         // A clock read before the start (another thread's `now`) leaves the whole timeout.
         assert_eq!(deadline.left(start.checked_sub(Duration::from_millis(5)).unwrap()), deadline.timeout());
+    }
+
+    #[test]
+    fn each_request_of_a_call_gets_what_is_left_of_the_call_and_no_more_than_its_own() {
+        let start = Instant::now();
+        let at = |ms| start + Duration::from_millis(ms);
+        let call = Deadline::new(start, Duration::from_millis(1000));
+        // The second page, asked for 700 ms in, gets the 300 ms left, not a whole timeout.
+        let second = call.at_most(Duration::from_millis(1000), at(700));
+        assert_eq!(second.left(at(700)), Duration::from_millis(300));
+        assert_eq!(second.timeout(), call.timeout(), "a timeout names the call's");
+        assert_eq!(second.left(at(1000)), Duration::ZERO);
+        // A request whose own limit ends first keeps it, counted from when it is sent.
+        let quick = call.at_most(Duration::from_millis(100), at(200));
+        assert_eq!(quick.left(at(200)), Duration::from_millis(100));
+        assert_eq!(quick.timeout(), Duration::from_millis(300));
+        assert_eq!(quick.left(at(300)), Duration::ZERO);
+        // Past the call's deadline nothing is left, whatever the request's own limit.
+        assert_eq!(call.at_most(Duration::from_secs(60), at(1500)).left(at(1500)), Duration::ZERO);
+        // The same limit at the call's start is the call's deadline itself.
+        assert_eq!(call.at_most(call.timeout(), start), call);
     }
 
     #[test]

@@ -89,9 +89,10 @@ impl Settings {
         })
     }
 
-    /// How long a call sending `request` may take.
-    pub fn timeout_for(&self, request: &super::Prepared) -> Duration {
-        if request.document { self.document_timeout } else { self.timeout }
+    /// How long a call may take: one that reads or writes a whole document
+    /// (`Prepared::document`), or another.
+    pub fn timeout_for(&self, document: bool) -> Duration {
+        if document { self.document_timeout } else { self.timeout }
     }
 
     /// Name another API version than the service's default (`$version` of the ingestion API).
@@ -193,14 +194,14 @@ mod tests {
         let url = url::Url::parse("https://service.test/x").unwrap();
         let (quick, document) = (Prepared::get(url.clone()), Prepared::get(url).of_document());
         let defaults = Settings::new(&SERVICE, SERVICE.default_base_url, None, 3, 0.5, None).unwrap();
-        assert_eq!(defaults.timeout_for(&quick), Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS));
+        assert_eq!(defaults.timeout_for(quick.document), Duration::from_secs_f64(DEFAULT_TIMEOUT_SECONDS));
         assert_eq!(
-            defaults.timeout_for(&document),
+            defaults.timeout_for(document.document),
             Duration::from_secs_f64(DEFAULT_DOCUMENT_TIMEOUT_SECONDS)
         );
         let given = Settings::new(&SERVICE, SERVICE.default_base_url, Some(5.0), 3, 0.5, None).unwrap();
         assert_eq!(
-            (given.timeout_for(&quick), given.timeout_for(&document)),
+            (given.timeout_for(quick.document), given.timeout_for(document.document)),
             (Duration::from_secs(5), Duration::from_secs(5))
         );
         assert!(Settings::new(&SERVICE, SERVICE.default_base_url, Some(0.0), 3, 0.5, None).is_err());

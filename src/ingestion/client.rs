@@ -12,6 +12,7 @@ use super::product::{self, Product, Submission};
 use super::request::{Configure, Requests, Target};
 use crate::error::{ApiFailure, Error, LastState, Result};
 use crate::http::poll::{self, ProgressSink, TokenSupplier, WaitOptions};
+use crate::http::retry::Deadline;
 use crate::http::{
     Document, Engine, Log, Prepared, Sent, Settings, Shape, header_retry_after, malformed, whole_body,
 };
@@ -66,8 +67,14 @@ impl Client {
         Requests { base: &settings.base_url, version: &settings.version }
     }
 
-    async fn send(&self, request: &Prepared, token: &Token, log: &dyn Log) -> Result<Sent> {
-        self.engine.send(request, token, log).await
+    /// A new call's deadline: every request the call makes is sent within it (`send`), so a
+    /// call that makes several (pages, a lookup and then a read) is bounded as a whole.
+    fn deadline(&self, document: bool) -> Deadline {
+        self.engine.deadline(document)
+    }
+
+    async fn send(&self, request: &Prepared, token: &Token, log: &dyn Log, call: &Deadline) -> Result<Sent> {
+        self.engine.send_within(request, token, log, call).await
     }
 
     async fn job_answer(
@@ -76,8 +83,9 @@ impl Client {
         job: Option<&JobId>,
         token: &Token,
         log: &dyn Log,
+        call: &Deadline,
     ) -> Result<(Job, Sent)> {
-        let sent = self.send(request, token, log).await?;
+        let sent = self.send(request, token, log, call).await?;
         let parsed =
             job::parse(whole_body(&sent)?, job.map(JobId::as_str)).map_err(|r| malformed(&sent, r))?;
         Ok((parsed, sent))
@@ -90,17 +98,31 @@ impl Client {
         token: &Token,
         log: &dyn Log,
     ) -> Result<(Job, Option<Duration>)> {
-        let (state, sent) = self.job_answer(&self.requests().job_status(job), Some(job), token, log).await?;
+        self.job_state(job, token, log, &self.deadline(false)).await
+    }
+
+    async fn job_state(
+        &self,
+        job: &JobId,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<(Job, Option<Duration>)> {
+        let request = self.requests().job_status(job);
+        let (state, sent) = self.job_answer(&request, Some(job), token, log, call).await?;
         Ok((state, header_retry_after(&sent.response)))
     }
 
     /// Cancel a job; the answer is the job as the service left it. A job that had already
-    /// completed is refused (`Error::JobCompleted`), with its state read once more when it can be.
+    /// completed is refused (`Error::JobCompleted`), with its state read once more when it can be
+    /// (within what is left of the call's timeout).
     pub async fn cancel_job(&self, job: &JobId, token: &Token, log: &dyn Log) -> Result<Job> {
-        match self.job_answer(&self.requests().cancel_job(job), Some(job), token, log).await {
+        let call = self.deadline(false);
+        match self.job_answer(&self.requests().cancel_job(job), Some(job), token, log, &call).await {
             Ok((state, _)) => Ok(state),
             Err(Error::Api(failure)) if says_already_completed(&failure) => {
-                let state = self.get_job(job, token, log).await.ok().map(|(state, _)| LastState::new(state));
+                let reread = self.job_state(job, token, log, &call).await;
+                let state = reread.ok().map(|(state, _)| LastState::new(state));
                 Err(Error::JobCompleted { failure, job_id: job.as_str().to_owned(), job: state })
             }
             Err(error) => Err(error),
@@ -136,16 +158,19 @@ impl Client {
 
     /// The resources a completed job created or changed (`GET configure/{job}`), as JSON.
     pub async fn job_resources(&self, job: &JobId, token: &Token, log: &dyn Log) -> Result<Document> {
-        self.document(&self.requests().job_resources(job), token, log).await
+        let request = self.requests().job_resources(job);
+        self.document(&request, token, log, &self.deadline(request.document)).await
     }
 
     /// Start a configure job (edits, a publish). Sent once, never retried after it may have
     /// reached the service.
     pub async fn configure(&self, document: &Configure, token: &Token, log: &dyn Log) -> Result<Job> {
-        Ok(self.job_answer(&self.requests().configure(document), None, token, log).await?.0)
+        let request = self.requests().configure(document);
+        Ok(self.job_answer(&request, None, token, log, &self.deadline(request.document)).await?.0)
     }
 
     /// Publish a product to preview, or its preview submission to live (found for the caller).
+    /// The lookups and the configure it ends with are one call, with a document's timeout.
     pub async fn publish(
         &self,
         product: &ProductRef,
@@ -153,11 +178,11 @@ impl Client {
         token: &Token,
         log: &dyn Log,
     ) -> Result<Job> {
-        let guid = self.product_guid(product, token, log).await?;
+        let call = self.deadline(true);
+        let guid = self.product_guid(product, token, log, &call).await?;
         let preview = match target {
             Target::Live => {
-                let submissions =
-                    self.list_submissions(&ProductRef::Durable(guid.clone()), token, log).await?;
+                let submissions = self.submissions(&guid, token, log, &call).await?;
                 let found = product::preview_submission(&submissions);
                 if found.is_none() {
                     return Err(Error::invalid(
@@ -172,13 +197,24 @@ impl Client {
             Target::Preview | Target::Draft => None,
         };
         let document = self.requests().publish(&guid, target, preview.as_ref())?;
-        self.configure(&document, token, log).await
+        Ok(self.job_answer(&self.requests().configure(&document), None, token, log, &call).await?.0)
     }
 
     /// The product whose external id (offer id) is `external_id`; `NotFound` (404) when none is.
     pub async fn find_product(&self, external_id: &str, token: &Token, log: &dyn Log) -> Result<Product> {
+        self.lookup(external_id, token, log, &self.deadline(false)).await
+    }
+
+    /// `find_product`, as part of `call`.
+    async fn lookup(
+        &self,
+        external_id: &str,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<Product> {
         let request = self.requests().find_product(external_id);
-        let items = self.list(request, token, log).await?;
+        let items = self.list(request, token, log, call).await?;
         let found = items
             .iter()
             .filter_map(product::product)
@@ -195,10 +231,11 @@ impl Client {
 
     /// A product by durable id (`GET product/{guid}`) or by external id (a lookup).
     pub async fn get_product(&self, product: &ProductRef, token: &Token, log: &dyn Log) -> Result<Product> {
+        let call = self.deadline(false);
         match product {
-            ProductRef::External(external_id) => self.find_product(external_id, token, log).await,
+            ProductRef::External(external_id) => self.lookup(external_id, token, log, &call).await,
             ProductRef::Durable(guid) => {
-                let sent = self.send(&self.requests().product(guid), token, log).await?;
+                let sent = self.send(&self.requests().product(guid), token, log, &call).await?;
                 let value = crate::json::parse(whole_body(&sent)?)
                     .map_err(|e| malformed(&sent, format!("the product {e}")))?;
                 product::product(&value).ok_or_else(|| malformed(&sent, "the product has no id".to_owned()))
@@ -206,25 +243,43 @@ impl Client {
         }
     }
 
-    /// The durable id's GUID of `product`, looking an external id up.
-    pub async fn product_guid(&self, product: &ProductRef, token: &Token, log: &dyn Log) -> Result<String> {
+    /// The durable id's GUID of `product`, looking an external id up as part of `call`.
+    async fn product_guid(
+        &self,
+        product: &ProductRef,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<String> {
         match product {
             ProductRef::Durable(guid) => Ok(guid.clone()),
             ProductRef::External(external_id) => {
-                Ok(self.find_product(external_id, token, log).await?.guid().to_owned())
+                Ok(self.lookup(external_id, token, log, call).await?.guid().to_owned())
             }
         }
     }
 
-    /// A product's submissions, every page followed.
+    /// A product's submissions, every page followed, all within one call's timeout.
     pub async fn list_submissions(
         &self,
         product: &ProductRef,
         token: &Token,
         log: &dyn Log,
     ) -> Result<Vec<Submission>> {
-        let guid = self.product_guid(product, token, log).await?;
-        let items = self.list(self.requests().submissions(&guid), token, log).await?;
+        let call = self.deadline(false);
+        let guid = self.product_guid(product, token, log, &call).await?;
+        self.submissions(&guid, token, log, &call).await
+    }
+
+    /// The submissions of the product `guid`, as part of `call`.
+    async fn submissions(
+        &self,
+        guid: &str,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<Vec<Submission>> {
+        let items = self.list(self.requests().submissions(guid), token, log, call).await?;
         Ok(items.iter().filter_map(product::submission).collect())
     }
 
@@ -236,16 +291,24 @@ impl Client {
         token: &Token,
         log: &dyn Log,
     ) -> Result<Document> {
-        let guid = self.product_guid(product, token, log).await?;
-        self.document(&self.requests().resource_tree(&guid, target), token, log).await
+        let call = self.deadline(true);
+        let guid = self.product_guid(product, token, log, &call).await?;
+        self.document(&self.requests().resource_tree(&guid, target), token, log, &call).await
     }
 
-    /// Every item of a list, following `@nextLink` or `continuationToken` to the end.
-    async fn list(&self, first: Prepared, token: &Token, log: &dyn Log) -> Result<Vec<Value>> {
+    /// Every item of a list, following `@nextLink` or `continuationToken` to the end, every page
+    /// within what is left of `call`.
+    async fn list(
+        &self,
+        first: Prepared,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<Vec<Value>> {
         let mut request = first;
         let mut items = Vec::new();
         for _ in 0..MAX_PAGES {
-            let sent = self.send(&request, token, log).await?;
+            let sent = self.send(&request, token, log, call).await?;
             let page = page::parse(whole_body(&sent)?).map_err(|r| malformed(&sent, r))?;
             items.extend(page.items);
             let Some(next) = page.next else {
@@ -266,7 +329,13 @@ impl Client {
     }
 
     /// A 2xx answer whose body is a JSON object.
-    async fn document(&self, request: &Prepared, token: &Token, log: &dyn Log) -> Result<Document> {
-        Document::read(&self.send(request, token, log).await?, Shape::Object)
+    async fn document(
+        &self,
+        request: &Prepared,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<Document> {
+        Document::read(&self.send(request, token, log, call).await?, Shape::Object)
     }
 }

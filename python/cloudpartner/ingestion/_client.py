@@ -44,13 +44,15 @@ class Client:
             ``https://graph.microsoft.com/rp/product-ingestion`` (its path is kept).
         version: the ``$version`` every request names (default ``2022-07-01``): the newest
             schema version the service may answer with.
-        timeout: the most seconds a request may take, all its attempts, the waits between them
-            (backoff, ``Retry-After``) and the reading of the answer together: each attempt gets
+        timeout: the most seconds a call may take, all its attempts, the waits between them
+            (backoff, ``Retry-After``) and the reading of the answers together: each attempt gets
             what is left, and a retry whose wait would pass it is not made. On expiry it raises
-            ``RequestTimeoutError``. By default 30 s, and 300 s for a request that reads or writes
-            a whole document (``get_resource_tree``, ``get_job_resources``, ``configure``,
-            ``publish``); a timeout given bounds every request. A call that follows pages or
-            looks an external id up makes one request for each. ``wait_job`` takes its own.
+            ``RequestTimeoutError``. A call that makes several requests (one that follows pages,
+            looks an external id up, or reads a job a cancel found completed) is bounded as a
+            whole: each request gets what is left. By default 30 s, and 300 s for a call that
+            reads or writes a whole document (``get_resource_tree``, ``get_job_resources``,
+            ``configure``, ``publish``; a lookup within one still gets at most 30 s); a timeout
+            given bounds every call. ``wait_job`` takes its own.
         max_retries: retries of connect failures and 408/429/5xx answers (0 to 10). Reads and
             cancels are retried; ``configure`` and ``publish`` are never sent twice.
         user_agent: a product token put before cloudpartner's own in ``User-Agent``.
