@@ -30,7 +30,7 @@ EPILOG = (
     f"Token: a Microsoft Graph token from {_core.INGESTION_TOKEN_VARIABLE}, --token-file, or --az "
     f"(az account get-access-token --resource {GRAPH_RESOURCE}); never on the command line, and not "
     "needed against a loopback --base-url (cloudpartner serve). "
-    "OFFER is an offer id (the product's external id), product/<guid> or the guid. "
+    "OFFER is an offer id (the product's external id), product/<id> or a GUID. "
     '--json prints a product, a list of submissions, or for the job commands {"job": the job\'s last '
     'state seen, "error": null or {type, message, status_code}}; each object keeps the service\'s JSON in '
     '"raw". Exit codes, as for the CPP commands: 0 ok, 2 usage or bad input, 3 refused (trying again will '
@@ -67,7 +67,7 @@ def add_commands(commands: Any) -> None:
     publish = sub.add_parser(
         "publish", help="publish a product: its draft to preview, or its preview live", epilog=EPILOG
     )
-    publish.add_argument("offer", metavar="OFFER", help="offer id, product/<guid> or the guid")
+    publish.add_argument("offer", metavar="OFFER", help="offer id, product/<id> or a GUID")
     publish.add_argument("--target", required=True, choices=("preview", "live"), help="where to publish")
     _options(publish, "follow the publish's job until it ends (exit 3 unless it ends succeeded)")
     publish.set_defaults(run=_publish)
@@ -75,12 +75,12 @@ def add_commands(commands: Any) -> None:
     submissions = sub.add_parser(
         "submissions", help="list a product's submissions (draft, preview, live)", epilog=EPILOG
     )
-    submissions.add_argument("offer", metavar="OFFER", help="offer id, product/<guid> or the guid")
+    submissions.add_argument("offer", metavar="OFFER", help="offer id, product/<id> or a GUID")
     _options(submissions)
     submissions.set_defaults(run=_submissions)
 
     product = sub.add_parser("product", help="show a product: its durable id, external id, type, alias", epilog=EPILOG)
-    product.add_argument("offer", metavar="OFFER", help="offer id, product/<guid> or the guid")
+    product.add_argument("offer", metavar="OFFER", help="offer id, product/<id> or a GUID")
     _options(product)
     product.set_defaults(run=_product)
 

@@ -312,7 +312,7 @@ class Store:
         return product
 
     def find(self, durable: object, visible: frozenset[str]) -> Product | None:
-        """Return the product a reference names: ``product/<guid>``, a bare guid, or ``{"externalId": ...}``."""
+        """Return the product a reference names: ``product/<id>``, a bare GUID, or ``{"externalId": ...}``."""
         if isinstance(durable, dict) and isinstance(durable.get("externalId"), str):
             wanted = durable["externalId"]
             return next((p for p in self.products.values() if p.external_id == wanted and p.guid in visible), None)

@@ -205,7 +205,7 @@ class FakePortal(FakeServer):
             return product.id
 
     def product(self, external_id: str) -> dict[str, Any]:
-        """Return the product resource as ``GET product/<guid>`` answers it (KeyError if none)."""
+        """Return the product resource as ``GET product/<id>`` answers it (KeyError if none)."""
         with self._lock:
             found = self._find(external_id)
             kind, body = found.resources[found.id]
