@@ -503,7 +503,7 @@ _EXIT_WHILE_THREADS_COME_AND_GO = """
 import asyncio, sys, threading, time
 import cloudpartner
 base_url, settle = sys.argv[1], float(sys.argv[2])
-done = []
+done, stop = [], threading.Event()
 
 def one(i):
     with cloudpartner.Client("tok", base_url=base_url, timeout=10.0) as client:
@@ -515,24 +515,25 @@ def one(i):
 
 def churn():
     i = 0
-    while True:  # daemon: ends with the process, wherever it is
-        thread = threading.Thread(target=one, args=(i,), daemon=True)
+    while not stop.is_set():  # the interpreter joins this thread as it exits
+        thread = threading.Thread(target=one, args=(i,))
         thread.start()
         thread.join()
         i += 1
 
-threading.Thread(target=churn, daemon=True).start()
+threading.Thread(target=churn).start()
 deadline = time.monotonic() + 10
 while len(done) < 6 and time.monotonic() < deadline:
     time.sleep(0.005)
 time.sleep(settle)
 print("exiting", len(done), flush=True)
+stop.set()  # the main thread ends here, while a short-lived thread is mid-call
 """
 
 
 def test_interpreter_exit_while_threads_come_and_go_is_clean(portal: FakePortal) -> None:
-    # Threads that start, call and end one after another, until the interpreter exits under them:
-    # at exit one of them is starting, calling (blocking or in asyncio.run) or ending.
+    # Threads that start, call and end one after another, until the main thread ends: at exit one
+    # of them is starting, calling (blocking or in asyncio.run) or ending, and is joined.
     portal.add_offer(PUBLISHER, "churn-offer")
     for run, settle in enumerate([0.0, 0.01, 0.03, 0.1, 0.2]):
         proc = spawn(_EXIT_WHILE_THREADS_COME_AND_GO, portal.base_url, str(settle))

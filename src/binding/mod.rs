@@ -134,5 +134,7 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add_function(wrap_pyfunction!(is_loopback_url, m)?)?;
     m.add_function(wrap_pyfunction!(api_error_text, m)?)?;
     m.add_function(wrap_pyfunction!(is_transient_status, m)?)?;
+    // Daemon threads finishing a blocking call at interpreter exit wait instead of re-entering it.
+    m.py().import("atexit")?.call_method1("register", (wrap_pyfunction!(run::mark_exiting, m)?,))?;
     Ok(())
 }

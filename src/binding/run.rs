@@ -3,7 +3,8 @@
 
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Mutex, PoisonError};
+use std::sync::{Mutex, OnceLock, PoisonError};
+use std::thread::ThreadId;
 use std::time::Duration;
 
 use pyo3::prelude::*;
@@ -25,6 +26,30 @@ fn runtime_error(e: std::io::Error) -> PyErr {
         .into()
 }
 
+/// The thread that shuts the interpreter down, set by an `atexit` hook (`mark_exiting`, registered
+/// when the module loads). atexit runs after the other non-daemon threads were joined, so any other
+/// thread still calling is a daemon thread.
+static EXITING: OnceLock<ThreadId> = OnceLock::new();
+
+/// Called by `atexit`: from now on, daemon threads finishing a blocking call never go back to
+/// Python (`park_if_exiting`).
+#[pyfunction]
+pub fn mark_exiting() {
+    let _ = EXITING.set(std::thread::current().id());
+}
+
+/// A daemon thread whose call ends while the interpreter shuts down must not take the GIL back:
+/// Python before 3.14 ends such a thread with `pthread_exit`, whose forced unwind through this
+/// call's Rust frames crashed the process (SIGSEGV at exit, seen on 3.9 and 3.13). It waits here
+/// instead, for the process to end, as Python 3.14 makes such threads do itself.
+fn park_if_exiting() {
+    if EXITING.get().is_some_and(|finalizer| *finalizer != std::thread::current().id()) {
+        loop {
+            std::thread::park();
+        }
+    }
+}
+
 /// Run `future` to completion with the GIL released, on the current-thread runtime (this thread
 /// drives the I/O: no hand-offs between threads). On the main thread, the GIL is taken briefly
 /// every `SIGNAL_CHECK` for `check_signals`, so a `KeyboardInterrupt` (or any handler's exception)
@@ -43,7 +68,7 @@ where
     }
     let may_get_signals = may_get_signals(py)?;
     py.detach(|| {
-        runtime::block_on(async {
+        let output = runtime::block_on(async {
             let mut future = std::pin::pin!(future);
             if !may_get_signals {
                 return Ok(future.await);
@@ -57,7 +82,9 @@ where
                     }
                 }
             }
-        })
+        });
+        park_if_exiting();
+        output
     })
     .map_err(runtime_error)?
 }
