@@ -22,13 +22,13 @@ from typing import Any, Callable
 
 import cloudpartner
 import pytest
-from cloudpartner import InvalidArgumentError, MalformedResponseError, ingestion
+from cloudpartner import InvalidArgumentError, MalformedResponseError, _core, ingestion
 from conftest import TOKEN
 from rawserver import RawServer, response
 from test_cli import assert_one_line_error, run
 
-MAX_DEPTH = 100  # json::MAX_DEPTH in the core
-MAX_DIGITS = 640  # json::MAX_INTEGER_DIGITS: Python's lowest settable integer-text limit
+MAX_DEPTH = _core.MAX_JSON_DEPTH
+MAX_DIGITS = _core.MAX_JSON_INTEGER_DIGITS  # Python's lowest settable integer-text limit
 GUID = "d4261631-c583-4949-a612-5150882632e9"
 PRODUCT = f"product/{GUID}"
 OPERATION = "/api/publishers/contoso/offers/o/operations/op-1"

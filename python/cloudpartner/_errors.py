@@ -132,7 +132,8 @@ class MalformedResponseError(TransportError):
     """A success answer whose body is not what the call returns.
 
     Not JSON, the wrong shape, or JSON beyond the bounds every document keeps, read or written:
-    lists and objects nested more than 100 levels deep, or an integer of more than 640 digits.
+    lists and objects nested more than 100 levels deep (``_core.MAX_JSON_DEPTH``), or an integer
+    of more than 640 digits (``_core.MAX_JSON_INTEGER_DIGITS``).
     The message says which, and where.
     """
 

@@ -124,6 +124,8 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_CONCURRENCY", http::batch::DEFAULT_CONCURRENCY)?;
     m.add("RECORD_VARIABLE", http::record::RECORD_VARIABLE)?;
     m.add("MAX_INPUT_FILE_BYTES", http::MAX_INPUT_FILE_BYTES)?;
+    m.add("MAX_JSON_DEPTH", crate::json::MAX_DEPTH)?;
+    m.add("MAX_JSON_INTEGER_DIGITS", crate::json::MAX_INTEGER_DIGITS)?;
     m.add("RETRIABLE_STATUSES", pyo3::types::PyTuple::new(m.py(), http::retry::RETRIABLE_STATUSES)?)?;
     cpp::add_constants(m)?;
     ingestion::add_constants(m)?;
