@@ -14,7 +14,8 @@ order, and the first failing check decides the answer:
    $schema]}``, else 400 ``badRequest`` with an inner ``schemaValidationError``; the product or
    job must exist (else 404 ``notFound``). What a configure asks for that cannot be done (an
    unknown product, a go-live without the preview submission's id, a publish under way on the
-   product) is answered 202 all the same, with a job that fails with the reasons in ``errors``.
+   product, a technical configuration the service's rules refuse: ``_ingestion_rules.py``) is
+   answered 202 all the same, with a job that fails with the reasons in ``errors``.
 
 Errors use the envelope ``{"error": {"code", "message", "details"}}``. Lists answer
 ``{"value": [...]}``, at most ``page_size`` items (or ``$maxpagesize``) a page, with an absolute
@@ -33,7 +34,18 @@ from urllib.parse import quote, unquote, urlencode
 
 from ._base import Failure, HttpError, Tokens, bearer, timestamp, whole
 from ._http import RecordedRequest, Response
-from ._ingestion_model import DEPRECATED, LATEST, TARGETS, VERSIONS, Job, Product, Store, kind_of, schema, with_schema
+from ._ingestion_model import (
+    DEPRECATED,
+    LATEST,
+    TARGETS,
+    VERSIONS,
+    Job,
+    Product,
+    Store,
+    kind_of,
+    schema,
+    with_schema,
+)
 
 PREFIX = "/rp/product-ingestion"
 _GUID = r"(?P<guid>[^/]+)"
@@ -44,6 +56,11 @@ _ROUTES = (  # (name, allowed methods, path pattern after the prefix); a trailin
     ("plans", ("GET",), re.compile(r"/plan/?")),
     ("submissions", ("GET",), re.compile(rf"/submission/{_GUID}/?")),
     ("resource-tree", ("GET",), re.compile(rf"/resource-tree/product/{_GUID}/?")),
+    (  # a plan's technical configuration by its durable id (the facts file's step 3)
+        "technical-configuration",
+        ("GET",),
+        re.compile(rf"/(?P<kind>(core-)?virtual-machine-plan-technical-configuration)/{_GUID}/(?P<plan>[^/]+)/?"),
+    ),
     ("configure", ("POST",), re.compile(r"/configure/?")),
     ("job-status", ("GET",), re.compile(_JOB + r"/status/?")),
     ("job-cancel", ("POST",), re.compile(_JOB + r"/cancel/?")),
@@ -155,7 +172,13 @@ class Service:
             entries = product.entries(now, version)
             wanted = _arg(request, "targetType")
             return self._page(request, [e for e in entries if wanted in (None, e["target"]["targetType"])])
-        return self._resource_tree(request, product, now, version)
+        tree = self._tree(request, product, now)
+        if name == "technical-configuration":
+            durable = f"{params['kind']}/{params['guid']}/{params['plan']}"
+            if durable not in tree:
+                raise error(404, "notFound", f"The resource '{durable}' was not found.")
+            return Response(200, with_schema(*tree[durable], version))
+        return self._resource_tree(request, product, tree, now, version)
 
     def _authorize(self, request: RecordedRequest) -> str:
         """Check the token as Microsoft Graph does; answer 401 in its shape otherwise."""
@@ -242,13 +265,25 @@ class Service:
         ]
         return self._page(request, products)
 
-    def _resource_tree(self, request: RecordedRequest, product: Product, now: float, version: str) -> Response:
+    def _tree(self, request: RecordedRequest, product: Product, now: float) -> dict[str, tuple[str, dict[str, Any]]]:
+        """Return the product's resources in the request's ``targetType`` (draft when none is named)."""
         target = _arg(request, "targetType") or "draft"
         if target not in TARGETS:
             raise error(400, "badRequest", f"targetType must be one of {', '.join(TARGETS)}, not '{target}'.")
         tree = product.tree(target, now)
         if tree is None:
             raise error(404, "notFound", f"The product '{product.id}' has nothing published to {target}.")
+        return tree
+
+    def _resource_tree(
+        self,
+        request: RecordedRequest,
+        product: Product,
+        tree: dict[str, tuple[str, dict[str, Any]]],
+        now: float,
+        version: str,
+    ) -> Response:
+        target = _arg(request, "targetType") or "draft"
         submission = product.published(target, now)
         number = 0 if submission is None else submission.number
         reference = {

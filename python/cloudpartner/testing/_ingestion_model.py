@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from . import _ingestion_rules as rules
 from ._base import seconds, timestamp
 
 SCHEMA = "https://schema.mp.microsoft.com/schema"
@@ -55,8 +56,9 @@ def new_guid() -> str:
 class Job:
     """A configure job: the resources it was given and when each one is processed.
 
-    ``errors`` (found when it was posted) make it fail: it then processes nothing. ``submission``
-    is the submission it publishes (to ``target``), if any.
+    ``errors`` (found when it was posted) make it fail: it then processes nothing. ``late_errors``
+    (a certification failure) show and make it fail only when it completes. ``submission`` is the
+    submission it publishes (to ``target``), if any.
     """
 
     id: str
@@ -65,6 +67,7 @@ class Job:
     resources: list[tuple[str, dict[str, Any]]]  # (kind, resource without $schema), in order
     products: frozenset[str]  # the guids of the products it touches
     errors: list[dict[str, Any]] = field(default_factory=list)
+    late_errors: list[dict[str, Any]] = field(default_factory=list)
     submission: Submission | None = None
     target: str | None = None  # "preview" or "live" for a publish
     cancelled: float | None = None
@@ -84,7 +87,12 @@ class Job:
             return "pending"
         if self.cancelled is not None:
             return "cancelled"
-        return "failed" if self.errors else "succeeded"
+        return "failed" if self.errors or self.late_errors else "succeeded"
+
+    def errors_at(self, now: float) -> list[dict[str, Any]]:
+        """Return the job's ``errors`` as answered at ``now``: the late ones once it completed."""
+        late = self.late_errors if self.status(now) == "completed" and self.cancelled is None else []
+        return copy.deepcopy(self.errors + late)
 
     def due(self, index: int) -> float:
         """When resource ``index`` is processed: evenly over the running part, the last at the end."""
@@ -104,7 +112,7 @@ class Job:
             "jobResult": self.result(now),
             "jobStart": timestamp(self.created),
             "jobEnd": timestamp(self.end()) if done else NEVER,
-            "errors": copy.deepcopy(self.errors),
+            "errors": self.errors_at(now),
         }
         if done and self.cancelled is None:  # the page's cancel sample has none
             answer["resourceUri"] = job_url  # the service's points at its own host; ours at this portal
@@ -138,7 +146,7 @@ class Submission:
             "target": {"targetType": target},
             "lifecycleState": "generallyAvailable",
             "status": status,
-            "result": "pending" if status != "completed" else ("failed" if job.errors else "succeeded"),
+            "result": job.result(now),
             "created": timestamp(job.created),
         }
 
@@ -219,6 +227,7 @@ class Product:
 
 
 TECH_CONFIG = "virtual-machine-plan-technical-configuration"
+TECH_CONFIGS = (TECH_CONFIG, "core-virtual-machine-plan-technical-configuration")  # "core" VM offers have the second
 
 
 def technical_configuration(product: str, plan: str, external_id: str) -> dict[str, Any]:
@@ -254,6 +263,28 @@ def technical_configuration(product: str, plan: str, external_id: str) -> dict[s
     }
 
 
+def image_version(
+    number: str, uri: str, image_types: tuple[str, ...], deprecation: dict[str, Any] | None, today: str
+) -> dict[str, Any]:
+    """Return a ``vmImageVersions`` item with a SAS source per image type (the facts file's step 5).
+
+    With ``deprecation`` (``date``, ``reason``, optional ``alternative``) it carries that
+    ``deprecationSchedule``: ``deprecated`` once the date (``YYYY-MM-DD``) is before ``today``,
+    scheduled (still ``generallyAvailable``) otherwise.
+    """
+    source = {"sourceType": "sasUri", "osDisk": {"uri": uri}, "dataDisks": []}
+    version: dict[str, Any] = {
+        "versionNumber": number,
+        "vmImages": [{"imageType": kind, "source": copy.deepcopy(source)} for kind in image_types],
+        "lifecycleState": "generallyAvailable",
+    }
+    if deprecation is not None:
+        version["deprecationSchedule"] = dict(deprecation)
+        if str(deprecation.get("date", "")) < today:
+            version["lifecycleState"] = "deprecated"
+    return version
+
+
 def with_schema(kind: str, body: dict[str, Any], version: str) -> dict[str, Any]:
     """Return a stored resource as answered: ``$schema`` first, then its properties."""
     return {"$schema": schema(kind, version), **copy.deepcopy(body)}
@@ -268,10 +299,7 @@ def job_error(
     return item
 
 
-def _detail(code: str, message: str) -> dict[str, Any]:
-    return {"code": code, "message": message}
-
-
+_detail = rules.detail
 _INVALID = [_detail("invalidResource", "Failure for resource")]
 
 
@@ -280,9 +308,11 @@ class Store:
 
     def __init__(self, *, job_seconds: float, publish_seconds: float) -> None:
         self.job_seconds = seconds("job_seconds", job_seconds)
-        self.publish_seconds = seconds("publish_seconds", publish_seconds)
+        self.publish_seconds = seconds("publish_seconds", publish_seconds)  # a publish to preview
+        self.live_seconds = self.publish_seconds  # a publish to live
         self.products: dict[str, Product] = {}  # by guid
         self.jobs: dict[str, Job] = {}
+        self.failing: set[str] = set()  # images that fail certification: versions, or URIs without their query
 
     def add_product(
         self,
@@ -330,12 +360,14 @@ class Store:
         errors: list[dict[str, Any]] = []
         touched: set[str] = set()
         submission: tuple[str, Product, dict[str, Any]] | None = None
-        for resource in resources:
+        for index, resource in enumerate(resources):
             kind = kind_of(resource["$schema"]) or ""
             body = {key: value for key, value in resource.items() if key != "$schema"}
             product, problem = self._product_of(kind, body, visible)
             if problem is not None:
                 errors.append(problem)
+            elif kind in TECH_CONFIGS and product is not None:
+                errors += self._check_config(product, kind, str(resource["$schema"]), body, index, now)
             if product is not None:
                 touched.add(product.guid)
             if kind == "submission" and product is not None and problem is None:
@@ -349,7 +381,9 @@ class Store:
                     submission = (str(target), product, body)
             parsed.append((kind, body))
         errors += self._locked(touched, submission is not None, now)
-        duration = self.publish_seconds if submission is not None and not errors else self.job_seconds
+        duration = self.job_seconds
+        if submission is not None and not errors:
+            duration = self.publish_seconds if submission[0] == "preview" else self.live_seconds
         job = Job(new_guid(), now, duration, parsed, frozenset(touched), errors)
         if submission is not None and not errors:
             target, product, body = submission
@@ -357,6 +391,7 @@ class Store:
             if target == "preview":
                 job.submission = Submission(product.guid, FIRST_SUBMISSION + len(product.submissions), job)
                 product.submissions.append(job.submission)
+                job.late_errors = self._certification(product, job.submission)
             else:
                 job.submission = next(s for s in product.submissions if s.id == body.get("id"))
                 job.submission.live_job = job
@@ -377,6 +412,61 @@ class Store:
                 message = f"The product 'product/{guid}' is locked: a submission to {running[-1].target} is running."
                 errors.append(job_error("conflict", message, f"product/{guid}", [_detail("productLocked", message)]))
         return errors
+
+    def _check_config(  # noqa: PLR0917 - the posted resource's parts, each named
+        self, product: Product, kind: str, schema_uri: str, body: dict[str, Any], index: int, now: float
+    ) -> list[dict[str, Any]]:
+        """Return the errors of posting a plan's technical configuration (``_ingestion_rules.py``)."""
+        durable = config_id(kind, body)
+        published = {target: product.published(target, now) for target in ("preview", "live")}
+        found = {
+            target: submission.snapshot[durable][1]
+            for target, submission in published.items()
+            if submission is not None and submission.snapshot is not None and durable in submission.snapshot
+        }
+        return rules.check(
+            body,
+            schema_uri=schema_uri,
+            resource=kind,
+            index=index,
+            draft=product.resources.get(durable, (kind, None))[1],
+            published=list(found.values()),
+            live=found.get("live"),
+        )
+
+    def _certification(self, product: Product, submission: Submission) -> list[dict[str, Any]]:
+        """Return the errors a publish to preview ends with when an image of the draft fails certification.
+
+        The shape is cloudpub's (acf8491, "Do not retry on certification errors"): an
+        ``invalidState`` error that mentions certification, nested in ``details``.
+        """
+        if not any(image in self.failing for image in _images(product)):
+            return []
+        inner = rules.detail("invalidState", "Issues found during Certification.")
+        nested = {**rules.detail("invalidState", "Certification"), "details": [inner]}
+        return [job_error("internalServerError", "Operation failed", submission.id, [nested])]
+
+    def add_image_version(self, product: Product, plan: str, version: dict[str, Any], target: str, now: float) -> None:
+        """Put ``version`` in the plan's draft configuration; publish it to ``target`` at once (preview, live)."""
+        durable = product.plan_id(plan)
+        if durable is None:
+            msg = f"product {product.external_id!r} has no plan {plan!r}"
+            raise KeyError(msg)
+        config_key = f"{TECH_CONFIG}/{durable.split('/', 1)[1]}"
+        config = product.resources.setdefault(
+            config_key, (TECH_CONFIG, technical_configuration(product.id, durable, plan))
+        )[1]
+        kept = [v for v in config["vmImageVersions"] if v.get("versionNumber") != version["versionNumber"]]
+        config["vmImageVersions"] = [*kept, copy.deepcopy(version)]
+        if target == "draft":
+            return
+        done = frozenset({product.guid})
+        preview = Job(new_guid(), now, 0.0, [], done)
+        submission = Submission(product.guid, FIRST_SUBMISSION + len(product.submissions), preview)
+        submission.snapshot = copy.deepcopy(product.resources)
+        if target == "live":
+            submission.live_job = Job(new_guid(), now, 0.0, [], done)
+        product.submissions.append(submission)
 
     def _product_of(
         self, kind: str, body: dict[str, Any], visible: frozenset[str]
@@ -473,3 +563,38 @@ class Store:
     def cancel(self, job: Job, now: float) -> None:
         self.settle(now)
         job.cancelled = now
+
+
+def config_id(kind: str, body: dict[str, Any]) -> str:
+    """Return a technical configuration's durable id: its ``id``, or ``<type>/<product>/<plan>`` from its ``plan``."""
+    if isinstance(body.get("id"), str):
+        return str(body["id"])
+    plan = body.get("plan")
+    return f"{kind}/{plan.split('/', 1)[1]}" if isinstance(plan, str) and "/" in plan else kind
+
+
+def image_key(image: str) -> str:
+    """Name an image for ``Store.failing``: a version number as is, a URI without its query (its SAS)."""
+    return image.split("?", 1)[0]
+
+
+def _images(product: Product) -> set[str]:
+    """Return the names of every image in the product's draft: version numbers, and sources' URIs and ids."""
+    found = set()
+    for kind, body in product.resources.values():
+        if kind not in TECH_CONFIGS:
+            continue
+        for version in body.get("vmImageVersions") or []:
+            if not isinstance(version, dict):
+                continue
+            found.add(str(version.get("versionNumber")))
+            for image in version.get("vmImages") or []:
+                source = image.get("source") if isinstance(image, dict) else None
+                if not isinstance(source, dict):
+                    continue
+                disk, shared = source.get("osDisk"), source.get("sharedImage")
+                if isinstance(disk, dict) and isinstance(disk.get("uri"), str):
+                    found.add(image_key(disk["uri"]))
+                if isinstance(shared, dict) and isinstance(shared.get("resourceId"), str):
+                    found.add(shared["resourceId"])
+    return found

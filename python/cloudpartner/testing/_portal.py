@@ -53,10 +53,10 @@ import time
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from ._base import FakeServer, Tokens
+from ._base import FakeServer, Tokens, seconds
 from ._cpp import Service
 from ._ingestion import Service as Ingestion
-from ._ingestion_model import LATEST, TARGETS, Product, Store, with_schema
+from ._ingestion_model import LATEST, TARGETS, Product, Store, image_key, image_version, with_schema
 from ._login import Service as Login
 
 
@@ -98,7 +98,14 @@ class FakePortal(FakeServer):
     quarter of it, then ``running``, then ``completed``. A publish to preview makes a new
     preview submission, running until its job ends; one to live needs that submission's id.
     Lists answer ``page_size`` items a page, then ``@nextLink``. The two APIs' publishes are
-    separate: a CPP operation does not show as an ingestion submission, nor the reverse.
+    separate: a CPP operation does not show as an ingestion submission, nor the reverse. A VM
+    plan's technical configuration follows the service's rules, each refusal a failed job with
+    the service's text (``_ingestion_rules.py``): a published version cannot be deleted, a
+    deprecated one left out "cannot be restored", a ``null`` deprecation reason or
+    ``vmProperties`` flag fails schema validation, a live plan's ``skuId`` is locked, and
+    ``securityType`` is refused off x64Gen2. :meth:`add_image_version` and
+    :meth:`add_sample_offer` give products a release history, :meth:`fail_certification` makes
+    a publish fail certification, :meth:`set_publish_seconds` sets how long publishes take.
     """
 
     def __init__(
@@ -203,6 +210,79 @@ class FakePortal(FakeServer):
                 external_id, product_type=product_type, alias=alias, plans=listed, publisher=publisher
             )
             return product.id
+
+    def add_image_version(
+        self,
+        external_id: str,
+        plan: str,
+        version: str,
+        *,
+        uri: str | None = None,
+        image_types: Iterable[str] = ("x64Gen2",),
+        target: str = "live",
+        deprecation: Mapping[str, Any] | None = None,
+    ) -> None:
+        """Put a VM image version in a plan's technical configuration, as if it had been released.
+
+        ``uri`` is its SAS URI (default: a made-up one on ``contoso.blob.core.windows.net``), one
+        image per type in ``image_types``. ``target`` ``"draft"`` only edits the draft;
+        ``"preview"`` or ``"live"`` also publishes the whole draft there at once (a completed
+        submission, no job). ``deprecation`` (``{"date": "YYYY-MM-DD", "reason": ..., "alternative":
+        ...}``) gives it that ``deprecationSchedule``, ``lifecycleState`` ``deprecated`` once the
+        date has passed. A version with the same number is replaced. KeyError for an unknown
+        product or plan.
+        """
+        if target not in TARGETS:
+            msg = f"target must be one of {TARGETS}, not {target!r}"
+            raise ValueError(msg)
+        sas = (
+            uri or f"https://contoso.blob.core.windows.net/images/{plan}-{version}.vhd?sv=2022-11-02&sr=b&sp=r&sig=c2ln"
+        )
+        today = time.strftime("%Y-%m-%d", time.gmtime())
+        body = image_version(
+            version, sas, tuple(image_types), None if deprecation is None else dict(deprecation), today
+        )
+        with self._lock:
+            self._store.add_image_version(self._find(external_id), plan, body, target, time.time())
+
+    def add_sample_offer(self) -> None:
+        """Add the offer a realistic portal starts with: what ``cloudpartner serve`` and the fixture seed.
+
+        ``contoso/contoso-virtualmachineoffer`` (a publish running on the CPP API, as
+        :meth:`add_offer` starts) with plans ``plan-1`` and ``plan-2``. Its ingestion product has
+        a release history: plan-1 has ``1.0.0`` (deprecated on 2025-06-30, ``endOfSupport``,
+        published that way) and ``1.1.0``, plan-2 has ``1.1.0``, all live (the latest submission
+        went live), so a client must echo the deprecated version back and cannot delete the live ones.
+        """
+        offer = "contoso-virtualmachineoffer"
+        self.add_offer("contoso", offer, plans=["plan-1", "plan-2"])
+        retired = {"date": "2025-06-30", "reason": "endOfSupport"}
+        self.add_image_version(offer, "plan-1", "1.0.0", target="draft", deprecation=retired)
+        self.add_image_version(offer, "plan-1", "1.1.0", target="draft")
+        self.add_image_version(offer, "plan-2", "1.1.0", target="live")
+
+    def fail_certification(self, image: str) -> None:
+        """Make every publish to preview whose draft holds ``image`` fail its certification.
+
+        ``image`` is a version number (``"1.2.0"``), a SAS URI (compared without its query, so a
+        fresh signature still matches) or a gallery image version's resource id. The publish job
+        runs its full time, then completes ``failed`` with the nested ``invalidState``
+        certification error the service sends (cloudpub's shape): ``[{"code":
+        "internalServerError", "message": "Operation failed", "resourceId": <submission id>,
+        "details": [{"code": "invalidState", "message": "Certification", "details": [...]}]}]``.
+        """
+        with self._lock:
+            self._store.failing.add(image_key(image))
+
+    def set_publish_seconds(self, preview: float, live: float | None = None) -> None:
+        """Set how long the next publishes take: to ``preview``, and to ``live`` (None: as to preview).
+
+        The constructor's ``publish_seconds`` sets both; this changes them on a started portal
+        (the pytest fixture's, for instance). Finite and >= 0, else ``ValueError`` naming it.
+        """
+        with self._lock:
+            self._store.publish_seconds = seconds("preview", preview)
+            self._store.live_seconds = seconds("live", preview if live is None else live)
 
     def product(self, external_id: str) -> dict[str, Any]:
         """Return the product resource as ``GET product/<id>`` answers it (KeyError if none)."""
