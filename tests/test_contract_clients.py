@@ -19,18 +19,38 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from cloudpartner.testing import FakePortal
 from contract import venvs
+from test_fakeportal_ingestion import call, configure, to_preview
 
 INGESTION_PINS = ("cloudpub==1.7.6", "azure-img-utils==2.7.0")  # both talk to the Product Ingestion API
 CPP_PINS = ("azure-img-utils==1.2.0",)  # the last release on the CPP API
 WORKFLOWS = Path(__file__).parent / "contract" / "workflows.py"
 ROUTE = Path(__file__).parents[1] / "python" / "cloudpartner" / "testing" / "_route.py"
 RUN_SECONDS = 60
+OFFER = "contoso-virtualmachineoffer"
+RETIRED = {  # the sample offer's deprecated version, as a client must send it back
+    "versionNumber": "1.0.0",
+    "vmImages": [
+        {
+            "imageType": "x64Gen2",
+            "source": {
+                "sourceType": "sasUri",
+                "osDisk": {
+                    "uri": "https://contoso.blob.core.windows.net/images/plan-1-1.0.0.vhd?sv=2022-11-02&sr=b&sp=r&sig=c2ln"
+                },
+                "dataDisks": [],
+            },
+        }
+    ],
+    "lifecycleState": "deprecated",
+    "deprecationSchedule": {"date": "2025-06-30", "reason": "endOfSupport"},
+}
 
 
 @pytest.fixture(scope="module")
@@ -51,25 +71,42 @@ def cpp_python() -> Path:
 
 @pytest.fixture
 def portal() -> Any:
-    with FakePortal(step_seconds=0.05, job_seconds=0.2, publish_seconds=0.4) as started:
-        started.add_offer("contoso", "contoso-virtualmachineoffer", plans=["plan-1", "plan-2"])
+    """The default seed (several plans, a live version, a deprecated one), and an idle offer."""
+    with FakePortal(step_seconds=0.05, job_seconds=0.1, publish_seconds=0.2) as started:
+        started.add_sample_offer()
         started.add_offer("contoso", "contoso-other", running=False, plans=["only-plan"])
         yield started
 
 
-def run(python: Path, portal: FakePortal, workflow: str) -> Any:
+def start_publish(portal: FakePortal, seconds: float) -> str:
+    """Start a publish to preview of the sample offer, as another pipeline would; return its job id."""
+    portal.set_publish_seconds(seconds)
+    job = configure(portal, to_preview(portal.product(OFFER)["id"])).json
+    portal.set_publish_seconds(0.2)
+    assert job["errors"] == []
+    return str(job["jobId"])
+
+
+def start(python: Path, portal: FakePortal, workflow: str) -> subprocess.Popen[str]:
     env = {**os.environ, "FAKEPORTAL_URL": portal.base_url, "FAKEPORTAL_ROUTE": str(ROUTE)}
     env.pop("PYTHONPATH", None)
-    done = subprocess.run(
-        [str(python), str(WORKFLOWS), workflow],
-        capture_output=True,
-        text=True,
-        timeout=RUN_SECONDS,
-        env=env,
-        check=False,
-    )
-    assert done.returncode == 0, f"{workflow} failed:\n{done.stderr[-6000:]}"
-    return json.loads(done.stdout.strip().splitlines()[-1])
+    command = [str(python), str(WORKFLOWS), workflow]
+    return subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
+
+
+def result_of(child: subprocess.Popen[str]) -> Any:
+    try:
+        stdout, stderr = child.communicate(timeout=RUN_SECONDS)
+    except subprocess.TimeoutExpired:
+        child.kill()
+        child.communicate()
+        raise
+    assert child.returncode == 0, f"{child.args} failed:\n{stderr[-6000:]}"
+    return json.loads(stdout.strip().splitlines()[-1])
+
+
+def run(python: Path, portal: FakePortal, workflow: str) -> Any:
+    return result_of(start(python, portal, workflow))
 
 
 def test_cloudpub_lists_and_finds_products(ingestion_python: Path, portal: FakePortal) -> None:
@@ -88,7 +125,7 @@ def test_cloudpub_reads_a_plans_technical_configuration(ingestion_python: Path, 
     result = run(ingestion_python, portal, "cloudpub_read_technical_configuration")
     plans = [r for r in portal.resource_tree("contoso-virtualmachineoffer") if r["id"].startswith("plan/")]
     plan_2 = next(r["id"] for r in plans if r["identity"]["externalId"] == "plan-2")
-    assert result == {"plan": plan_2.split("/")[-1], "versions": []}
+    assert result == {"plan": plan_2.split("/")[-1], "versions": ["1.1.0"]}
 
 
 def test_img_utils_2_reads_the_offer(ingestion_python: Path, portal: FakePortal) -> None:
@@ -115,7 +152,93 @@ def test_img_utils_2_adds_an_image_publishes_and_goes_live(ingestion_python: Pat
     assert result["states"][1:] == ["waitingForPublisherReview", "waitingForPublisherReview"]
     configs = [r for r in portal.resource_tree("contoso-virtualmachineoffer", "live") if "technical" in r["$schema"]]
     versions = [v["versionNumber"] for c in configs for v in c["vmImageVersions"]]
-    assert versions == ["2024.01.01"]
+    assert versions == ["1.0.0", "1.1.0", "1.1.0", "2024.01.01"]  # plan-1's, plan-2's
+
+
+def plan_versions(portal: FakePortal, plan: str, target: str) -> list[dict[str, Any]]:
+    plan_id = next(
+        r["id"] for r in portal.resource_tree(OFFER, target) if r.get("identity", {}).get("externalId") == plan
+    )
+    (config,) = [r for r in portal.resource_tree(OFFER, target) if r.get("plan") == plan_id]
+    return config["vmImageVersions"]  # type: ignore[no-any-return]
+
+
+def test_cloudpub_adds_a_disk_version_and_follows_the_job(ingestion_python: Path, portal: FakePortal) -> None:
+    result = run(ingestion_python, portal, "cloudpub_add_a_disk_version_and_follow_the_job")
+    assert result["draft"] == [
+        ["1.0.0", "deprecated"],
+        ["1.1.0", "generallyAvailable"],
+        ["1.2.0", "generallyAvailable"],
+    ]
+    assert result["live"] == [["1.0.0", "deprecated"], ["1.1.0", "generallyAvailable"]]  # keepdraft: not published
+    assert [target for target, _ in result["submissions"]] == ["draft", "live", "preview"]
+    assert plan_versions(portal, "plan-1", "draft")[0] == RETIRED  # the deprecated version echoed back unchanged
+    (job,) = portal.jobs()
+    assert job["jobResult"] == "succeeded"
+
+
+def test_cloudpub_publishes_to_preview_and_live(ingestion_python: Path, portal: FakePortal) -> None:
+    result = run(ingestion_python, portal, "cloudpub_publish_to_preview_and_live")
+    assert result["live"] == [["1.0.0", "deprecated"], ["1.1.0", "generallyAvailable"], ["1.2.0", "generallyAvailable"]]
+    assert result["plan-2"] == [["1.1.0", "generallyAvailable"]]  # the other plan, untouched
+    assert plan_versions(portal, "plan-1", "live")[0] == RETIRED
+    edit, preview, live = portal.jobs()  # the second run found the image live: no job
+    assert [j["jobResult"] for j in (edit, preview, live)] == ["succeeded"] * 3
+    posted = [r.body["resources"][-1] for r in portal.requests if r.method == "POST" and "configure" in r.path]
+    assert [r["target"]["targetType"] for r in posted[1:]] == ["preview", "live"]
+
+
+def test_cloudpub_waits_while_a_submission_is_in_progress(ingestion_python: Path, portal: FakePortal) -> None:
+    running = start_publish(portal, 60.0)  # another pipeline's publish, until the test cancels it
+    before = len(portal.requests)
+    child = start(ingestion_python, portal, "cloudpub_waits_while_a_submission_is_in_progress")
+    try:
+        deadline = time.monotonic() + RUN_SECONDS
+        while time.monotonic() < deadline and child.poll() is None:
+            polls = [r for r in portal.requests[before:] if r.method == "GET" and "/submission/" in r.path]
+            if len(polls) >= 3:  # cloudpub polls while the submission is in progress
+                break
+            time.sleep(0.05)
+        assert not [r for r in portal.requests[before:] if "/configure" in r.path]  # it sent nothing meanwhile
+        assert call(portal, "POST", f"/configure/{running}/cancel").status == 200
+    finally:
+        result = result_of(child)
+    assert [v[0] for v in result["live"]] == ["1.1.0", "1.2.0"]
+    assert [j["jobResult"] for j in portal.jobs()] == ["cancelled", "succeeded", "succeeded", "succeeded"]
+
+
+def test_cloudpub_a_second_publish_fails_inside_its_job(ingestion_python: Path, portal: FakePortal) -> None:
+    start_publish(portal, 30.0)
+    result = run(ingestion_python, portal, "cloudpub_a_second_publish_fails_inside_its_job")
+    assert result["checked"] == "ConflictError"  # cloudpub's own check saw the running submission
+    # The job, not the HTTP call, failed, and cloudpub read it as a failed job, not a certification one.
+    assert result["error"] == "InvalidStateError"
+    assert "'code': 'internalServerError'" in result["message"]
+    assert "An In Progress submission" in result["message"]
+
+
+def test_cloudpub_a_stale_preview_cannot_go_live(ingestion_python: Path, portal: FakePortal) -> None:
+    result = run(ingestion_python, portal, "cloudpub_a_stale_preview_cannot_go_live")
+    assert result["error"] == "InvalidStateError"
+    assert "'code': 'conflict'" in result["message"]
+    assert "The submission cannot be pushed to live as its not the latest submission." in result["message"]
+
+
+def test_cloudpub_stops_at_a_certification_failure(ingestion_python: Path, portal: FakePortal) -> None:
+    portal.fail_certification("https://contoso.blob.core.windows.net/images/rhel-1.2.0.vhd")
+    result = run(ingestion_python, portal, "cloudpub_certification_failure_is_final")
+    assert result["error"] == "CertificationError"
+    assert [j["jobResult"] for j in portal.jobs()] == ["succeeded", "failed"]  # no retry of the publish
+
+
+def test_img_utils_2_a_second_publish_fails_inside_its_job(ingestion_python: Path, portal: FakePortal) -> None:
+    result = run(ingestion_python, portal, "img_utils_publish_while_another_runs")
+    assert result["first"] == "succeeded"
+    assert result["second"] == ["completed", "failed"]
+    (error,) = result["errors"]
+    assert error["code"] == "internalServerError"
+    assert error["message"].startswith("An In Progress submission ")
+    assert result["status"] == "waitingForPublisherReview"
 
 
 def test_img_utils_1_puts_publishes_waits_for_review_and_goes_live(cpp_python: Path, portal: FakePortal) -> None:

@@ -74,6 +74,105 @@ def cloudpub_read_technical_configuration() -> Any:
     return {"plan": config.plan_id, "versions": [v.version_number for v in config.disk_versions]}
 
 
+OFFER = "contoso-virtualmachineoffer"
+SAS = "https://contoso.blob.core.windows.net/images/rhel-1.2.0.vhd?sv=2022-11-02&sr=b&sp=r&se=2027-01-01&sig=c2ln"
+
+
+def metadata(version: str = "1.2.0", plan: str = "plan-1", keepdraft: bool = False) -> Any:
+    """What a pipeline (pubtools-marketplacesvm) gives cloudpub's publish: image, destination, version."""
+    from cloudpub.ms_azure.utils import AzurePublishingMetadata  # type: ignore[import-not-found]
+
+    return AzurePublishingMetadata(
+        disk_version=version,
+        image_path=SAS,
+        architecture="x86_64",
+        destination=f"{OFFER}/{plan}",
+        keepdraft=keepdraft,
+    )
+
+
+def versions(service: Any, plan: str, target: str) -> list[Any]:
+    """The plan's image versions in ``target`` as cloudpub reads them back: number and lifecycle state."""
+    product, found = service.get_product_plan_by_name(OFFER, plan, target)
+    config = service.get_plan_tech_config(product, found)
+    return [[v.version_number, v.lifecycle_state] for v in config.disk_versions]
+
+
+@workflow
+def cloudpub_add_a_disk_version_and_follow_the_job() -> Any:
+    service = cloudpub()
+    service.publish(metadata(keepdraft=True))  # configure, then follow the job to completed
+    product_id = service.get_productid(OFFER)
+    return {
+        "draft": versions(service, "plan-1", "draft"),
+        "live": versions(service, "plan-1", "live"),
+        "submissions": [[s.target.targetType, s.status] for s in service.get_submissions(product_id)],
+    }
+
+
+@workflow
+def cloudpub_publish_to_preview_and_live() -> Any:
+    service = cloudpub()
+    service.publish(metadata())  # add, publish to preview, then to live, each job followed
+    again = cloudpub()
+    again.publish(metadata())  # the same image again (a fresh signature would match too): nothing to send
+    return {"live": versions(service, "plan-1", "live"), "plan-2": versions(service, "plan-2", "live")}
+
+
+@workflow
+def cloudpub_waits_while_a_submission_is_in_progress() -> Any:
+    service = cloudpub()
+    service.publish(metadata(plan="plan-2"))  # a publish of the product runs: cloudpub waits it out
+    return {"live": versions(service, "plan-2", "live")}
+
+
+@workflow
+def cloudpub_a_second_publish_fails_inside_its_job() -> Any:
+    from cloudpub.error import CertificationError, ConflictError, InvalidStateError  # type: ignore[import-not-found]
+
+    service = cloudpub()
+    product_id = service.get_productid(OFFER)
+    try:
+        service.ensure_can_publish(product_id)  # what cloudpub's publish checks first
+    except ConflictError as exc:
+        checked = type(exc).__name__
+    else:
+        checked = None
+    try:  # what a client that skips the check meets: the job fails, not the HTTP call
+        service.submit_to_status(product_id, "preview")
+    except (InvalidStateError, CertificationError) as exc:
+        return {"checked": checked, "error": type(exc).__name__, "message": str(exc)}
+    return {"checked": checked, "error": None}
+
+
+@workflow
+def cloudpub_a_stale_preview_cannot_go_live() -> Any:
+    from cloudpub.error import InvalidStateError  # type: ignore[import-not-found]
+
+    service = cloudpub()
+    product_id = service.get_productid(OFFER)
+    stale = service.get_submission_state(product_id, "preview")
+    service.submit_to_status(product_id, "preview")  # a newer preview
+    stale.target.targetType = "live"
+    try:
+        service.configure(resources=[stale])
+    except InvalidStateError as exc:
+        return {"error": type(exc).__name__, "message": str(exc)}
+    return {"error": None}
+
+
+@workflow
+def cloudpub_certification_failure_is_final() -> Any:
+    from cloudpub.error import CertificationError  # type: ignore[import-not-found]
+
+    service = cloudpub()
+    try:
+        service.publish(metadata())
+    except CertificationError as exc:  # cloudpub does not retry it
+        return {"error": type(exc).__name__, "message": str(exc)}
+    return {"error": None}
+
+
 # -- azure-img-utils 2.x (Product Ingestion API) ------------------------------------------------------
 
 
@@ -112,6 +211,21 @@ def img_utils_add_image_publish_and_go_live() -> Any:
     live = image.wait_on_operation(image.go_live_with_offer(offer), timeout=30)
     states.append(image.get_offer_status(offer))
     return {"preview": preview["jobResult"], "live": live["jobResult"], "states": states}
+
+
+@workflow
+def img_utils_publish_while_another_runs() -> Any:
+    image = img_utils()
+    first = image.publish_offer(OFFER)
+    second = image.publish_offer(OFFER)  # a second publish: accepted, then its job fails
+    failed = image.wait_on_operation(second, timeout=30)
+    done = image.wait_on_operation(first, timeout=30)
+    return {
+        "first": done["jobResult"],
+        "second": [failed["jobStatus"], failed["jobResult"]],
+        "errors": failed["errors"],
+        "status": image.get_offer_status(OFFER),
+    }
 
 
 # -- azure-img-utils 1.x (CPP API) --------------------------------------------------------------------
