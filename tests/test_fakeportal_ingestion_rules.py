@@ -128,6 +128,13 @@ def test_a_null_deprecation_reason_fails_schema_validation(portal: FakePortal) -
     )
 
 
+def test_a_deprecation_schedule_without_a_reason_fails_schema_validation(portal: FakePortal) -> None:
+    edited = config(portal)
+    del edited["vmImageVersions"][0]["deprecationSchedule"]["reason"]
+    _, message = failed_with(post(portal, edited))
+    assert message.endswith('#/vmImageVersions/0/deprecationSchedule: Required properties ["reason"] are not present;')
+
+
 def test_a_null_vm_properties_flag_fails_schema_validation(portal: FakePortal) -> None:
     edited = config(portal)
     edited["vmProperties"]["supportsNVMe"] = None
@@ -241,3 +248,13 @@ def test_add_image_version_replaces_a_version_with_the_same_number(portal: FakeP
         portal.add_image_version(O, "no-such-plan", "1.0.0")
     unchanged = copy.deepcopy(config(portal, "plan-1"))
     assert config(portal, "plan-1") == unchanged
+
+
+def test_a_version_added_to_preview_only_is_in_preview_and_not_live(portal: FakePortal) -> None:
+    portal.add_image_version(O, "plan-2", "1.2.0", target="preview")
+    assert [v["versionNumber"] for v in config(portal, "plan-2", "preview")["vmImageVersions"]] == ["1.1.0", "1.2.0"]
+    assert [v["versionNumber"] for v in config(portal, "plan-2", "live")["vmImageVersions"]] == ["1.1.0"]
+    entries = {e["target"]["targetType"]: e["id"] for e in portal.submissions(O)}
+    assert entries["preview"] != entries["live"]  # a preview waiting to go live
+    assert post(portal, to_live(portal.product(O)["id"], entries["preview"]))["jobResult"] == "succeeded"
+    assert [v["versionNumber"] for v in config(portal, "plan-2", "live")["vmImageVersions"]] == ["1.1.0", "1.2.0"]

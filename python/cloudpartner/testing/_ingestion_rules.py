@@ -77,6 +77,11 @@ def _schema_problems(config: dict[str, Any]) -> list[str]:
         schedule = version.get("deprecationSchedule") if isinstance(version, dict) else None
         if not isinstance(schedule, dict):
             continue
+        if "reason" not in schedule:  # a guess at the validator's words for a missing required property
+            problems.append(
+                f'#/vmImageVersions/{index}/deprecationSchedule: Required properties ["reason"] are not present'
+            )
+            continue
         where = f"#/vmImageVersions/{index}/deprecationSchedule/reason"
         reason = schedule.get("reason")
         if not isinstance(reason, str):
