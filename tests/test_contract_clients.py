@@ -152,7 +152,8 @@ def test_img_utils_2_adds_an_image_publishes_and_goes_live(ingestion_python: Pat
     assert result["states"][1:] == ["waitingForPublisherReview", "waitingForPublisherReview"]
     configs = [r for r in portal.resource_tree("contoso-virtualmachineoffer", "live") if "technical" in r["$schema"]]
     versions = [v["versionNumber"] for c in configs for v in c["vmImageVersions"]]
-    assert versions == ["1.0.0", "1.1.0", "1.1.0", "2024.01.01"]  # plan-1's, plan-2's
+    assert sorted(versions) == ["1.0.0", "1.1.0", "1.1.0", "2024.01.01"]  # plan-1's, plan-2's
+    assert plan_versions(portal, "plan-1", "live")[0] == RETIRED  # the deprecated version echoed back unchanged
 
 
 def plan_versions(portal: FakePortal, plan: str, target: str) -> list[dict[str, Any]]:

@@ -203,7 +203,7 @@ def img_utils_add_image_publish_and_go_live() -> Any:
     image = img_utils()
     offer = "contoso-virtualmachineoffer"
     blob = "https://account.blob.core.windows.net/images/sles-20240101.vhd?sv=sas"
-    image.add_image_to_offer("sles-20240101.vhd", "sles-20240101", offer, "plan-2", blob_url=blob)
+    image.add_image_to_offer("sles-20240101.vhd", "sles-20240101", offer, "plan-1", blob_url=blob)
     states = [image.get_offer_status(offer)]
     publish = image.publish_offer(offer)
     preview = image.wait_on_operation(publish, timeout=30)
