@@ -9,8 +9,8 @@ One real HTTP/1.1 server on 127.0.0.1 answers two APIs over one store, as the re
   products, plans, submissions, resource trees, and ``configure`` jobs that edit the draft and
   publish to preview and live, with their status, resources and cancel (``_ingestion.py``).
 
-An offer added with ``add_offer`` is also a product (a migrated offer) whose external id is the
-offer id, so one script can use both APIs on it::
+An offer added with ``add_offer`` is migrated unless told otherwise: then it is also a product
+whose external id is the offer id, so one script can use both APIs on it::
 
     from cloudpartner.testing import FakePortal
 
