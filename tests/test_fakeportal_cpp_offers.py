@@ -151,7 +151,7 @@ def test_an_offer_not_migrated_says_none_and_its_operations_are_named_by_offer_a
         with pytest.raises(KeyError):  # Partner Center does not hold it: no product
             portal.product("legacy-offer")
         (item,) = call(portal.base_url, "GET", f"/api/publishers/{P}/offers?{V}")[2]
-        assert item["pcMigrationStatus"] == "none"
+        assert item["pcMigrationStatus"] == "none" and "pcRedirectUri" not in item
 
 
 # -- a new version's way from draft to live -----------------------------------------------------

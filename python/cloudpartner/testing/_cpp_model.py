@@ -329,22 +329,28 @@ class Offer:
         definition = self.drafts[-1] if self.drafts else {}
         inner = definition.get("definition")
         display = inner.get("displayText", self.offer) if isinstance(inner, dict) else self.offer
-        return {
+        summary: dict[str, Any] = {
             "offerTypeId": self.type_of(definition),
             "publisherId": self.publisher,
             "status": status,
             "lockStatus": "none",
             "pcMigrationStatus": "migrated" if self.migrated else "none",
-            "pcRedirectUri": REDIRECT.format(guid=self.guid) if self.migrated else "",  # no link: nothing in PC
-            "isvUpgradeRequest": False,
-            "offerTypeChanges": [],
-            "pricingNotRecalculatedRegions": [],
-            "offerTypeVersionsOverride": {},
-            "version": len(self.drafts),
-            "id": self.offer,
-            "definition": {"displayText": display},
-            "changedTime": zoneless_time(self.changed),
         }
+        if self.migrated:  # an offer not migrated has no Partner Center page (nor the key, as its document)
+            summary["pcRedirectUri"] = REDIRECT.format(guid=self.guid)
+        summary.update(
+            {
+                "isvUpgradeRequest": False,
+                "offerTypeChanges": [],
+                "pricingNotRecalculatedRegions": [],
+                "offerTypeVersionsOverride": {},
+                "version": len(self.drafts),
+                "id": self.offer,
+                "definition": {"displayText": display},
+                "changedTime": zoneless_time(self.changed),
+            }
+        )
+        return summary
 
     def latest(self) -> Operation | None:
         return self.operations[-1] if self.operations else None
