@@ -68,7 +68,8 @@ class FakePortal(FakeServer):
     those; a mapping ``token -> publishers`` also limits what each token sees (others: 403).
     ``location_style`` picks the 202 cancel answer's header: ``"absolute"`` (``Operation-Location``,
     full URL), ``"relative"`` (``Location``, path) or ``"non-migrated"`` (``Location:
-    /api/operations/{p}${o}${n}$preview``). ``sync_cancel=True`` cancels at once and answers 200;
+    /api/operations/{p}${o}${n}$preview``, every offer's; ``add_offer(migrated=False)`` makes one
+    offer answer so). ``sync_cancel=True`` cancels at once and answers 200;
     otherwise a cancel answers 202 and the operation is ``canceled`` ``cancel_seconds`` later.
     Operation ``version`` numbers are odd integers above 2**53, which no double holds: a client
     that reads JSON numbers as floats gets them wrong. A single string passed as ``tokens`` (or as
