@@ -92,6 +92,14 @@ def test_img_utils_1_adds_a_vm_image_version_to_one_plan(cpp_python: Path, porta
     assert added["osVhdUrl"].endswith("sig=new%3D") and added["lunVhdDetails"] == []
 
 
+def test_img_utils_1_deprecates_a_version_and_removes_another(cpp_python: Path, portal: FakePortal) -> None:
+    result = run(cpp_python, portal, "img_utils_1_deprecate_and_remove_versions")
+    assert result["logged"] == []  # the seeded mediaName is the one azure-img-utils derives the version from
+    assert result["versions"]["gen2"] == {**SEEDED, "2024.04.15": False}
+    assert result["versions"]["arm64"] == {"2024.04.15": True, "2024.07.15": True}
+    assert result["versions"]["gen1"] == SEEDED
+
+
 def test_img_utils_1_publishes_and_waits_for_the_review(cpp_python: Path, portal: FakePortal) -> None:
     result = run(cpp_python, portal, "img_utils_1_publish_and_wait_for_review")
     # azure-img-utils reads Location and prefixes https://cloudpartner.azure.com: a relative path.

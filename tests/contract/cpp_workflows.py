@@ -83,6 +83,20 @@ def img_utils_1_add_image_version() -> Any:
 
 
 @workflow
+def img_utils_1_deprecate_and_remove_versions() -> Any:
+    from azure_img_utils.cloud_partner import deprecate_image_in_offer_doc  # type: ignore[import-not-found]
+
+    image = img_utils()
+    logged: list[str] = []
+    # mash's deprecation: the version named by the image's date, hidden (showInGui false).
+    doc = image.get_offer_doc(OFFER, PUBLISHER)
+    doc = deprecate_image_in_offer_doc(doc, f"{OFFER}-gen2-v20240415", "gen2", logged.append)
+    image.upload_offer_doc(OFFER, PUBLISHER, doc)
+    image.remove_image_from_offer(f"{PUBLISHER}:{OFFER}:arm64:2024.01.15")
+    return {"versions": versions(image.get_offer_doc(OFFER, PUBLISHER)), "logged": logged}
+
+
+@workflow
 def img_utils_1_publish_and_wait_for_review() -> Any:
     image = img_utils()
     location = image.publish_offer(OFFER, PUBLISHER, EMAILS)
