@@ -20,6 +20,7 @@ import json
 import os
 import re
 import subprocess
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -52,8 +53,10 @@ def portal() -> Any:
         yield started
 
 
-def run(python: Path, portal: FakePortal, workflow: str) -> Any:
-    env = {**os.environ, "FAKEPORTAL_URL": portal.base_url, "FAKEPORTAL_ROUTE": str(ROUTE)}
+def run(python: Path, portal: FakePortal | str, workflow: str) -> Any:
+    """Run ``workflow`` against ``portal`` (a FakePortal, or the base URL of one in another process)."""
+    base_url = portal if isinstance(portal, str) else portal.base_url
+    env = {**os.environ, "FAKEPORTAL_URL": base_url, "FAKEPORTAL_ROUTE": str(ROUTE)}
     env.pop("PYTHONPATH", None)
     done = subprocess.run(
         [str(python), str(WORKFLOWS), workflow],
@@ -73,6 +76,26 @@ def test_img_utils_1_reads_the_offer_document(cpp_python: Path, portal: FakePort
     assert (result["id"], result["migration"]) == (O, "migrated")
     assert result["versions"] == {"gen2": SEEDED, "gen1": SEEDED, "arm64": SEEDED}
     assert result["status"] == "neverPublished"
+
+
+def test_img_utils_1_reads_the_offer_document_from_cloudpartner_serve(cpp_python: Path) -> None:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cloudpartner", "serve", "--port", "0"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert server.stdout is not None
+        line = server.stdout.readline()  # "FakePortal listening on http://127.0.0.1:<port> (Ctrl-C stops it)"
+        found = re.search(r"http://127\.0\.0\.1:\d+", line)
+        assert found, line
+        result = run(cpp_python, found.group(0), "img_utils_1_offer_document")
+    finally:
+        server.kill()
+        server.wait(timeout=10)
+    assert result["versions"] == {"gen2": SEEDED, "gen1": SEEDED, "arm64": SEEDED}
+    assert result["status"] == "running"  # serve's offer has a publish in certification, to cancel
 
 
 def test_img_utils_1_puts_the_offer_document_back(cpp_python: Path, portal: FakePortal) -> None:
