@@ -269,6 +269,35 @@ def test_an_exception_from_an_async_on_result_stops_cancel_many_async(many: Fake
     assert len(many.requests) < len(items)  # the batch stopped
 
 
+def test_async_on_result_callbacks_run_one_at_a_time_in_the_order_of_the_results(many: FakePortal) -> None:
+    items = [(PUBLISHER, f"offer-{i}") for i in range(6)]
+    events: list[tuple[str, int]] = []
+
+    async def on_result(index: int, outcome: object) -> None:
+        events.append(("start", index))
+        await asyncio.sleep(0.05)  # longer than a cancel to the local portal takes
+        events.append(("end", index))
+
+    with cpp_client(many) as client:
+        run(client.cancel_many_async(items, concurrency=1, on_result=on_result))
+    assert events == [(edge, i) for i in range(6) for edge in ("start", "end")]
+
+
+def test_no_async_on_result_starts_after_one_raised(many: FakePortal) -> None:
+    items = [(PUBLISHER, f"offer-{i}") for i in range(12)]
+    started: list[int] = []
+
+    async def on_result(index: int, outcome: object) -> None:
+        started.append(index)
+        await asyncio.sleep(0.1 if index == 2 else 0)  # the next results arrive meanwhile
+        if index == 2:
+            raise Boom(index)
+
+    with cpp_client(many) as client, pytest.raises(Boom):
+        run(client.cancel_many_async(items, concurrency=1, on_result=on_result))
+    assert started == [0, 1, 2]
+
+
 def test_cancelling_wait_async_cancels_the_on_progress_coroutine_it_started(slow_portal: FakePortal) -> None:
     events: list[str] = []
 

@@ -29,7 +29,6 @@ from contract import venvs
 from test_fakeportal_ingestion import call, configure, to_preview
 
 INGESTION_PINS = ("cloudpub==1.7.6", "azure-img-utils==2.7.0")  # both talk to the Product Ingestion API
-CPP_PINS = ("azure-img-utils==1.2.0",)  # the last release on the CPP API
 WORKFLOWS = Path(__file__).parent / "contract" / "workflows.py"
 ROUTE = Path(__file__).parents[1] / "python" / "cloudpartner" / "testing" / "_route.py"
 RUN_SECONDS = 60
@@ -57,14 +56,6 @@ RETIRED = {  # the sample offer's deprecated version, as a client must send it b
 def ingestion_python() -> Path:
     try:
         return venvs.client_python("ingestion-clients", INGESTION_PINS)
-    except venvs.InstallError as exc:
-        pytest.fail(str(exc))
-
-
-@pytest.fixture(scope="module")
-def cpp_python() -> Path:
-    try:
-        return venvs.client_python("cpp-clients", CPP_PINS)
     except venvs.InstallError as exc:
         pytest.fail(str(exc))
 
@@ -133,12 +124,6 @@ def test_img_utils_2_reads_the_offer(ingestion_python: Path, portal: FakePortal)
     assert result["exists"] is True
     assert result["missing"] is False
     assert "virtual-machine-plan-technical-configuration" in result["kinds"]
-
-
-def test_img_utils_1_reads_the_offer_document(cpp_python: Path, portal: FakePortal) -> None:
-    result = run(cpp_python, portal, "img_utils_1_offer_document")
-    assert result["exists"] is True
-    assert result["plans"] == ["plan-1", "plan-2"]
 
 
 def test_img_utils_2_adds_an_image_publishes_and_goes_live(ingestion_python: Path, portal: FakePortal) -> None:
@@ -240,13 +225,6 @@ def test_img_utils_2_a_second_publish_fails_inside_its_job(ingestion_python: Pat
     assert error["code"] == "internalServerError"
     assert error["message"].startswith("An In Progress submission ")
     assert result["status"] == "waitingForPublisherReview"
-
-
-def test_img_utils_1_puts_publishes_waits_for_review_and_goes_live(cpp_python: Path, portal: FakePortal) -> None:
-    result = run(cpp_python, portal, "img_utils_1_put_publish_review_and_go_live")
-    assert result["last_state"] == "waitingForPublisherReview"
-    assert result["publish"].startswith("/api/publishers/contoso/offers/contoso-other/operations/")
-    assert result["displayText"] == "Contoso, edited"
 
 
 def test_routing_refuses_every_host_but_the_services() -> None:

@@ -186,7 +186,8 @@ class Client:
         """Asyncio twin of :meth:`cancel_many`; ``on_result`` runs on the event loop.
 
         ``on_result`` may be an ``async def`` (or return an awaitable): each call's coroutine runs
-        as a task on the loop, an exception from one stops the batch and is raised, and the call
+        as a task on the loop, one at a time in the order of the results (the next starts when the
+        one before has finished), an exception from one stops the batch and is raised, and the call
         returns only once every one has finished (what they store is all there). Cancelling the
         call cancels those still running.
         """
@@ -272,7 +273,8 @@ class Client:
         """Asyncio twin of :meth:`wait`; ``on_progress`` runs on the event loop.
 
         ``on_progress`` may be an ``async def`` (or return an awaitable): each call's coroutine
-        runs as a task on the loop, an exception from one stops the wait and is raised, and the
+        runs as a task on the loop, one at a time in order, an exception from one stops the wait
+        and is raised, and the
         wait returns only once every one has finished. Cancelling the wait cancels those still
         running.
         """

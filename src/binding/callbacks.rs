@@ -10,8 +10,11 @@
 //! One rule for an `async def` callback (or any callback whose answer is awaitable), whichever
 //! API: an asyncio call awaits it on its loop, under the same rules as a plain callback, and
 //! returns only once every one it started has finished (`LoopCallbacks`); a blocking call cannot
-//! await it and refuses it, before anything is sent when it is an async function.
+//! await it and refuses it, before anything is sent when it is an async function. The callbacks
+//! of one call run one at a time, in the order the core called them, as a blocking call's do: one
+//! that arrives while an awaited one runs waits for it, and is dropped if it raised.
 
+use std::collections::VecDeque;
 use std::ops::ControlFlow;
 use std::sync::{Arc, Mutex, PoisonError};
 
@@ -212,37 +215,49 @@ pub struct Guarded {
 #[pymethods]
 impl Guarded {
     #[pyo3(signature = (*args))]
-    fn __call__(&self, py: Python<'_>, args: &Bound<'_, PyTuple>) {
+    fn __call__(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>) {
+        let this = slf.get();
         // After an exception, or once the call is over (cancelled), the callback is not run.
-        if self.failure.is_set() || self.unfinished.is_abandoned() {
-            self.unfinished.done();
+        if this.failure.is_set() || this.unfinished.is_abandoned() {
+            this.unfinished.done();
             return;
         }
-        match self.callback.bind(py).call1(args).and_then(|answer| self.start(answer)) {
-            Ok(true) => {} // a task runs: `Settled` ends it
-            Ok(false) => self.unfinished.done(),
-            Err(e) => {
-                self.failure.keep(e);
-                self.unfinished.done();
-            }
+        // One at a time: while an awaited callback runs, this one waits its turn (`Settled`).
+        if this.unfinished.queue_behind_running(slf, args) {
+            return;
         }
+        Self::run(slf, args);
     }
 }
 
 impl Guarded {
+    /// Run the callback now; an awaitable answer runs on as a task, which `Settled` ends.
+    fn run(slf: &Bound<'_, Self>, args: &Bound<'_, PyTuple>) {
+        let this = slf.get();
+        match this.callback.bind(slf.py()).call1(args).and_then(|answer| Self::start(slf, answer)) {
+            Ok(true) => {} // a task runs: `Settled` ends it
+            Ok(false) => this.unfinished.done(),
+            Err(e) => {
+                this.failure.keep(e);
+                this.unfinished.done();
+            }
+        }
+    }
+
     /// Start the callback's answer as a task on this loop when it is awaitable; true if so.
-    fn start(&self, answer: Bound<'_, PyAny>) -> PyResult<bool> {
+    fn start(slf: &Bound<'_, Self>, answer: Bound<'_, PyAny>) -> PyResult<bool> {
         if !is_awaitable(&answer)? {
             return Ok(false);
         }
+        let this = slf.get();
         let py = answer.py();
         let task = py.import("asyncio")?.call_method1("ensure_future", (answer,))?;
-        let settled = Settled { failure: self.failure.clone(), unfinished: Arc::clone(&self.unfinished) };
+        let settled = Settled { failure: this.failure.clone(), unfinished: Arc::clone(&this.unfinished) };
         if let Err(e) = task.call_method1("add_done_callback", (settled,)) {
             let _ = task.call_method0("cancel");
             return Err(e);
         }
-        self.unfinished.hold(task.unbind());
+        this.unfinished.hold(task.unbind());
         Ok(true)
     }
 }
@@ -271,6 +286,19 @@ impl Settled {
         }
         let released = self.unfinished.release(task);
         drop(released); // after the lock: the last reference may run Python
+        // The callbacks that waited for this one, in turn, until one runs on as a task; after
+        // an exception, or once the call is over, they are dropped.
+        while let Some((guarded, args)) = self.unfinished.next_waiting() {
+            let (guarded, args) = (guarded.bind(task.py()), args.bind(task.py()));
+            if self.failure.is_set() || self.unfinished.is_abandoned() {
+                self.unfinished.done();
+            } else {
+                Guarded::run(guarded, args);
+                if self.unfinished.is_running() {
+                    break;
+                }
+            }
+        }
     }
 }
 
@@ -292,6 +320,8 @@ pub struct Unfinished {
 struct Counted {
     count: usize,
     running: Vec<Py<PyAny>>,
+    /// Callbacks (and their arguments) that arrived while one ran as a task, in order.
+    waiting: VecDeque<(Py<Guarded>, Py<PyTuple>)>,
     abandoned: bool,
 }
 
@@ -358,6 +388,29 @@ impl Unfinished {
 
     fn hold(&self, task: Py<PyAny>) {
         self.lock().running.push(task);
+    }
+
+    fn is_running(&self) -> bool {
+        !self.lock().running.is_empty()
+    }
+
+    /// Queue the call when a callback runs as a task (or others wait already); true if queued.
+    fn queue_behind_running(&self, guarded: &Bound<'_, Guarded>, args: &Bound<'_, PyTuple>) -> bool {
+        let mut state = self.lock();
+        if state.running.is_empty() && state.waiting.is_empty() {
+            return false;
+        }
+        state.waiting.push_back((guarded.clone().unbind(), args.clone().unbind()));
+        true
+    }
+
+    /// The next callback waiting its turn, once no task runs.
+    fn next_waiting(&self) -> Option<(Py<Guarded>, Py<PyTuple>)> {
+        let mut state = self.lock();
+        if !state.running.is_empty() {
+            return None;
+        }
+        state.waiting.pop_front()
     }
 
     /// The task ended: it no longer counts; returned to be dropped outside the lock.

@@ -228,49 +228,6 @@ def img_utils_publish_while_another_runs() -> Any:
     }
 
 
-# -- azure-img-utils 1.x (CPP API) --------------------------------------------------------------------
-
-
-@workflow
-def img_utils_1_offer_document() -> Any:
-    image = img_utils()
-    doc = image.get_offer_doc("contoso-virtualmachineoffer", "contoso")
-    return {
-        "exists": image.offer_exists("contoso-virtualmachineoffer", "contoso"),
-        "id": doc["id"],
-        "plans": [plan["planId"] for plan in doc["definition"]["plans"]],
-        "status": image.get_offer_status("contoso-virtualmachineoffer", "contoso"),
-    }
-
-
-@workflow
-def img_utils_1_put_publish_review_and_go_live() -> Any:
-    import time
-
-    image = img_utils()
-    offer, publisher = "contoso-other", "contoso"
-    doc = image.get_offer_doc(offer, publisher)
-    doc["definition"]["displayText"] = "Contoso, edited"
-    image.upload_offer_doc(offer, publisher, doc)
-    location = image.publish_offer(offer, publisher, "ops@contoso.example")
-    states = []
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:  # the review wait, as azure-img-utils' callers write it
-        states.append(image.get_offer_status(offer, publisher))
-        if states[-1] == "waitingForPublisherReview":
-            break
-        time.sleep(0.05)
-    live = image.go_live_with_offer(offer, publisher)
-    operation = image.get_operation(live)
-    return {
-        "publish": location,
-        "golive": live,
-        "last_state": states[-1],
-        "operation": operation["id"],
-        "displayText": image.get_offer_doc(offer, publisher)["definition"]["displayText"],
-    }
-
-
 def main() -> None:
     spec = importlib.util.spec_from_file_location("fakeportal_route", os.environ["FAKEPORTAL_ROUTE"])
     assert spec is not None and spec.loader is not None

@@ -167,7 +167,8 @@ class Client:
         """Asyncio twin of :meth:`wait_job`; ``on_progress`` runs on the event loop.
 
         ``on_progress`` may be an ``async def`` (or return an awaitable): each call's coroutine
-        runs as a task on the loop, an exception from one stops the wait and is raised, and the
+        runs as a task on the loop, one at a time in order, an exception from one stops the wait
+        and is raised, and the
         wait returns only once every one has finished. Cancelling the wait cancels those still
         running.
         """

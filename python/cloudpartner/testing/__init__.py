@@ -1,4 +1,4 @@
-"""Test offline: a fake Azure Marketplace (the Cloud Partner Portal and Product Ingestion APIs) and a pytest fixture.
+"""Test offline: a fake Azure Marketplace (the Cloud Partner Portal and Product Ingestion APIs) and pytest fixtures.
 
 Use :class:`FakePortal` directly, or enable the pytest plugin in a ``conftest.py``::
 
@@ -9,7 +9,11 @@ Use :class:`FakePortal` directly, or enable the pytest plugin in a ``conftest.py
         ops = cloudpartner_portal.operations("contoso", "contoso-virtualmachineoffer")
         assert ops[0]["cancellationRequestState"] == "Requested"
 
-pytest is needed only for the fixture, not to import this module.
+A client on ``requests`` with fixed hosts (cloudpub, azure-img-utils) runs unchanged inside
+:func:`route_requests` (or with the ``cloudpartner_routed_portal`` fixture): its calls to the
+service hosts and to Microsoft Entra go to a FakePortal, and every other host is refused.
+
+pytest is needed only for the fixtures, not to import this module; ``requests`` only for the routing.
 """
 
 from __future__ import annotations
@@ -19,15 +23,16 @@ from typing import TYPE_CHECKING
 from ._http import RecordedRequest
 from ._portal import FakePortal
 from ._replay import TruncatedRecordingWarning
+from ._routing import RefusedHostError, route_requests
 
 if TYPE_CHECKING:
     from collections.abc import Iterator
 
-__all__ = ["FakePortal", "RecordedRequest", "TruncatedRecordingWarning"]
+__all__ = ["FakePortal", "RecordedRequest", "RefusedHostError", "TruncatedRecordingWarning", "route_requests"]
 
 try:
     import pytest
-except ImportError:  # pragma: no cover - the fixture needs pytest, FakePortal does not
+except ImportError:  # pragma: no cover - the fixtures need pytest, FakePortal does not
     pass
 else:
 
@@ -36,4 +41,10 @@ else:
         """Yield a started FakePortal with offer ``contoso/contoso-virtualmachineoffer`` running."""
         with FakePortal() as portal:
             portal.add_offer("contoso", "contoso-virtualmachineoffer")
+            yield portal
+
+    @pytest.fixture
+    def cloudpartner_routed_portal() -> Iterator[FakePortal]:
+        """Yield the FakePortal of ``route_requests()``: ``requests`` to the service hosts go to it, others fail."""
+        with route_requests() as portal:
             yield portal

@@ -33,7 +33,7 @@ from typing import Any
 from urllib.parse import quote, unquote
 
 from ._base import Failure, HttpError, Tokens, bearer, seconds
-from ._cpp_model import DEFAULT_OFFER_TYPE, REVIEW, WORK_STEPS, Offer, Operation, publisher_entity
+from ._cpp_model import DEFAULT_OFFER_TYPE, REVIEW, WORK_STEPS, Offer, Operation, publisher_entity, seeded_plan
 from ._http import RecordedRequest, Response
 
 API_VERSION = "2017-10-31"
@@ -142,8 +142,9 @@ class Service:
         plans: tuple[str, ...] = (),
         *,
         offer_type: str = DEFAULT_OFFER_TYPE,
+        migrated: bool = True,
     ) -> Offer:
-        """Create the offer (``offer_type``; its draft lists ``plans``) if needed; ``running``: start a publish."""
+        """Create the offer (``offer_type``; its draft holds ``plans``, seeded) if needed; ``running``: publish it."""
         for name in (publisher, offer):
             if not name or "/" in name:
                 msg = f"invalid publisher or offer name: {name!r}"
@@ -153,8 +154,8 @@ class Service:
             raise ValueError(msg)
         state = self._offers.get((publisher, offer))
         if state is None:
-            state = Offer(publisher, offer, offer_type)
-            listed = [{"planId": plan} for plan in plans]
+            state = Offer(publisher, offer, offer_type, migrated=migrated)
+            listed = [seeded_plan(offer, plan) for plan in plans]
             state.drafts.append({"definition": {"displayText": offer, "offer": {}, "plans": listed}})
             self._offers[(publisher, offer)] = state
         now = time.time()
@@ -164,7 +165,7 @@ class Service:
 
     def _start(self, state: Offer, kind: str, now: float, step_seconds: float | None) -> Operation:
         number = len(state.operations) + 1
-        non_migrated = self._style == "non-migrated"
+        non_migrated = self._style == "non-migrated" or not state.migrated
         slot = "production" if kind == "golive" else "preview"
         op_id = f"{state.publisher}${state.offer}${number}${slot}" if non_migrated else str(uuid.uuid4())
         operation = Operation(op_id, state.publisher, state.offer, state.guid, number, now, kind, step_seconds)
@@ -299,9 +300,10 @@ class Service:
             return Response(202)
         publisher, offer = quote(operation.publisher, safe=""), quote(operation.offer, safe="")
         path = f"/api/publishers/{publisher}/offers/{offer}/operations/{operation.id}"
-        if self._style == "absolute" and absolute:
+        migrated = self._offers[(operation.publisher, operation.offer)].migrated
+        if self._style == "absolute" and absolute and migrated:
             return Response(202, headers={"Operation-Location": self._base_url() + path})
-        if self._style == "non-migrated":
+        if self._style == "non-migrated" or not migrated:
             path = f"/api/operations/{quote(operation.id, safe='$')}"
         return Response(202, headers={"Location": f"{path}?api-version={API_VERSION}"})
 

@@ -53,6 +53,13 @@ REVIEW = "waitingForPublisherReview"
 DEFAULT_OFFER_TYPE = "microsoft-azure-virtualmachines"
 # Where Partner Center shows a migrated offer (the observed list's pcRedirectUri links, by product GUID).
 REDIRECT = "https://partner.microsoft.com/en-us/dashboard/commercial-marketplace/offers/{guid}/overview"
+# Where a plan keeps its VM image versions, keyed by version: the key azure-img-utils 1.x writes by
+# default and Debian's cloud-images tooling reads (debian-cloud-images, upload_azure_cloudpartner.py).
+VM_IMAGES = "microsoft-azure-corevm.vmImagesPublicAzure"
+# The plans of an offer seeded without a list of plans: several, as real VM offers have.
+DEFAULT_PLANS = ("gen2", "gen1", "arm64")
+# Each seeded plan's versions, oldest first; the oldest is hidden (showInGui false: deprecated).
+SEEDED_VERSIONS = ("2024.01.15", "2024.04.15", "2024.07.15")
 
 
 def zoneless_time(seconds: float) -> str:
@@ -71,6 +78,42 @@ def publisher_entity(publisher: str, offer_types: list[str]) -> dict[str, Any]:
     seller = 1_000_000 + zlib.crc32(publisher.encode()) % 9_000_000
     definition = {"displayText": publisher, "offerTypeCategories": sorted(set(offer_types)), "sellerId": seller}
     return {"version": 0, "id": publisher, "definition": definition}
+
+
+def seeded_plan(offer: str, plan: str) -> dict[str, Any]:
+    """Make a VM plan as the service returns it: its versions under ``VM_IMAGES``, the oldest hidden.
+
+    Each version has the keys azure-img-utils 1.x writes (osVhdUrl with a SAS, lunVhdDetails,
+    label, mediaName, publishedDate, description, showInGui); ``diskGenerations`` is there
+    (empty), as azure-img-utils' and Debian's tooling read it from every plan.
+    """
+    versions = {}
+    for index, version in enumerate(SEEDED_VERSIONS):
+        year, month, day = version.split(".")
+        name = f"{offer}-{plan}-v{year}{month}{day}"
+        versions[version] = {
+            "osVhdUrl": (
+                f"https://contosoimages.blob.core.windows.net/vhds/{name}.vhd"
+                f"?sv=2021-08-06&sr=b&st={year}-{month}-{day}T00%3A00%3A00Z&se=2030-01-01T00%3A00%3A00Z&sp=rl"
+                f"&sig=seeded{index}%3D"
+            ),
+            "lunVhdDetails": [],
+            "label": f"{offer} {plan}",
+            "mediaName": name,
+            "publishedDate": f"{month}/{day}/{year}",
+            "description": f"{offer} {plan} image {version}",
+            "showInGui": index > 0,
+        }
+    return {
+        "planId": plan,
+        "microsoft-azure-virtualmachines.skuTitle": f"{offer} {plan}",
+        "microsoft-azure-virtualmachines.skuSummary": f"{offer}, plan {plan}.",
+        "microsoft-azure-virtualmachines.operatingSystemFamily": "Linux",
+        "microsoft-azure-virtualmachines.cloudAvailability": ["PublicAzure"],
+        "regions": ["US", "DE", "JP"],
+        VM_IMAGES: versions,
+        "diskGenerations": [],
+    }
 
 
 @dataclass
@@ -222,12 +265,15 @@ class Offer:
     """An offer: its operations, and its definition in each slot.
 
     ``drafts`` keeps every version (the last is the draft); each PUT adds one and changes the ETag.
-    ``offer_type`` is the type a definition without ``offerTypeId`` has.
+    ``offer_type`` is the type a definition without ``offerTypeId`` has. ``migrated``: the offer
+    was moved to Partner Center (every offer is, since 2020); False: one the CPP API still holds
+    itself (``pcMigrationStatus: "none"``, operations named ``publisher$offer$N$slot``).
     """
 
     publisher: str
     offer: str
     offer_type: str = DEFAULT_OFFER_TYPE
+    migrated: bool = True
     guid: str = field(default_factory=lambda: str(uuid.uuid4()))
     operations: list[Operation] = field(default_factory=list)
     drafts: list[dict[str, Any]] = field(default_factory=list)
@@ -250,20 +296,27 @@ class Offer:
 
         With the keys a migrated offer was seen to carry (``pcMigrationStatus``, an empty
         ``pcRedirectUri``, ``isvUpgradeRequest``: tests/reference/observed/get-offer-200-migrated),
-        in that answer's order.
+        in that answer's order. An offer not migrated has ``pcMigrationStatus: "none"`` and
+        ``isvUpgradeRequest`` only (devigned/pub, pkg/partner/offer_test.go: a 2019 VM offer).
         """
-        return {
+        document: dict[str, Any] = {
             "offerTypeId": self.type_of(definition),
             "publisherId": self.publisher,
             "status": status,
-            "pcMigrationStatus": "migrated",
-            "pcRedirectUri": "",
-            "isvUpgradeRequest": False,
-            "version": len(self.drafts),
-            "id": self.offer,
-            "definition": definition.get("definition", {}),
-            "changedTime": _timestamp(self.changed),
+            "pcMigrationStatus": "migrated" if self.migrated else "none",
         }
+        if self.migrated:
+            document["pcRedirectUri"] = ""
+        document["isvUpgradeRequest"] = False
+        document.update(
+            {
+                "version": len(self.drafts),
+                "id": self.offer,
+                "definition": definition.get("definition", {}),
+                "changedTime": _timestamp(self.changed),
+            }
+        )
+        return document
 
     def summary(self, status: str) -> dict[str, Any]:
         """Describe the offer as an item of ``GET .../offers``: the documented keys and those seen in the wild.
@@ -276,22 +329,28 @@ class Offer:
         definition = self.drafts[-1] if self.drafts else {}
         inner = definition.get("definition")
         display = inner.get("displayText", self.offer) if isinstance(inner, dict) else self.offer
-        return {
+        summary: dict[str, Any] = {
             "offerTypeId": self.type_of(definition),
             "publisherId": self.publisher,
             "status": status,
             "lockStatus": "none",
-            "pcMigrationStatus": "migrated",
-            "pcRedirectUri": REDIRECT.format(guid=self.guid),
-            "isvUpgradeRequest": False,
-            "offerTypeChanges": [],
-            "pricingNotRecalculatedRegions": [],
-            "offerTypeVersionsOverride": {},
-            "version": len(self.drafts),
-            "id": self.offer,
-            "definition": {"displayText": display},
-            "changedTime": zoneless_time(self.changed),
+            "pcMigrationStatus": "migrated" if self.migrated else "none",
         }
+        if self.migrated:  # an offer not migrated has no Partner Center page (nor the key, as its document)
+            summary["pcRedirectUri"] = REDIRECT.format(guid=self.guid)
+        summary.update(
+            {
+                "isvUpgradeRequest": False,
+                "offerTypeChanges": [],
+                "pricingNotRecalculatedRegions": [],
+                "offerTypeVersionsOverride": {},
+                "version": len(self.drafts),
+                "id": self.offer,
+                "definition": {"displayText": display},
+                "changedTime": zoneless_time(self.changed),
+            }
+        )
+        return summary
 
     def latest(self) -> Operation | None:
         return self.operations[-1] if self.operations else None

@@ -9,8 +9,8 @@ One real HTTP/1.1 server on 127.0.0.1 answers two APIs over one store, as the re
   products, plans, submissions, resource trees, and ``configure`` jobs that edit the draft and
   publish to preview and live, with their status, resources and cancel (``_ingestion.py``).
 
-An offer added with ``add_offer`` is also a product (a migrated offer) whose external id is the
-offer id, so one script can use both APIs on it::
+An offer added with ``add_offer`` is migrated unless told otherwise: then it is also a product
+whose external id is the offer id, so one script can use both APIs on it::
 
     from cloudpartner.testing import FakePortal
 
@@ -55,6 +55,7 @@ from typing import Any
 
 from ._base import FakeServer, Tokens, seconds
 from ._cpp import Service
+from ._cpp_model import DEFAULT_PLANS
 from ._ingestion import Service as Ingestion
 from ._ingestion_model import LATEST, TARGETS, Product, Store, image_key, image_version, with_schema
 from ._login import Service as Login
@@ -67,7 +68,8 @@ class FakePortal(FakeServer):
     those; a mapping ``token -> publishers`` also limits what each token sees (others: 403).
     ``location_style`` picks the 202 cancel answer's header: ``"absolute"`` (``Operation-Location``,
     full URL), ``"relative"`` (``Location``, path) or ``"non-migrated"`` (``Location:
-    /api/operations/{p}${o}${n}$preview``). ``sync_cancel=True`` cancels at once and answers 200;
+    /api/operations/{p}${o}${n}$preview``, every offer's; ``add_offer(migrated=False)`` makes one
+    offer answer so). ``sync_cancel=True`` cancels at once and answers 200;
     otherwise a cancel answers 202 and the operation is ``canceled`` ``cancel_seconds`` later.
     Operation ``version`` numbers are odd integers above 2**53, which no double holds: a client
     that reads JSON numbers as floats gets them wrong. A single string passed as ``tokens`` (or as
@@ -176,20 +178,28 @@ class FakePortal(FakeServer):
         offer: str,
         running: bool = True,
         *,
-        plans: Iterable[str] = (),
+        plans: Iterable[str] | None = None,
         offer_type: str = "microsoft-azure-virtualmachines",
+        migrated: bool = True,
     ) -> None:
         """Create the offer if needed; with ``running``, start an operation unless one runs.
 
-        The offer is also a product of the ingestion API (a migrated offer): external id
-        ``offer``, durable id ``product/<the offer's guid>``, type ``azureVirtualMachine``, seen
-        by the tokens that see ``publisher``; ``plans`` (plan ids) are its plans in both APIs.
-        ``offer_type`` is its CPP ``offerTypeId`` (what ``list_offers(offer_type=...)`` filters on).
+        ``plans`` (plan ids; None: ``gen2``, ``gen1`` and ``arm64``) are its plans. On the CPP API
+        each plan holds three VM image versions under ``microsoft-azure-corevm.vmImagesPublicAzure``,
+        the oldest hidden (``showInGui: false``). ``offer_type`` is its CPP ``offerTypeId`` (what
+        ``list_offers(offer_type=...)`` filters on). A ``migrated`` offer (moved to Partner Center,
+        as every offer is since 2020) is also a product of the ingestion API with the same plans:
+        external id ``offer``, durable id ``product/<the offer's guid>``, type ``azureVirtualMachine``,
+        seen by the tokens that see ``publisher``. ``migrated=False``: an offer only the CPP API
+        holds (``pcMigrationStatus: "none"``; its operations are named ``publisher$offer$N$slot``
+        and their ``Location`` is ``/api/operations/...``, as the cancel page's 2020 revision shows).
         """
-        listed = tuple([plans] if isinstance(plans, str) else plans)
+        chosen = DEFAULT_PLANS if plans is None else plans
+        listed = tuple([chosen] if isinstance(chosen, str) else chosen)
         with self._lock:
-            state = self._cpp.add_offer(publisher, offer, running, listed, offer_type=offer_type)
-            self._store.add_product(offer, guid=state.guid, plans=listed, publisher=publisher)
+            state = self._cpp.add_offer(publisher, offer, running, listed, offer_type=offer_type, migrated=migrated)
+            if migrated:
+                self._store.add_product(offer, guid=state.guid, plans=listed, publisher=publisher)
 
     def add_product(
         self,

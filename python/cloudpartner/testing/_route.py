@@ -25,6 +25,7 @@ ROUTED = {
     "login.microsoftonline.com": ("/",),  # the Microsoft Entra token endpoints, v1 and v2
 }
 _lock = threading.Lock()
+_UNROUTED = "_fakeportal_unrouted_send"  # the attribute of a routing send naming requests' own
 
 
 class RefusedHostError(ConnectionRefusedError):
@@ -53,15 +54,19 @@ def route_requests(base_url: str) -> Iterator[None]:
     from requests.adapters import HTTPAdapter  # noqa: PLC0415 - only routing needs requests
 
     with _lock:
-        original = HTTPAdapter.send
+        previous = HTTPAdapter.send  # restored at the end: an outer block's routing, or requests' own
+        # requests' own send: an inner block must not hand its rewritten (loopback) URL to the outer
+        # block's send, which would refuse it.
+        unrouted = getattr(previous, _UNROUTED, previous)
 
         def send(self: HTTPAdapter, request: Any, *args: Any, **kwargs: Any) -> Any:
             request.url = routed_url(request.url, base_url)
-            return original(self, request, *args, **kwargs)
+            return unrouted(self, request, *args, **kwargs)
 
+        setattr(send, _UNROUTED, unrouted)
         HTTPAdapter.send = send  # type: ignore[method-assign]
     try:
         yield
     finally:
         with _lock:
-            HTTPAdapter.send = original  # type: ignore[method-assign]
+            HTTPAdapter.send = previous  # type: ignore[method-assign]
