@@ -77,7 +77,7 @@ def start_publish(portal: FakePortal, target: str = "preview") -> ingestion.Job:
 @pytest.fixture
 def portal() -> Iterator[FakePortal]:
     with FakePortal(job_seconds=0.1, publish_seconds=0.4) as fake:
-        fake.add_offer(PUBLISHER, OFFER, running=False)
+        fake.add_offer(PUBLISHER, OFFER, running=False, plans=["plan-1"])  # nothing published yet
         yield fake
 
 

@@ -33,23 +33,8 @@ WORKFLOWS = Path(__file__).parent / "contract" / "workflows.py"
 ROUTE = Path(__file__).parents[1] / "python" / "cloudpartner" / "testing" / "_route.py"
 RUN_SECONDS = 60
 OFFER = "contoso-virtualmachineoffer"
-RETIRED = {  # the sample offer's deprecated version, as a client must send it back
-    "versionNumber": "1.0.0",
-    "vmImages": [
-        {
-            "imageType": "x64Gen2",
-            "source": {
-                "sourceType": "sasUri",
-                "osDisk": {
-                    "uri": "https://contoso.blob.core.windows.net/images/plan-1-1.0.0.vhd?sv=2022-11-02&sr=b&sp=r&sig=c2ln"
-                },
-                "dataDisks": [],
-            },
-        }
-    ],
-    "lifecycleState": "deprecated",
-    "deprecationSchedule": {"date": "2025-06-30", "reason": "endOfSupport"},
-}
+SEEDED = ["2024.01.15", "2024.04.15", "2024.07.15"]  # each default plan's versions; the first is deprecated
+STATES = [[SEEDED[0], "deprecated"], [SEEDED[1], "generallyAvailable"], [SEEDED[2], "generallyAvailable"]]
 
 
 @pytest.fixture(scope="module")
@@ -62,15 +47,15 @@ def ingestion_python() -> Path:
 
 @pytest.fixture
 def portal() -> Any:
-    """The default seed (several plans, a live version, a deprecated one), and an idle offer."""
+    """The default seed (three plans, live versions, a deprecated one), and an idle offer."""
     with FakePortal(step_seconds=0.05, job_seconds=0.1, publish_seconds=0.2) as started:
-        started.add_sample_offer()
+        started.add_offer("contoso", OFFER)  # the default seed, as cloudpartner serve and the fixture have it
         started.add_offer("contoso", "contoso-other", running=False, plans=["only-plan"])
         yield started
 
 
 def start_publish(portal: FakePortal, seconds: float) -> str:
-    """Start a publish to preview of the sample offer, as another pipeline would; return its job id."""
+    """Start a publish to preview of the seeded offer, as another pipeline would; return its job id."""
     portal.set_publish_seconds(seconds)
     job = configure(portal, to_preview(portal.product(OFFER)["id"])).json
     portal.set_publish_seconds(0.2)
@@ -108,15 +93,15 @@ def test_cloudpub_lists_and_finds_products(ingestion_python: Path, portal: FakeP
 
 def test_cloudpub_reads_resource_tree_and_submissions(ingestion_python: Path, portal: FakePortal) -> None:
     result = run(ingestion_python, portal, "cloudpub_read_tree_and_submissions")
-    assert result["plans"] == ["plan-1", "plan-2"]
+    assert result["plans"] == ["arm64", "gen1", "gen2"]
     assert "draft" in result["submissions"]
 
 
 def test_cloudpub_reads_a_plans_technical_configuration(ingestion_python: Path, portal: FakePortal) -> None:
     result = run(ingestion_python, portal, "cloudpub_read_technical_configuration")
     plans = [r for r in portal.resource_tree("contoso-virtualmachineoffer") if r["id"].startswith("plan/")]
-    plan_2 = next(r["id"] for r in plans if r["identity"]["externalId"] == "plan-2")
-    assert result == {"plan": plan_2.split("/")[-1], "versions": ["1.1.0"]}
+    gen1 = next(r["id"] for r in plans if r["identity"]["externalId"] == "gen1")
+    assert result == {"plan": gen1.split("/")[-1], "versions": SEEDED}
 
 
 def test_img_utils_2_reads_the_offer(ingestion_python: Path, portal: FakePortal) -> None:
@@ -127,6 +112,7 @@ def test_img_utils_2_reads_the_offer(ingestion_python: Path, portal: FakePortal)
 
 
 def test_img_utils_2_adds_an_image_publishes_and_goes_live(ingestion_python: Path, portal: FakePortal) -> None:
+    retired = plan_versions(portal, "gen2", "live")[0]
     result = run(ingestion_python, portal, "img_utils_add_image_publish_and_go_live")
     assert (result["preview"], result["live"]) == ("succeeded", "succeeded")
     # After the go-live azure-img-utils 2.7.0 still says "waitingForPublisherReview": its
@@ -135,10 +121,9 @@ def test_img_utils_2_adds_an_image_publishes_and_goes_live(ingestion_python: Pat
     # "in preview if ... the submission id is not the same from the live target"; the page's
     # sample lists draft, live and preview). The client is wrong here, not FakePortal.
     assert result["states"][1:] == ["waitingForPublisherReview", "waitingForPublisherReview"]
-    configs = [r for r in portal.resource_tree("contoso-virtualmachineoffer", "live") if "technical" in r["$schema"]]
-    versions = [v["versionNumber"] for c in configs for v in c["vmImageVersions"]]
-    assert sorted(versions) == ["1.0.0", "1.1.0", "1.1.0", "2024.01.01"]  # plan-1's, plan-2's
-    assert plan_versions(portal, "plan-1", "live")[0] == RETIRED  # the deprecated version echoed back unchanged
+    assert [v["versionNumber"] for v in plan_versions(portal, "gen2", "live")] == [*SEEDED, "2024.01.01"]
+    assert [v["versionNumber"] for v in plan_versions(portal, "gen1", "live")] == SEEDED  # another plan, untouched
+    assert plan_versions(portal, "gen2", "live")[0] == retired  # the deprecated version echoed back unchanged
 
 
 def plan_versions(portal: FakePortal, plan: str, target: str) -> list[dict[str, Any]]:
@@ -150,24 +135,22 @@ def plan_versions(portal: FakePortal, plan: str, target: str) -> list[dict[str, 
 
 
 def test_cloudpub_adds_a_disk_version_and_follows_the_job(ingestion_python: Path, portal: FakePortal) -> None:
+    retired = plan_versions(portal, "gen2", "live")[0]
     result = run(ingestion_python, portal, "cloudpub_add_a_disk_version_and_follow_the_job")
-    assert result["draft"] == [
-        ["1.0.0", "deprecated"],
-        ["1.1.0", "generallyAvailable"],
-        ["1.2.0", "generallyAvailable"],
-    ]
-    assert result["live"] == [["1.0.0", "deprecated"], ["1.1.0", "generallyAvailable"]]  # keepdraft: not published
+    assert result["draft"] == [*STATES, ["2024.10.15", "generallyAvailable"]]
+    assert result["live"] == STATES  # keepdraft: not published
     assert [target for target, _ in result["submissions"]] == ["draft", "live", "preview"]
-    assert plan_versions(portal, "plan-1", "draft")[0] == RETIRED  # the deprecated version echoed back unchanged
+    assert plan_versions(portal, "gen2", "draft")[0] == retired  # the deprecated version echoed back unchanged
     (job,) = portal.jobs()
     assert job["jobResult"] == "succeeded"
 
 
 def test_cloudpub_publishes_to_preview_and_live(ingestion_python: Path, portal: FakePortal) -> None:
+    retired = plan_versions(portal, "gen2", "live")[0]
     result = run(ingestion_python, portal, "cloudpub_publish_to_preview_and_live")
-    assert result["live"] == [["1.0.0", "deprecated"], ["1.1.0", "generallyAvailable"], ["1.2.0", "generallyAvailable"]]
-    assert result["plan-2"] == [["1.1.0", "generallyAvailable"]]  # the other plan, untouched
-    assert plan_versions(portal, "plan-1", "live")[0] == RETIRED
+    assert result["live"] == [*STATES, ["2024.10.15", "generallyAvailable"]]
+    assert result["arm64"] == STATES  # another plan, untouched
+    assert plan_versions(portal, "gen2", "live")[0] == retired
     edit, preview, live = portal.jobs()  # the second run found the image live: no job
     assert [j["jobResult"] for j in (edit, preview, live)] == ["succeeded"] * 3
     posted = [r.body["resources"][-1] for r in portal.requests if r.method == "POST" and "configure" in r.path]
@@ -189,7 +172,7 @@ def test_cloudpub_waits_while_a_submission_is_in_progress(ingestion_python: Path
         assert call(portal, "POST", f"/configure/{running}/cancel").status == 200
     finally:
         result = result_of(child)
-    assert [v[0] for v in result["live"]] == ["1.1.0", "1.2.0"]
+    assert [v[0] for v in result["live"]] == [*SEEDED, "2024.10.15"]
     assert [j["jobResult"] for j in portal.jobs()] == ["cancelled", "succeeded", "succeeded", "succeeded"]
 
 
@@ -211,7 +194,7 @@ def test_cloudpub_a_stale_preview_cannot_go_live(ingestion_python: Path, portal:
 
 
 def test_cloudpub_stops_at_a_certification_failure(ingestion_python: Path, portal: FakePortal) -> None:
-    portal.fail_certification("https://contoso.blob.core.windows.net/images/rhel-1.2.0.vhd")
+    portal.fail_certification("https://contoso.blob.core.windows.net/images/rhel-2024.10.15.vhd")
     result = run(ingestion_python, portal, "cloudpub_certification_failure_is_final")
     assert result["error"] == "CertificationError"
     assert [j["jobResult"] for j in portal.jobs()] == ["succeeded", "failed"]  # no retry of the publish

@@ -6,8 +6,6 @@ public clients' commits and issues that ../shared/vm-image-release.md collects.
 
 from __future__ import annotations
 
-import copy
-import re
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -24,11 +22,11 @@ SAS = "https://account.blob.core.windows.net/images/new.vhd?sv=2022-11-02&se=202
 @pytest.fixture
 def portal() -> Iterator[FakePortal]:
     with FakePortal(job_seconds=0.05, publish_seconds=0.1) as started:
-        started.add_sample_offer()
+        started.add_offer("contoso", O)  # the default seed: cloudpartner serve's, the fixture's
         yield started
 
 
-def config(portal: FakePortal, plan: str = "plan-1", target: str = "draft") -> dict[str, Any]:
+def config(portal: FakePortal, plan: str = "gen2", target: str = "draft") -> dict[str, Any]:
     """The plan's technical configuration as GET answers it (by its durable id)."""
     plans = call(portal, "GET", f"/plan?product={portal.product(O)['id']}&externalId={plan}&{V}").json["value"]
     durable = "virtual-machine-plan-technical-configuration/" + plans[0]["id"].split("/", 1)[1]
@@ -44,7 +42,7 @@ def post(portal: FakePortal, *resources: dict[str, Any]) -> dict[str, Any]:
     return finished(portal, answer.json["jobId"])
 
 
-def new_version(number: str = "1.2.0", uri: str = SAS) -> dict[str, Any]:
+def new_version(number: str = "2024.10.15", uri: str = SAS) -> dict[str, Any]:
     source = {"sourceType": "sasUri", "osDisk": {"uri": uri}, "dataDisks": []}
     return {
         "versionNumber": number,
@@ -59,15 +57,21 @@ def failed_with(job: dict[str, Any]) -> tuple[str, str]:
     return problem["code"], problem["message"]
 
 
-def test_the_sample_offer_has_several_plans_a_live_version_and_a_deprecated_one(portal: FakePortal) -> None:
-    live = config(portal, "plan-1", "live")
-    versions = {v["versionNumber"]: v for v in live["vmImageVersions"]}
-    assert versions["1.0.0"]["lifecycleState"] == "deprecated"
-    assert versions["1.0.0"]["deprecationSchedule"] == {"date": "2025-06-30", "reason": "endOfSupport"}
-    assert versions["1.1.0"]["lifecycleState"] == "generallyAvailable"
-    assert [v["versionNumber"] for v in config(portal, "plan-2", "live")["vmImageVersions"]] == ["1.1.0"]
+def test_the_default_offer_has_several_plans_live_versions_and_a_deprecated_one(portal: FakePortal) -> None:
+    for plan, image_type in (("gen2", "x64Gen2"), ("gen1", "x64Gen1"), ("arm64", "arm64Gen2")):
+        live = config(portal, plan, "live")
+        assert live["skus"] == [{"imageType": image_type, "skuId": plan}]
+        versions = {v["versionNumber"]: v for v in live["vmImageVersions"]}
+        assert list(versions) == ["2024.01.15", "2024.04.15", "2024.07.15"]  # as the CPP side lists them
+        assert versions["2024.01.15"]["lifecycleState"] == "deprecated"  # hidden there (showInGui false)
+        assert versions["2024.01.15"]["deprecationSchedule"] == {"date": "2024-04-15", "reason": "endOfSupport"}
+        assert versions["2024.07.15"]["lifecycleState"] == "generallyAvailable"
+        assert {i["imageType"] for v in versions.values() for i in v["vmImages"]} == {image_type}
+        assert config(portal, plan) == live  # nothing waits in the draft
     assert [e["target"]["targetType"] for e in portal.submissions(O)] == ["draft", "live", "preview"]
     assert all(e.get("status", "completed") == "completed" for e in portal.submissions(O))
+    portal.add_offer("contoso", O)  # again (the fixture after a test's own seeding): unchanged
+    assert len(portal.submissions(O)) == 3
 
 
 def test_adding_a_version_and_echoing_the_others_succeeds(portal: FakePortal) -> None:
@@ -79,11 +83,11 @@ def test_adding_a_version_and_echoing_the_others_succeeds(portal: FakePortal) ->
 
 def test_a_published_version_cannot_be_deleted(portal: FakePortal) -> None:
     edited = config(portal)
-    edited["vmImageVersions"] = [v for v in edited["vmImageVersions"] if v["versionNumber"] != "1.1.0"]
+    edited["vmImageVersions"] = [v for v in edited["vmImageVersions"] if v["versionNumber"] != "2024.04.15"]
     job = post(portal, edited)
     assert failed_with(job) == (
         "badRequest",
-        "Cannot delete image '1.1.0' of type 'X64Gen2' as it is already published.",
+        "Cannot delete image '2024.04.15' of type 'X64Gen2' as it is already published.",
     )
     assert job["errors"][0]["details"] == [
         {
@@ -93,16 +97,20 @@ def test_a_published_version_cannot_be_deleted(portal: FakePortal) -> None:
             "details": [],
         }
     ]
-    assert [v["versionNumber"] for v in config(portal)["vmImageVersions"]] == ["1.0.0", "1.1.0"]  # unchanged
+    assert [v["versionNumber"] for v in config(portal)["vmImageVersions"]] == [
+        "2024.01.15",
+        "2024.04.15",
+        "2024.07.15",
+    ]  # unchanged
 
 
 def test_leaving_out_a_deprecated_version_fails_as_cannot_be_restored(portal: FakePortal) -> None:
     edited = config(portal)
-    edited["vmImageVersions"] = [v for v in edited["vmImageVersions"] if v["versionNumber"] != "1.0.0"]
+    edited["vmImageVersions"] = [v for v in edited["vmImageVersions"] if v["versionNumber"] != "2024.01.15"]
     edited["vmImageVersions"].append(new_version())
     code, message = failed_with(post(portal, edited))
     assert code == "badRequest"
-    assert message == "Image '1.0.0' cannot be restored because it was deprecated before it was published to live"
+    assert message == "Image '2024.01.15' cannot be restored because it was deprecated before it was published to live"
 
 
 def test_a_published_deprecation_schedule_cannot_be_changed(portal: FakePortal) -> None:
@@ -111,7 +119,7 @@ def test_a_published_deprecation_schedule_cannot_be_changed(portal: FakePortal) 
     code, message = failed_with(post(portal, edited))
     assert code == "badRequest"
     assert message == (
-        "The deprecation schedule for image '1.0.0' of type 'X64Gen2' is already published"
+        "The deprecation schedule for image '2024.01.15' of type 'X64Gen2' is already published"
         " and can not be changed in draft."
     )
 
@@ -152,12 +160,13 @@ def test_a_live_plans_sku_id_is_locked(portal: FakePortal) -> None:
         "The property 'PlanId' is locked by a previous submission",
     )
     added = config(portal)
-    added["skus"].append({"imageType": "arm64Gen2", "skuId": "plan-1-arm64"})  # a new SKU is not a change
+    added["skus"].append({"imageType": "x64Gen1", "skuId": "gen2-gen1"})  # a new SKU is not a change
     assert post(portal, added)["jobResult"] == "succeeded"
 
 
 def test_a_security_type_is_refused_off_x64_gen2(portal: FakePortal) -> None:
     edited = config(portal)
+    edited["skus"].append({"imageType": "x64Gen1", "skuId": "gen2-gen1"})
     for sku in edited["skus"]:
         sku["securityType"] = ["trusted"]
     code, message = failed_with(post(portal, edited))
@@ -168,7 +177,7 @@ def test_a_security_type_is_refused_off_x64_gen2(portal: FakePortal) -> None:
 
 def test_a_second_publish_fails_inside_its_job_and_a_stale_preview_cannot_go_live() -> None:
     with FakePortal(job_seconds=0.05, publish_seconds=0.6) as portal:
-        portal.add_sample_offer()
+        portal.add_offer("contoso", O)
         pid = portal.product(O)["id"]
         first = configure(portal, to_preview(pid)).json
         second = configure(portal, to_preview(pid)).json
@@ -211,7 +220,7 @@ def test_an_image_marked_as_failing_certification_fails_the_preview_publish(port
 
 
 def test_a_version_number_can_be_marked_as_failing_certification(portal: FakePortal) -> None:
-    portal.fail_certification("1.1.0")
+    portal.fail_certification("2024.07.15")
     done = post(portal, to_preview(portal.product(O)["id"]))
     assert done["jobResult"] == "failed" and done["errors"][0]["details"][0]["code"] == "invalidState"
 
@@ -237,24 +246,25 @@ def test_a_technical_configuration_not_there_is_a_404(portal: FakePortal) -> Non
 
 
 def test_add_image_version_replaces_a_version_with_the_same_number(portal: FakePortal) -> None:
-    portal.add_image_version(O, "plan-2", "1.1.0", uri=SAS, target="draft")
-    (version,) = config(portal, "plan-2")["vmImageVersions"]
-    assert version["vmImages"][0]["source"]["osDisk"]["uri"] == SAS
-    assert re.search(
-        r"/plan-2-1\.1\.0\.vhd\?",
-        config(portal, "plan-2", "live")["vmImageVersions"][0]["vmImages"][0]["source"]["osDisk"]["uri"],
-    )
+    portal.add_image_version(O, "arm64", "2024.07.15", uri=SAS, image_types=["arm64Gen2"], target="draft")
+    numbers = [v["versionNumber"] for v in config(portal, "arm64")["vmImageVersions"]]
+    assert numbers == ["2024.01.15", "2024.04.15", "2024.07.15"]
+    (image,) = config(portal, "arm64")["vmImageVersions"][-1]["vmImages"]
+    assert (image["imageType"], image["source"]["osDisk"]["uri"]) == ("arm64Gen2", SAS)
+    live = config(portal, "arm64", "live")["vmImageVersions"][-1]["vmImages"][0]["source"]["osDisk"]["uri"]
+    assert "-arm64-v20240715.vhd?" in live  # the live one is still the seeded image
     with pytest.raises(KeyError):
-        portal.add_image_version(O, "no-such-plan", "1.0.0")
-    unchanged = copy.deepcopy(config(portal, "plan-1"))
-    assert config(portal, "plan-1") == unchanged
+        portal.add_image_version(O, "no-such-plan", "2024.01.15")
+    with pytest.raises(ValueError, match="target"):
+        portal.add_image_version(O, "gen2", "2024.01.15", target="production")
 
 
 def test_a_version_added_to_preview_only_is_in_preview_and_not_live(portal: FakePortal) -> None:
-    portal.add_image_version(O, "plan-2", "1.2.0", target="preview")
-    assert [v["versionNumber"] for v in config(portal, "plan-2", "preview")["vmImageVersions"]] == ["1.1.0", "1.2.0"]
-    assert [v["versionNumber"] for v in config(portal, "plan-2", "live")["vmImageVersions"]] == ["1.1.0"]
+    seeded = ["2024.01.15", "2024.04.15", "2024.07.15"]
+    portal.add_image_version(O, "gen2", "2024.10.15", target="preview")
+    assert [v["versionNumber"] for v in config(portal, "gen2", "preview")["vmImageVersions"]] == [*seeded, "2024.10.15"]
+    assert [v["versionNumber"] for v in config(portal, "gen2", "live")["vmImageVersions"]] == seeded
     entries = {e["target"]["targetType"]: e["id"] for e in portal.submissions(O)}
     assert entries["preview"] != entries["live"]  # a preview waiting to go live
     assert post(portal, to_live(portal.product(O)["id"], entries["preview"]))["jobResult"] == "succeeded"
-    assert [v["versionNumber"] for v in config(portal, "plan-2", "live")["vmImageVersions"]] == ["1.1.0", "1.2.0"]
+    assert [v["versionNumber"] for v in config(portal, "gen2", "live")["vmImageVersions"]] == [*seeded, "2024.10.15"]

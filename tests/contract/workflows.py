@@ -56,7 +56,7 @@ def cloudpub_read_tree_and_submissions() -> Any:
     service = cloudpub()
     product_id = service.get_productid("contoso-virtualmachineoffer")
     product = service.get_product(product_id, "draft")
-    plan = service.get_plan_by_name(product, "plan-2")
+    plan = service.get_plan_by_name(product, "gen1")
     submissions = service.get_submissions(product_id)
     return {
         "plans": sorted(p.identity.name for p in service.filter_product_resources(product, "plan")),
@@ -69,16 +69,16 @@ def cloudpub_read_tree_and_submissions() -> Any:
 @workflow
 def cloudpub_read_technical_configuration() -> Any:
     service = cloudpub()
-    product, plan = service.get_product_plan_by_name("contoso-virtualmachineoffer", "plan-2", "draft")
+    product, plan = service.get_product_plan_by_name("contoso-virtualmachineoffer", "gen1", "draft")
     config = service.get_plan_tech_config(product, plan)
     return {"plan": config.plan_id, "versions": [v.version_number for v in config.disk_versions]}
 
 
 OFFER = "contoso-virtualmachineoffer"
-SAS = "https://contoso.blob.core.windows.net/images/rhel-1.2.0.vhd?sv=2022-11-02&sr=b&sp=r&se=2027-01-01&sig=c2ln"
+SAS = "https://contoso.blob.core.windows.net/images/rhel-2024.10.15.vhd?sv=2022-11-02&sr=b&sp=r&se=2027-01-01&sig=c2ln"
 
 
-def metadata(version: str = "1.2.0", plan: str = "plan-1", keepdraft: bool = False) -> Any:
+def metadata(version: str = "2024.10.15", plan: str = "gen2", keepdraft: bool = False) -> Any:
     """What a pipeline (pubtools-marketplacesvm) gives cloudpub's publish: image, destination, version."""
     from cloudpub.ms_azure.utils import AzurePublishingMetadata  # type: ignore[import-not-found]
 
@@ -104,8 +104,8 @@ def cloudpub_add_a_disk_version_and_follow_the_job() -> Any:
     service.publish(metadata(keepdraft=True))  # configure, then follow the job to completed
     product_id = service.get_productid(OFFER)
     return {
-        "draft": versions(service, "plan-1", "draft"),
-        "live": versions(service, "plan-1", "live"),
+        "draft": versions(service, "gen2", "draft"),
+        "live": versions(service, "gen2", "live"),
         "submissions": [[s.target.targetType, s.status] for s in service.get_submissions(product_id)],
     }
 
@@ -116,14 +116,14 @@ def cloudpub_publish_to_preview_and_live() -> Any:
     service.publish(metadata())  # add, publish to preview, then to live, each job followed
     again = cloudpub()
     again.publish(metadata())  # the same image again (a fresh signature would match too): nothing to send
-    return {"live": versions(service, "plan-1", "live"), "plan-2": versions(service, "plan-2", "live")}
+    return {"live": versions(service, "gen2", "live"), "arm64": versions(service, "arm64", "live")}
 
 
 @workflow
 def cloudpub_waits_while_a_submission_is_in_progress() -> Any:
     service = cloudpub()
-    service.publish(metadata(plan="plan-2"))  # a publish of the product runs: cloudpub waits it out
-    return {"live": versions(service, "plan-2", "live")}
+    service.publish(metadata())  # a publish of the product runs: cloudpub waits it out
+    return {"live": versions(service, "gen2", "live")}
 
 
 @workflow
@@ -188,7 +188,7 @@ def img_utils_read_offer() -> Any:
 
     image = img_utils()
     doc = image.get_offer_doc("contoso-virtualmachineoffer")
-    config = get_technical_details(doc, "plan-2")
+    config = get_technical_details(doc, "gen1")
     return {
         "exists": image.offer_exists("contoso-virtualmachineoffer"),
         "missing": image.offer_exists("no-such-offer"),
@@ -203,7 +203,7 @@ def img_utils_add_image_publish_and_go_live() -> Any:
     image = img_utils()
     offer = "contoso-virtualmachineoffer"
     blob = "https://account.blob.core.windows.net/images/sles-20240101.vhd?sv=sas"
-    image.add_image_to_offer("sles-20240101.vhd", "sles-20240101", offer, "plan-1", blob_url=blob)
+    image.add_image_to_offer("sles-20240101.vhd", "sles-20240101", offer, "gen2", blob_url=blob)
     states = [image.get_offer_status(offer)]
     publish = image.publish_offer(offer)
     preview = image.wait_on_operation(publish, timeout=30)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import copy
 import json
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -227,6 +228,7 @@ class Product:
 
 
 TECH_CONFIG = "virtual-machine-plan-technical-configuration"
+PLAN_IMAGE_TYPES = {"gen1": "x64Gen1", "arm64": "arm64Gen2"}  # the seeded plans' image types (the rest: x64Gen2)
 TECH_CONFIGS = (TECH_CONFIG, "core-virtual-machine-plan-technical-configuration")  # "core" VM offers have the second
 
 
@@ -446,8 +448,10 @@ class Store:
         nested = {**rules.detail("invalidState", "Certification"), "details": [inner]}
         return [job_error("internalServerError", "Operation failed", submission.id, [nested])]
 
-    def add_image_version(self, product: Product, plan: str, version: dict[str, Any], target: str, now: float) -> None:
-        """Put ``version`` in the plan's draft configuration; publish it to ``target`` at once (preview, live)."""
+    def add_image_version(
+        self, product: Product, plan: str, version: dict[str, Any] | None, target: str, now: float
+    ) -> None:
+        """Put ``version`` (None: none) in the plan's draft configuration; publish to ``target`` at once."""
         durable = product.plan_id(plan)
         if durable is None:
             msg = f"product {product.external_id!r} has no plan {plan!r}"
@@ -456,8 +460,9 @@ class Store:
         config = product.resources.setdefault(
             config_key, (TECH_CONFIG, technical_configuration(product.id, durable, plan))
         )[1]
-        kept = [v for v in config["vmImageVersions"] if v.get("versionNumber") != version["versionNumber"]]
-        config["vmImageVersions"] = [*kept, copy.deepcopy(version)]
+        if version is not None:
+            kept = [v for v in config["vmImageVersions"] if v.get("versionNumber") != version["versionNumber"]]
+            config["vmImageVersions"] = [*kept, copy.deepcopy(version)]
         if target == "draft":
             return
         done = frozenset({product.guid})
@@ -467,6 +472,35 @@ class Store:
         if target == "live":
             submission.live_job = Job(new_guid(), now, 0.0, [], done)
         product.submissions.append(submission)
+
+    def add_released(self, product: Product, plans: dict[str, dict[str, dict[str, Any]]], now: float) -> None:
+        """Give a new product the release history its CPP side shows, all of it live.
+
+        ``plans`` maps each plan to its CPP versions (``vmImagesPublicAzure``: version ->
+        ``osVhdUrl``, ``showInGui``...): each becomes an image version with that SAS URI, of the
+        plan's image type (``PLAN_IMAGE_TYPES``, else x64Gen2); a hidden one is deprecated, with
+        the next version's date. A product that has submissions already is left as it is.
+        """
+        if product.submissions:
+            return
+        today = time.strftime("%Y-%m-%d", time.gmtime(now))
+        released = []
+        for plan, versions in plans.items():
+            image_type = PLAN_IMAGE_TYPES.get(plan, "x64Gen2")
+            numbers = sorted(versions)
+            for index, number in enumerate(numbers):
+                hidden = versions[number].get("showInGui") is False
+                later = numbers[min(index + 1, len(numbers) - 1)]
+                schedule = {"date": later.replace(".", "-"), "reason": "endOfSupport"} if hidden else None
+                uri = str(versions[number].get("osVhdUrl"))
+                released.append((plan, image_version(number, uri, (image_type,), schedule, today)))
+            self.add_image_version(product, plan, None, "draft", now)
+            durable = str(product.plan_id(plan))
+            product.resources[f"{TECH_CONFIG}/{durable.split('/', 1)[1]}"][1]["skus"] = [
+                {"imageType": image_type, "skuId": plan}
+            ]
+        for index, (plan, body) in enumerate(released):
+            self.add_image_version(product, plan, body, "live" if index == len(released) - 1 else "draft", now)
 
     def _product_of(
         self, kind: str, body: dict[str, Any], visible: frozenset[str]

@@ -55,7 +55,7 @@ from typing import Any
 
 from ._base import FakeServer, Tokens, seconds
 from ._cpp import Service
-from ._cpp_model import DEFAULT_PLANS
+from ._cpp_model import DEFAULT_PLANS, VM_IMAGES, seeded_plan
 from ._ingestion import Service as Ingestion
 from ._ingestion_model import LATEST, TARGETS, Product, Store, image_key, image_version, with_schema
 from ._login import Service as Login
@@ -105,8 +105,9 @@ class FakePortal(FakeServer):
     the service's text (``_ingestion_rules.py``): a published version cannot be deleted, a
     deprecated one left out "cannot be restored", a ``null`` deprecation reason or
     ``vmProperties`` flag fails schema validation, a live plan's ``skuId`` is locked, and
-    ``securityType`` is refused off x64Gen2. :meth:`add_image_version` and
-    :meth:`add_sample_offer` give products a release history, :meth:`fail_certification` makes
+    ``securityType`` is refused off x64Gen2. :meth:`add_image_version` gives
+    a product a release history (an offer seeded with its default plans has one: its CPP
+    versions, live, the hidden one deprecated), :meth:`fail_certification` makes
     a publish fail certification, :meth:`set_publish_seconds` sets how long publishes take.
     """
 
@@ -190,7 +191,9 @@ class FakePortal(FakeServer):
         ``list_offers(offer_type=...)`` filters on). A ``migrated`` offer (moved to Partner Center,
         as every offer is since 2020) is also a product of the ingestion API with the same plans:
         external id ``offer``, durable id ``product/<the offer's guid>``, type ``azureVirtualMachine``,
-        seen by the tokens that see ``publisher``. ``migrated=False``: an offer only the CPP API
+        seen by the tokens that see ``publisher``; seeded with the default plans, its technical
+        configurations hold the same versions, published live, the hidden one ``deprecated``
+        (an ``endOfSupport`` schedule dated the next version's day). ``migrated=False``: an offer only the CPP API
         holds (``pcMigrationStatus: "none"``; its operations are named ``publisher$offer$N$slot``
         and their ``Location`` is ``/api/operations/...``, as the cancel page's 2020 revision shows).
         """
@@ -199,7 +202,10 @@ class FakePortal(FakeServer):
         with self._lock:
             state = self._cpp.add_offer(publisher, offer, running, listed, offer_type=offer_type, migrated=migrated)
             if migrated:
-                self._store.add_product(offer, guid=state.guid, plans=listed, publisher=publisher)
+                product = self._store.add_product(offer, guid=state.guid, plans=listed, publisher=publisher)
+                if plans is None:  # the seeded offer: its versions are released on the ingestion side too
+                    seeded = {plan: seeded_plan(offer, plan)[VM_IMAGES] for plan in listed}
+                    self._store.add_released(product, seeded, time.time())
 
     def add_product(
         self,
@@ -254,22 +260,6 @@ class FakePortal(FakeServer):
         )
         with self._lock:
             self._store.add_image_version(self._find(external_id), plan, body, target, time.time())
-
-    def add_sample_offer(self) -> None:
-        """Add the offer a realistic portal starts with: what ``cloudpartner serve`` and the fixture seed.
-
-        ``contoso/contoso-virtualmachineoffer`` (a publish running on the CPP API, as
-        :meth:`add_offer` starts) with plans ``plan-1`` and ``plan-2``. Its ingestion product has
-        a release history: plan-1 has ``1.0.0`` (deprecated on 2025-06-30, ``endOfSupport``,
-        published that way) and ``1.1.0``, plan-2 has ``1.1.0``, all live (the latest submission
-        went live), so a client must echo the deprecated version back and cannot delete the live ones.
-        """
-        offer = "contoso-virtualmachineoffer"
-        self.add_offer("contoso", offer, plans=["plan-1", "plan-2"])
-        retired = {"date": "2025-06-30", "reason": "endOfSupport"}
-        self.add_image_version(offer, "plan-1", "1.0.0", target="draft", deprecation=retired)
-        self.add_image_version(offer, "plan-1", "1.1.0", target="draft")
-        self.add_image_version(offer, "plan-2", "1.1.0", target="live")
 
     def fail_certification(self, image: str) -> None:
         """Make every publish to preview whose draft holds ``image`` fail its certification.
