@@ -8,9 +8,8 @@ of ``requests`` and its token endpoint: no patch of their logic.
 
 The venvs are made once per machine under ``target/contract-venvs/`` (about 30 s and 210 MB
 with the azure SDKs they need) and reused while the pins are unchanged. To move a pin, edit
-``INGESTION_PINS`` or ``CPP_PINS`` below: the next run makes a fresh venv (delete the old
-directory). azure-img-utils 1.x talks to the CPP API and 2.x to the Product Ingestion API, so
-they need two venvs. PyPI must be reachable the first time: an install that fails FAILS the tests
+``INGESTION_PINS`` below (azure-img-utils 1.x, on the CPP API: ``CPP_PINS`` in
+``tests/test_contract_cpp.py``): the next run makes a fresh venv (delete the old directory). PyPI must be reachable the first time: an install that fails FAILS the tests
 (it never skips them).
 """
 
