@@ -15,7 +15,8 @@ imports neither ``dataclasses`` nor ``typing``.
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
-    from .._errors import JobAlreadyCompletedError
+    from .._errors import CertificationFailedError, JobAlreadyCompletedError, JobFailedError, SubmissionConflictError
+    from .._release import Release, ReleaseStep
     from ._client import Client
     from ._jobs import Job, JobError
     from ._types import Product, Submission
@@ -27,9 +28,26 @@ _MODULE_OF = {
     "Product": "._types",
     "Submission": "._types",
     "JobAlreadyCompletedError": ".._errors",
+    "JobFailedError": ".._errors",
+    "SubmissionConflictError": ".._errors",
+    "CertificationFailedError": ".._errors",
+    "Release": ".._release",
+    "ReleaseStep": ".._release",
 }
 
-__all__ = ["Client", "Job", "JobAlreadyCompletedError", "JobError", "Product", "Submission"]
+__all__ = [
+    "CertificationFailedError",
+    "Client",
+    "Job",
+    "JobAlreadyCompletedError",
+    "JobError",
+    "JobFailedError",
+    "Product",
+    "Release",
+    "ReleaseStep",
+    "Submission",
+    "SubmissionConflictError",
+]
 
 
 def __getattr__(name: str) -> object:
