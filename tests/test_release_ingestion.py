@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import sys
 import threading
 from collections.abc import Iterator
 from pathlib import Path
@@ -551,3 +552,45 @@ def test_an_answer_echoing_a_sas_uri_is_raised_without_its_signature() -> None:
     for text in (str(error), repr(error), error.body, error.message or ""):
         assert "SeCrEt" not in text, text
     assert "sig=***" in error.body
+
+
+# ------------------------------------------------------------------------------------- notebook
+
+
+def test_in_a_notebook_a_release_with_progress_shows_its_steps_as_one_live_table(
+    portal: FakePortal, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import types
+
+    shown: list[str] = []
+    displays: list[object] = []
+
+    class ZMQInteractiveShell:  # what _display looks for: a Jupyter kernel's shell
+        pass
+
+    class Handle:
+        def update(self, content: Any) -> None:
+            shown.append(content.data)
+
+    def display(content: Any, display_id: bool = False) -> Handle:
+        assert display_id
+        displays.append(content)
+        shown.append(content.data)
+        return Handle()
+
+    ipython = types.ModuleType("IPython")
+    ipython.get_ipython = ZMQInteractiveShell  # type: ignore[attr-defined]
+    ipython_display = types.ModuleType("IPython.display")
+    ipython_display.HTML = lambda data: types.SimpleNamespace(data=data)  # type: ignore[attr-defined]
+    ipython_display.display = display  # type: ignore[attr-defined]
+    monkeypatch.setitem(sys.modules, "IPython", ipython)
+    monkeypatch.setitem(sys.modules, "IPython.display", ipython_display)
+    with client_for(portal.ingestion_url) as client:
+        release = client.release_image_version(OFFER, PLAN, "1.0.0", sas_uri=SAS, progress=True, **FAST)
+    assert len(displays) == 1  # one display, updated in place
+    assert all(html.startswith("<table") for html in shown)
+    last = shown[-1]
+    for step in release.steps:
+        assert f">{step.name}<" in last and step.outcome in last
+    assert any(">running<" in html for html in shown)
+    assert release.job_ids[-1] in last and SIG not in "".join(shown)
