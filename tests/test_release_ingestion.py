@@ -104,23 +104,31 @@ def test_the_same_release_again_is_reads_only_even_with_a_new_signature(portal: 
     assert len(sent) <= 4  # the product lookup, the draft and the live tree (and no poll at all)
 
 
-@pytest.mark.parametrize("stop_after", ["add", "preview"])
-def test_a_release_interrupted_after_a_step_resumes_and_does_no_step_twice(portal: FakePortal, stop_after: str) -> None:
+STOPS = [("add", "done"), ("preview", "running"), ("preview", "done"), ("live", "running")]
+
+
+@pytest.mark.parametrize(("stop_at", "outcome"), STOPS, ids=[f"{s}-{o}" for s, o in STOPS])
+def test_a_release_interrupted_at_each_step_resumes_and_does_no_step_twice(
+    portal: FakePortal, stop_at: str, outcome: str
+) -> None:
     class Interrupted(Exception):
         pass
 
     def interrupt(release: cloudpartner.Release) -> None:
-        step = release.step(stop_after)
-        if step is not None and step.outcome == "done":
+        step = release.step(stop_at)
+        if step is not None and step.outcome == outcome:
             raise Interrupted
 
     with client_for(portal.ingestion_url) as client:
         with pytest.raises(Interrupted):
             client.release_image_version(OFFER, PLAN, "1.0.0", sas_uri=SAS, on_progress=interrupt, **FAST)
         resumed = client.release_image_version(OFFER, PLAN, "1.0.0", sas_uri=RESIGNED, **FAST)
-    done_before = ["add"] if stop_after == "add" else ["add", "preview"]
-    assert all(outcomes(resumed)[name] == "already-done" for name in done_before), resumed
-    assert outcomes(resumed)["live"] == "done"
+    order = ["add", "preview", "live"]
+    started = order[: order.index(stop_at) + 1]  # each of these was sent before the interruption
+    assert all(outcomes(resumed)[name] == "already-done" for name in started), resumed
+    assert all(outcomes(resumed)[name] == "done" for name in order if name not in started), resumed
+    if outcome == "running":  # what was still running is waited for, not sent again
+        assert outcomes(resumed)["wait-idle"] == "done"
     assert len(posts(portal)) == 3  # one configure per step, in all
 
 
