@@ -35,6 +35,33 @@ pub enum Error {
     /// An ingestion job's cancel came after the job had completed (the service's 400); `job` is
     /// its state, read once more, when that read succeeded.
     JobCompleted { failure: Box<ApiFailure>, job_id: String, job: Option<LastState> },
+    /// A job (or operation) a release or a wait followed ended in failure; `kind` says which
+    /// kind (`FailureKind`), `message` is the service's one line, and `record` the job as it ended.
+    JobFailed { kind: FailureKind, message: String, record: LastState },
+}
+
+/// What kind of failure a failed job holds, as its errors say (each service classifies its own
+/// errors in one place: `ingestion::job::failure_kind`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FailureKind {
+    /// Another submission is in progress, or this one is no longer the latest: transient, the
+    /// same request may succeed once the other one ends.
+    Conflict,
+    /// The image failed certification: final.
+    Certification,
+    /// Any other failure.
+    Other,
+}
+
+impl FailureKind {
+    /// `conflict`, `certification`, `other`: Python's `Job.failure`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Conflict => "conflict",
+            Self::Certification => "certification",
+            Self::Other => "other",
+        }
+    }
 }
 
 /// A service's record of the thing a call follows (a CPP operation, an ingestion job). Each
@@ -206,6 +233,7 @@ impl Error {
             | Error::WaitTimeout { .. }
             | Error::Stopped
             | Error::JobCompleted { .. } => false,
+            Error::JobFailed { kind, .. } => *kind == FailureKind::Conflict,
         }
     }
 }
@@ -240,6 +268,10 @@ impl fmt::Display for Error {
             }
             Error::Stopped => f.write_str("stopped by a callback"),
             Error::JobCompleted { failure, .. } => failure.fmt(f),
+            Error::JobFailed { message, record, .. } => {
+                write!(f, "the {} failed", record.kind())?;
+                if message.is_empty() { Ok(()) } else { write!(f, ": {message}") }
+            }
         }
     }
 }

@@ -3,7 +3,8 @@
 //!
 //! Everything but `binding` is plain Rust, tested by `cargo test` without Python. `http` is the
 //! service-neutral engine (transport, retry policy, TLS, recording, polling, batches); `cpp` and
-//! `ingestion` hold each API's requests, answers and calls; `validate` refuses bad input,
+//! `ingestion` hold each API's requests, answers and calls; `validate` refuses bad input, `sas`
+//! compares and masks image SAS URIs, `release` records a VM image release's steps,
 //! `json` parses and bounds every JSON document, `response` reads any answer's error, `error` is
 //! the one error type, and `runtime` holds the fork-aware tokio runtime. `binding` (feature
 //! `python`) only converts between Python and these.
@@ -15,8 +16,10 @@ pub mod http;
 pub mod ingestion;
 pub mod json;
 pub mod redact;
+pub mod release;
 pub mod response;
 pub mod runtime;
+pub mod sas;
 pub mod token;
 pub mod validate;
 

@@ -222,6 +222,96 @@ pub fn user_agent(value: &str) -> Result<()> {
     Ok(())
 }
 
+/// A VM image version number: `N.N.N`, three runs of digits (the ingestion schema's
+/// `versionNumber`; the CPP API's version keys, such as `2024.01.15`, have the same shape).
+pub fn image_version(value: &str) -> Result<()> {
+    let parts: Vec<&str> = value.split('.').collect();
+    let ok = value.len() <= 64
+        && parts.len() == 3
+        && parts.iter().all(|p| !p.is_empty() && p.len() <= 20 && p.bytes().all(|b| b.is_ascii_digit()));
+    if !ok {
+        return Err(Error::invalid(
+            "version",
+            format!("{value:?} is not a version number like 1.0.0 (N.N.N, digits)"),
+        ));
+    }
+    Ok(())
+}
+
+/// An image's SAS URI: https, a host, and a signature (`sig`). The refusal shows the URI with
+/// its signature masked (`sas::redact`).
+pub fn sas_uri(value: &str) -> Result<()> {
+    let shown = crate::sas::redact(value);
+    let url = Url::parse(value.trim()).map_err(|e| match value.to_ascii_lowercase().contains("sig") {
+        // Not a URL, so its signature cannot be told apart: it is not shown at all.
+        true => Error::invalid(
+            "sas_uri",
+            format!("is not a URL ({e}; the value is not shown: it may hold a signature)"),
+        ),
+        false => Error::invalid("sas_uri", format!("{shown:?} is not a URL ({e})")),
+    })?;
+    if url.scheme() != "https" || url.host_str().is_none_or(str::is_empty) {
+        return Err(Error::invalid("sas_uri", format!("{shown:?} is not an https URL")));
+    }
+    if !url.query_pairs().any(|(name, v)| name.eq_ignore_ascii_case("sig") && !v.is_empty()) {
+        return Err(Error::invalid(
+            "sas_uri",
+            format!("{shown:?} has no signature (sig): the service cannot read the image without one"),
+        ));
+    }
+    Ok(())
+}
+
+/// An Azure Compute Gallery image version's resource id:
+/// `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<g>/images/<i>/versions/<v>`
+/// (names in any letter case, as Azure resource ids are).
+pub fn gallery_image_id(value: &str) -> Result<()> {
+    const SHAPE: [Option<&str>; 12] = [
+        Some("subscriptions"),
+        None,
+        Some("resourcegroups"),
+        None,
+        Some("providers"),
+        Some("microsoft.compute"),
+        Some("galleries"),
+        None,
+        Some("images"),
+        None,
+        Some("versions"),
+        None,
+    ];
+    let segments: Vec<&str> = value.strip_prefix('/').unwrap_or("").split('/').collect();
+    let ok = value.len() <= 1024
+        && segments.len() == SHAPE.len()
+        && segments.iter().zip(SHAPE).all(|(segment, wanted)| match wanted {
+            Some(name) => segment.eq_ignore_ascii_case(name),
+            None => id("gallery_image", segment).is_ok(),
+        });
+    if !ok {
+        return Err(Error::invalid(
+            "gallery_image",
+            format!(
+                "{value:?} is not a gallery image version id like /subscriptions/<id>/resourceGroups/<group>/providers/Microsoft.Compute/galleries/<gallery>/images/<image>/versions/<version>"
+            ),
+        ));
+    }
+    Ok(())
+}
+
+/// The image types a VM image version can hold, as the ingestion schema spells them.
+pub const IMAGE_TYPES: [&str; 3] = ["x64Gen1", "x64Gen2", "arm64Gen2"];
+
+/// One of `IMAGE_TYPES`, as spelled there.
+pub fn image_type(value: &str) -> Result<()> {
+    if !IMAGE_TYPES.contains(&value) {
+        return Err(Error::invalid(
+            "image_types",
+            format!("{value:?} is not an image type; expected one of {}", IMAGE_TYPES.join(", ")),
+        ));
+    }
+    Ok(())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -345,6 +435,62 @@ mod tests {
         assert!(timeout("timeout", 0.5).is_ok());
         for bad in [0.0, -1.0, f64::NAN, f64::INFINITY] {
             assert!(timeout("timeout", bad).is_err());
+        }
+    }
+    #[test]
+    fn image_versions_are_three_runs_of_digits() {
+        for ok in ["1.0.0", "2024.01.15", "9.0.20230404"] {
+            assert_eq!(image_version(ok), Ok(()), "{ok}");
+        }
+        for bad in ["", "1.0", "1.0.0.0", "v1.0.0", "1..0", "1.0.a", " 1.0.0", "1.0.0-beta", "١.0.0"] {
+            let text = image_version(bad).expect_err(bad).to_string();
+            assert!(text.starts_with("invalid version") && text.contains(&format!("{bad:?}")), "{text}");
+        }
+    }
+
+    #[test]
+    fn sas_uris_need_https_and_a_signature_and_refusals_never_show_it() {
+        assert_eq!(sas_uri("https://a.blob.core.windows.net/c/i.vhd?sv=1&sig=SECRET"), Ok(()));
+        for bad in [
+            "http://a.blob.core.windows.net/c/i.vhd?sig=SECRET",
+            "https://a.blob.core.windows.net/c/i.vhd?sv=1",
+            "https://a.blob.core.windows.net/c/i.vhd?sig=",
+            "ftp://a/b?sig=SECRET",
+            "not a url sig=SECRET",
+        ] {
+            let text = sas_uri(bad).expect_err(bad).to_string();
+            assert!(text.starts_with("invalid sas_uri"), "{text}");
+            assert!(!text.contains("SECRET"), "{text}");
+        }
+    }
+
+    #[test]
+    fn gallery_ids_are_image_version_resource_ids() {
+        let ok = "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1.0.0";
+        assert_eq!(gallery_image_id(ok), Ok(()));
+        assert_eq!(gallery_image_id(&ok.to_lowercase()), Ok(()));
+        for bad in [
+            "",
+            "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i",
+            "/subscriptions/0000/resourceGroups/rg/providers/Microsoft.Storage/galleries/g/images/i/versions/1",
+            "subscriptions/0000/resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1",
+            "/subscriptions//resourceGroups/rg/providers/Microsoft.Compute/galleries/g/images/i/versions/1",
+        ] {
+            let text = gallery_image_id(bad).expect_err(bad).to_string();
+            assert!(
+                text.starts_with("invalid gallery_image") && text.contains(&format!("{bad:?}")),
+                "{text}"
+            );
+        }
+    }
+
+    #[test]
+    fn image_types_are_the_schemas_three() {
+        for ok in IMAGE_TYPES {
+            assert_eq!(image_type(ok), Ok(()));
+        }
+        for bad in ["x64gen2", "Gen2", "", "arm64Gen1"] {
+            assert!(image_type(bad).expect_err(bad).to_string().contains(&format!("{bad:?}")));
         }
     }
 }

@@ -6,6 +6,9 @@
     ├── ClientClosedError (also RuntimeError)    the Client was closed
     ├── NestedCallError (also RuntimeError)      a blocking call made from a callback of another
     ├── WaitTimeoutError (also TimeoutError)     a wait ran out of time (.operation or .job: last state)
+    ├── JobFailedError                           a job a release or a wait followed failed (.job)
+    │   ├── SubmissionConflictError              ... as another submission was in progress (transient)
+    │   └── CertificationFailedError             ... as the image failed certification (final)
     ├── TransportError                           no usable answer (connect, TLS, reset, bad HTTP)
     │   ├── RequestTimeoutError (also TimeoutError)
     │   └── MalformedResponseError               a success answer whose body is unreadable
@@ -42,6 +45,7 @@ __all__ = [
     "ApiError",
     "AuthenticationError",
     "BadRequestError",
+    "CertificationFailedError",
     "ClientClosedError",
     "CloudPartnerError",
     "ConflictError",
@@ -49,6 +53,7 @@ __all__ = [
     "ForbiddenError",
     "InvalidArgumentError",
     "JobAlreadyCompletedError",
+    "JobFailedError",
     "MalformedResponseError",
     "NestedCallError",
     "NotFoundError",
@@ -56,6 +61,7 @@ __all__ = [
     "RequestTimeoutError",
     "ResponseTooLargeError",
     "ServerError",
+    "SubmissionConflictError",
     "ThrottledError",
     "TransportError",
     "WaitTimeoutError",
@@ -187,6 +193,38 @@ class WaitTimeoutError(CloudPartnerError, TimeoutError):
         self.timeout = timeout
         self.operation = operation
         self.job = job
+
+
+class JobFailedError(CloudPartnerError):
+    """A job (or CPP operation) that a release or ``wait_until_idle`` followed ended in failure.
+
+    The service answered each request with a success: the failure is inside the job, in its
+    ``errors``.
+
+    Attributes:
+        job: the job as it ended (an ingestion ``Job``; a CPP ``Operation`` on that API).
+        message: the service's one-line message (the first error's), or "".
+
+    """
+
+    def __init__(self, text: str, *, job: Job | Operation | None = None, message: str = "") -> None:
+        super().__init__(text)
+        self.job = job
+        self.message = message
+
+
+class SubmissionConflictError(JobFailedError):
+    """The job failed because another submission of the product was in progress, or because it was not the latest.
+
+    "An In Progress submission ... already exists", "... not the latest submission": transient
+    (``is_transient`` is True); run the release again once the other submission has ended.
+    """
+
+    is_transient = True
+
+
+class CertificationFailedError(JobFailedError):
+    """The job failed because the image failed certification: final, trying again will not help."""
 
 
 class ApiError(CloudPartnerError):

@@ -10,7 +10,7 @@ use pyo3::sync::PyOnceLock;
 use pyo3::types::{PyDict, PyTuple, PyType};
 
 use crate::cpp::operation::Operation;
-use crate::error::{ApiFailure, Error, LastState};
+use crate::error::{ApiFailure, Error, FailureKind, LastState};
 use crate::ingestion::job::Job;
 
 /// One accessor per class of `cloudpartner._errors` that the binding raises.
@@ -44,6 +44,9 @@ classes! {
     throttled_error => "ThrottledError",
     server_error => "ServerError",
     job_already_completed_error => "JobAlreadyCompletedError",
+    job_failed_error => "JobFailedError",
+    submission_conflict_error => "SubmissionConflictError",
+    certification_failed_error => "CertificationFailedError",
 }
 
 impl From<Error> for PyErr {
@@ -112,6 +115,21 @@ fn exception(py: Python<'_>, err: &Error) -> PyResult<PyErr> {
                 kwargs.set_item("job", super::ingestion_results::job_ref(py, job)?)?;
             }
             (wait_timeout_error(py)?, message()?)
+        }
+        Error::JobFailed { kind, message: service_message, record } => {
+            kwargs.set_item("message", service_message)?;
+            if let Some(op) = record.get::<Operation>() {
+                kwargs.set_item("job", super::results::operation(py, op)?)?;
+            }
+            if let Some(job) = record.get::<Job>() {
+                kwargs.set_item("job", super::ingestion_results::job_ref(py, job)?)?;
+            }
+            let class = match kind {
+                FailureKind::Conflict => submission_conflict_error(py)?,
+                FailureKind::Certification => certification_failed_error(py)?,
+                FailureKind::Other => job_failed_error(py)?,
+            };
+            (class, message()?)
         }
         // A callback's own exception is raised instead (`callbacks::Failure`); this is a fallback.
         Error::Stopped => (cloud_partner_error(py)?, message()?),

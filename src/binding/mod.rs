@@ -3,7 +3,7 @@
 //! `cpp::PyClient` wraps the Cloud Partner Portal client and `ingestion::PyIngestionClient` the
 //! Product Ingestion client. Every call of both goes through `call` (token, blocking or asyncio,
 //! conversion). Python values come in through `args` and become the core's validated types (the
-//! core does the validating); results go out through `results` and `ingestion_results`; every
+//! core does the validating); results go out through `results`, `ingestion_results` and `release_results`; every
 //! error leaves through `exceptions`, the one conversion of the core's `Error`. `credentials`
 //! resolves tokens, `callbacks` runs the user's callables, `pylog` forwards the core's log lines
 //! to `logging`, and `run` drives futures for sync and async callers (`handoff` delivers asyncio
@@ -21,6 +21,7 @@ mod handoff;
 mod ingestion;
 mod ingestion_results;
 mod pylog;
+mod release_results;
 mod results;
 mod run;
 

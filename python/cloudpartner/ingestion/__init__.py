@@ -15,21 +15,47 @@ imports neither ``dataclasses`` nor ``typing``.
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
-    from .._errors import JobAlreadyCompletedError
+    from .._errors import CertificationFailedError, JobAlreadyCompletedError, JobFailedError, SubmissionConflictError
+    from .._release import Release, ReleaseStep
     from ._client import Client
     from ._jobs import Job, JobError
-    from ._types import Product, Submission
+    from ._types import ImageVersion, Plan, Product, Submission, TechnicalConfiguration, VmImage
 
 _MODULE_OF = {
     "Client": "._client",
     "Job": "._jobs",
     "JobError": "._jobs",
+    "ImageVersion": "._types",
+    "Plan": "._types",
     "Product": "._types",
     "Submission": "._types",
+    "TechnicalConfiguration": "._types",
+    "VmImage": "._types",
     "JobAlreadyCompletedError": ".._errors",
+    "JobFailedError": ".._errors",
+    "SubmissionConflictError": ".._errors",
+    "CertificationFailedError": ".._errors",
+    "Release": ".._release",
+    "ReleaseStep": ".._release",
 }
 
-__all__ = ["Client", "Job", "JobAlreadyCompletedError", "JobError", "Product", "Submission"]
+__all__ = [
+    "CertificationFailedError",
+    "Client",
+    "ImageVersion",
+    "Job",
+    "JobAlreadyCompletedError",
+    "JobError",
+    "JobFailedError",
+    "Plan",
+    "Product",
+    "Release",
+    "ReleaseStep",
+    "Submission",
+    "SubmissionConflictError",
+    "TechnicalConfiguration",
+    "VmImage",
+]
 
 
 def __getattr__(name: str) -> object:
