@@ -399,5 +399,6 @@ pub fn add_constants(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_POLL_INTERVAL", cpp::DEFAULT_POLL_INTERVAL_SECONDS)?;
     m.add("TOKEN_VARIABLE", CPP.token_variable)?;
     m.add("SCOPE", CPP.scope)?;
+    m.add("READ_ONLY_OFFER_KEYS", pyo3::types::PyTuple::new(m.py(), offer::READ_ONLY_OFFER_KEYS)?)?;
     Ok(())
 }
