@@ -5,10 +5,11 @@ or an awaitable of it (for asyncio).
 """
 
 import os
-from collections.abc import Awaitable, Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Final, Literal, Optional, Union, final, overload
 
 from ._errors import CloudPartnerError
+from ._release import Release
 from ._results import ActionResult, CancelResult
 from ._types import Offer, OfferStatus, Operation
 from .ingestion._jobs import Job
@@ -47,6 +48,7 @@ _Emails = Union[str, Iterable[str], None]
 _Location = Union[str, CancelResult, ActionResult]
 _Progress = Optional[Callable[[Operation], object]]
 _JobProgress = Optional[Callable[[Job], object]]
+_ReleaseProgress = Optional[Callable[[Release], object]]
 _Outcome = Union[CancelResult, CloudPartnerError]
 _OnResult = Optional[Callable[[int, _Outcome], object]]
 _Job = Union[str, Job]
@@ -228,6 +230,76 @@ class Client:
     def put_offer(
         self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer], asynchronous: _Async
     ) -> Awaitable[Offer]: ...
+    @overload
+    def add_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Sequence[str],
+        asynchronous: _Sync,
+    ) -> Optional[Offer]: ...
+    @overload
+    def add_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Sequence[str],
+        asynchronous: _Async,
+    ) -> Awaitable[Optional[Offer]]: ...
+    @overload
+    def deprecate_image_version(
+        self, publisher: str, offer: str, plan: str, version: str, asynchronous: _Sync
+    ) -> Optional[Offer]: ...
+    @overload
+    def deprecate_image_version(
+        self, publisher: str, offer: str, plan: str, version: str, asynchronous: _Async
+    ) -> Awaitable[Optional[Offer]]: ...
+    @overload
+    def release_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Sequence[str],
+        emails: _Emails,
+        target: str,
+        timeout: float,
+        poll_interval: float,
+        on_progress: _ReleaseProgress,
+        asynchronous: _Sync,
+    ) -> Release: ...
+    @overload
+    def release_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Sequence[str],
+        emails: _Emails,
+        target: str,
+        timeout: float,
+        poll_interval: float,
+        on_progress: _ReleaseProgress,
+        asynchronous: _Async,
+    ) -> Awaitable[Release]: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...

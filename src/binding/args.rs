@@ -92,6 +92,25 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     Ok(out)
 }
 
+/// A list or tuple of at most `most` strs (a lone str is refused: iterating it would give its
+/// characters).
+pub fn strings(value: &Bound<'_, PyAny>, field: &'static str, most: usize) -> PyResult<Vec<String>> {
+    if value.is_none() {
+        return Ok(Vec::new());
+    }
+    let items = if let Ok(list) = value.cast::<PyList>() {
+        list.iter().collect::<Vec<_>>()
+    } else if let Ok(tuple) = value.cast::<PyTuple>() {
+        tuple.iter().collect()
+    } else {
+        return Err(invalid(field, format!("must be a list or tuple of str, not {}", type_name(value))));
+    };
+    if items.len() > most {
+        return Err(invalid(field, format!("{} items given; at most {most}", items.len())));
+    }
+    items.iter().map(|item| string(item, field)).collect()
+}
+
 /// A location string, or a `CancelResult` (anything with `operation_location`).
 pub fn location(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_instance_of::<PyString>() {

@@ -7,6 +7,7 @@ pub mod client;
 pub mod image;
 pub mod offer;
 pub mod operation;
+pub mod release;
 pub mod request;
 
 use crate::http::Service;
