@@ -422,3 +422,14 @@ def test_deprecating_hides_a_version_and_refuses_the_last_one_shown(
     with pytest.raises(InvalidArgumentError, match=r'"1\.0"'):
         run(client, mode, "deprecate_image_version", PUBLISHER, OFFER, PLAN, "1.0")
     assert writes(portal) == []
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_5xx_while_polling_an_operation_is_polled_through(portal: FakePortal, mode: str) -> None:
+    portal.fail_next(3, 503, route="operation")
+    with cloudpartner.Client(TOKEN, base_url=portal.base_url, max_retries=0) as client:
+        result = release(client, mode)
+    assert outcomes(result) == [("add", "done"), ("preview", "done"), ("live", "done")]
+    failed = [r for r in portal.requests if "/operations/" in r.path]
+    assert len(failed) >= 4
+    assert writes(portal) == [("PUT", "offer"), ("POST", "publish"), ("POST", "golive")]
