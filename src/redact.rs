@@ -10,6 +10,18 @@ pub const MIN_REDACTED_LEN: usize = 8;
 /// What stands in for the token.
 pub const MASK: &str = "***";
 
+/// `text` without its secrets: every echo of `token` (`redact`) and every SAS signature
+/// (`sas::redact_signatures`: an image URI a request carried, echoed back) become `***`. What
+/// keeps an answer's or a request's text (exceptions, recordings) calls this.
+pub fn secrets(text: String, token: &str) -> String {
+    let text = redact(text, token);
+    if text.contains("sig") || text.contains("SIG") || text.contains("Sig") {
+        crate::sas::redact_signatures(&text)
+    } else {
+        text
+    }
+}
+
 /// `text` with every copy of `token`, in any of the forms above, replaced by `***`.
 pub fn redact(text: String, token: &str) -> String {
     let token = token.as_bytes();

@@ -29,7 +29,7 @@ pub fn api_failure(
     retry_after: Option<f64>,
     token: &str,
 ) -> ApiFailure {
-    let redact = |text: String| redact(text, token);
+    let redact = |text: String| crate::redact::secrets(text, token);
     let body = redact(String::from_utf8_lossy(&resp.body).into_owned());
     let (code, message) = crate::error_body::fields(&body);
     // A message decoded from JSON escapes is checked again in its decoded form.

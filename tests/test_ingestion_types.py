@@ -37,7 +37,7 @@ def test_raw_is_kept_but_neither_shown_nor_compared() -> None:
 def test_the_dataclasses_functions_see_the_same_fields_as_documented() -> None:
     assert dataclasses.is_dataclass(Job)
     fields = {f.name: f for f in dataclasses.fields(Job)}
-    assert list(fields) == ["id", "status", "result", "started", "ended", "errors", "resource_uri", "raw"]
+    assert list(fields) == ["id", "status", "result", "started", "ended", "errors", "resource_uri", "failure", "raw"]
     assert (fields["raw"].repr, fields["raw"].compare) == (False, False)
     assert all(f.repr and f.compare for name, f in fields.items() if name != "raw")
     assert dataclasses.asdict(job())["errors"][0]["details"][0]["code"] == "invalidState"

@@ -13,7 +13,7 @@ from ._release import Release
 from ._results import ActionResult, CancelResult
 from ._types import Offer, OfferStatus, Operation
 from .ingestion._jobs import Job
-from .ingestion._types import Product, Submission
+from .ingestion._types import Plan, Product, Submission, TechnicalConfiguration
 
 __version__: Final[str]
 DEFAULT_BASE_URL: Final[str]
@@ -370,6 +370,118 @@ class IngestionClient:
     def get_resource_tree(self, product: _Product, target: str, asynchronous: _Sync) -> dict[str, Any]: ...
     @overload
     def get_resource_tree(self, product: _Product, target: str, asynchronous: _Async) -> Awaitable[dict[str, Any]]: ...
+    @overload
+    def list_products(self, asynchronous: _Sync) -> list[Product]: ...
+    @overload
+    def list_products(self, asynchronous: _Async) -> Awaitable[list[Product]]: ...
+    @overload
+    def list_plans(self, product: _Product, asynchronous: _Sync) -> list[Plan]: ...
+    @overload
+    def list_plans(self, product: _Product, asynchronous: _Async) -> Awaitable[list[Plan]]: ...
+    @overload
+    def get_technical_configuration(
+        self, product: _Product, plan: str, target: str, asynchronous: _Sync
+    ) -> TechnicalConfiguration: ...
+    @overload
+    def get_technical_configuration(
+        self, product: _Product, plan: str, target: str, asynchronous: _Async
+    ) -> Awaitable[TechnicalConfiguration]: ...
+    @overload
+    def add_image_version(
+        self,
+        product: _Product,
+        plan: str,
+        version: str,
+        sas_uri: Optional[str],
+        gallery_image: Optional[str],
+        image_types: list[str],
+        data_disks: list[tuple[int, str]],
+        asynchronous: _Sync,
+    ) -> Optional[Job]: ...
+    @overload
+    def add_image_version(
+        self,
+        product: _Product,
+        plan: str,
+        version: str,
+        sas_uri: Optional[str],
+        gallery_image: Optional[str],
+        image_types: list[str],
+        data_disks: list[tuple[int, str]],
+        asynchronous: _Async,
+    ) -> Awaitable[Optional[Job]]: ...
+    @overload
+    def deprecate_image_version(
+        self,
+        product: _Product,
+        plan: str,
+        version: str,
+        date: str,
+        reason: str,
+        alternative: Optional[dict[str, Any]],
+        asynchronous: _Sync,
+    ) -> Job: ...
+    @overload
+    def deprecate_image_version(
+        self,
+        product: _Product,
+        plan: str,
+        version: str,
+        date: str,
+        reason: str,
+        alternative: Optional[dict[str, Any]],
+        asynchronous: _Async,
+    ) -> Awaitable[Job]: ...
+    @overload
+    def wait_until_idle(
+        self,
+        product: _Product,
+        timeout: float,
+        poll_interval: float,
+        on_progress: Optional[Callable[[list[Submission]], object]],
+        asynchronous: _Sync,
+    ) -> list[Submission]: ...
+    @overload
+    def wait_until_idle(
+        self,
+        product: _Product,
+        timeout: float,
+        poll_interval: float,
+        on_progress: Optional[Callable[[list[Submission]], object]],
+        asynchronous: _Async,
+    ) -> Awaitable[list[Submission]]: ...
+    @overload
+    def release_image_version(
+        self,
+        product: _Product,
+        plan: str,
+        version: str,
+        sas_uri: Optional[str],
+        gallery_image: Optional[str],
+        image_types: list[str],
+        data_disks: list[tuple[int, str]],
+        target: str,
+        timeout: float,
+        poll_interval: float,
+        on_progress: Optional[Callable[[Release], object]],
+        asynchronous: _Sync,
+    ) -> Release: ...
+    @overload
+    def release_image_version(
+        self,
+        product: _Product,
+        plan: str,
+        version: str,
+        sas_uri: Optional[str],
+        gallery_image: Optional[str],
+        image_types: list[str],
+        data_disks: list[tuple[int, str]],
+        target: str,
+        timeout: float,
+        poll_interval: float,
+        on_progress: Optional[Callable[[Release], object]],
+        asynchronous: _Async,
+    ) -> Awaitable[Release]: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...

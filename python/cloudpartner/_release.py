@@ -66,6 +66,19 @@ class Release:
         """True when this call sent anything: some step was not found already done."""
         return any(not step.already_done and step.job_id for step in self.steps)
 
+    @property
+    def is_terminal(self) -> bool:
+        """True when no step is under way (the progress display's end of a line)."""
+        return self.current is None
+
+    def _progress_line(self) -> str:
+        """Return the latest step as one line: ``preview: running (job <id>: running)``."""
+        if not self.steps:
+            return "release: starting"
+        step = self.steps[-1]
+        text = _job_text(step)
+        return f"{step.name}: {step.outcome}" + (f" ({text})" if text else "")
+
     def step(self, name: str) -> Optional[ReleaseStep]:
         """Return the step called ``name``, or None when the release did not take it."""
         return next((step for step in self.steps if step.name == name), None)

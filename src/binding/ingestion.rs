@@ -10,11 +10,14 @@ use super::call::{self, call};
 use super::callbacks::Parameter;
 use super::credentials::TokenSource;
 use super::ingestion_results as results;
-use super::{args, pylog, settings_from_py};
+use super::{args, pylog, release_results, settings_from_py};
 use crate::http::poll::WaitOptions;
 use crate::ingestion::SERVICE as INGESTION;
 use crate::ingestion::ids::{JobId, ProductRef, external_id};
+use crate::ingestion::images::Deprecation;
+use crate::ingestion::release::ReleaseSpec;
 use crate::ingestion::request::{Configure, Target};
+use crate::ingestion::techconfig::{NewImage, plan_name};
 use crate::ingestion::{self, Client};
 
 #[pyclass(frozen, module = "cloudpartner._core", name = "IngestionClient")]
@@ -259,6 +262,204 @@ impl PyIngestionClient {
         )
     }
 
+    /// Every product, every page followed.
+    fn list_products<'py>(&self, py: Python<'py>, asynchronous: bool) -> PyResult<Bound<'py, PyAny>> {
+        let (core, log) = (self.core()?, pylog::PyLog::new(py)?);
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.list_products(&token, &log).await },
+            results::products,
+        )
+    }
+
+    /// A product's plans.
+    fn list_plans<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.list_plans(&product, &token, &log).await },
+            results::plans,
+        )
+    }
+
+    /// A plan's technical configuration in `target`'s tree.
+    fn get_technical_configuration<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        plan: &Bound<'py, PyAny>,
+        target: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
+        let plan = plan_name(&args::string(plan, "plan")?)?;
+        let target = Target::parse(&args::string(target, "target")?)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move { core.technical_configuration(&product, &plan, target, &token, &log).await },
+            results::technical_configuration,
+        )
+    }
+
+    /// Add (or update) an image version in a plan's draft: the configure job, or None.
+    #[pyo3(signature = (product, plan, version, sas_uri, gallery_image, image_types, data_disks, asynchronous))]
+    #[allow(clippy::too_many_arguments)] // the call's arguments, as Python passes them
+    fn add_image_version<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        plan: &Bound<'py, PyAny>,
+        version: &Bound<'py, PyAny>,
+        sas_uri: &Bound<'py, PyAny>,
+        gallery_image: &Bound<'py, PyAny>,
+        image_types: Vec<String>,
+        data_disks: Vec<(u32, String)>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product) = (self.core()?, self.product(product)?);
+        let (plan, version) = (plan_name(&args::string(plan, "plan")?)?, image_version(version)?);
+        let image = new_image(sas_uri, gallery_image, &image_types, &data_disks)?;
+        let log = pylog::PyLog::new(py)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move {
+                core.add_image_version(&product, &plan, &version, &image, &token, &log).await
+            },
+            results::optional_job,
+        )
+    }
+
+    /// Deprecate an image version of a plan's draft: the configure job.
+    #[pyo3(signature = (product, plan, version, date, reason, alternative, asynchronous))]
+    #[allow(clippy::too_many_arguments)] // the call's arguments, as Python passes them
+    fn deprecate_image_version<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        plan: &Bound<'py, PyAny>,
+        version: &Bound<'py, PyAny>,
+        date: &Bound<'py, PyAny>,
+        reason: &Bound<'py, PyAny>,
+        alternative: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product) = (self.core()?, self.product(product)?);
+        let (plan, version) = (plan_name(&args::string(plan, "plan")?)?, image_version(version)?);
+        let deprecation = Deprecation {
+            date: args::string(date, "date")?,
+            reason: args::string(reason, "reason")?,
+            alternative: if alternative.is_none() {
+                None
+            } else {
+                Some(args::json_object(alternative, "alternative")?)
+            },
+        };
+        let log = pylog::PyLog::new(py)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move {
+                core.deprecate_image_version(&product, &plan, &version, &deprecation, &token, &log).await
+            },
+            results::job,
+        )
+    }
+
+    /// Wait until no submission of the product runs; `on_progress(running)` hears each change.
+    #[pyo3(signature = (product, timeout, poll_interval, on_progress, asynchronous))]
+    fn wait_until_idle<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        timeout: &Bound<'py, PyAny>,
+        poll_interval: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
+        let options = WaitOptions::new(
+            args::seconds(timeout, "timeout")?,
+            args::seconds(poll_interval, "poll_interval")?,
+        )?;
+        call::watched(
+            py,
+            asynchronous,
+            &self.token,
+            on_progress,
+            Parameter { name: "on_progress", async_method: "wait_until_idle_async" },
+            move |watch, _first| async move {
+                let tokens = || watch.token();
+                core.wait_until_idle(&product, &tokens, options, &log, &mut |state| {
+                    watch.report(&|py| results::activity_args(py, state))
+                })
+                .await
+            },
+            results::activity,
+        )
+    }
+
+    /// Release an image version up to `target`; `on_progress(release)` hears each step and job change.
+    #[pyo3(signature = (product, plan, version, sas_uri, gallery_image, image_types, data_disks, target, timeout, poll_interval, on_progress, asynchronous))]
+    #[allow(clippy::too_many_arguments)] // the call's arguments, as Python passes them
+    fn release_image_version<'py>(
+        &self,
+        py: Python<'py>,
+        product: &Bound<'py, PyAny>,
+        plan: &Bound<'py, PyAny>,
+        version: &Bound<'py, PyAny>,
+        sas_uri: &Bound<'py, PyAny>,
+        gallery_image: &Bound<'py, PyAny>,
+        image_types: Vec<String>,
+        data_disks: Vec<(u32, String)>,
+        target: &Bound<'py, PyAny>,
+        timeout: &Bound<'py, PyAny>,
+        poll_interval: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let (core, product) = (self.core()?, self.product(product)?);
+        let spec = ReleaseSpec {
+            plan: plan_name(&args::string(plan, "plan")?)?,
+            version: image_version(version)?,
+            image: new_image(sas_uri, gallery_image, &image_types, &data_disks)?,
+            target: Target::parse(&args::string(target, "target")?)?,
+        };
+        let options = WaitOptions::new(
+            args::seconds(timeout, "timeout")?,
+            args::seconds(poll_interval, "poll_interval")?,
+        )?;
+        let log = pylog::PyLog::new(py)?;
+        call::watched(
+            py,
+            asynchronous,
+            &self.token,
+            on_progress,
+            Parameter { name: "on_progress", async_method: "release_image_version_async" },
+            move |watch, _first| async move {
+                let tokens = || watch.token();
+                core.release_image_version(&product, &spec, &tokens, options, &log, &mut |so_far| {
+                    watch.report(&|py| release_results::release_args(py, so_far))
+                })
+                .await
+            },
+            |py, release| release_results::release(py, &release),
+        )
+    }
+
     fn close(&self) {
         self.core.close();
     }
@@ -305,6 +506,25 @@ impl PyIngestionClient {
     fn product(&self, product: &Bound<'_, PyAny>) -> PyResult<ProductRef> {
         Ok(ProductRef::parse(&args::id_of(product, "product")?)?)
     }
+}
+
+/// A VM image version number, checked (`validate::image_version`).
+fn image_version(version: &Bound<'_, PyAny>) -> PyResult<String> {
+    let version = args::string(version, "version")?;
+    crate::validate::image_version(&version)?;
+    Ok(version)
+}
+
+/// The image a release or an add names, checked (`NewImage::new`).
+fn new_image(
+    sas_uri: &Bound<'_, PyAny>,
+    gallery_image: &Bound<'_, PyAny>,
+    image_types: &[String],
+    data_disks: &[(u32, String)],
+) -> PyResult<NewImage> {
+    let sas_uri = args::optional_string(sas_uri, "sas_uri")?;
+    let gallery_image = args::optional_string(gallery_image, "gallery_image")?;
+    Ok(NewImage::new(sas_uri.as_deref(), gallery_image.as_deref(), image_types, data_disks)?)
 }
 
 /// The ingestion API's constants, for the Python layer (one place for each default).

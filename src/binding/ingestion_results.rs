@@ -1,5 +1,6 @@
 //! Ingestion results out: the types of `cloudpartner.ingestion._jobs` (what a cancel returns,
-//! apart) and `cloudpartner.ingestion._types`, built from the core's.
+//! apart) and `cloudpartner.ingestion._types` (products, submissions, plans, technical
+//! configurations), built from the core's.
 
 use pyo3::prelude::*;
 use pyo3::sync::PyOnceLock;
@@ -10,6 +11,8 @@ use super::results::json_value;
 use crate::http::Document;
 use crate::ingestion::job::{Job, JobError, Moment};
 use crate::ingestion::product::{Product, Submission};
+use crate::ingestion::release::Activity;
+use crate::ingestion::techconfig::{Image, ImageVersion, Plan, Source, TechnicalConfiguration};
 
 fn types(py: Python<'_>) -> PyResult<&Bound<'_, PyModule>> {
     static TYPES: PyOnceLock<Py<PyModule>> = PyOnceLock::new();
@@ -53,6 +56,7 @@ pub fn job_ref<'py>(py: Python<'py>, job: &Job) -> PyResult<Bound<'py, PyAny>> {
     kwargs.set_item("ended", moment(py, job.ended.as_ref())?)?;
     kwargs.set_item("errors", job_errors(py, &job.errors)?)?;
     kwargs.set_item("resource_uri", &job.resource_uri)?;
+    kwargs.set_item("failure", job.failure().map(crate::error::FailureKind::as_str))?;
     kwargs.set_item("raw", json_value(py, &job.raw)?)?;
     jobs(py)?.getattr("Job")?.call((), Some(&kwargs))
 }
@@ -101,4 +105,84 @@ pub fn submissions(py: Python<'_>, submissions: Vec<Submission>) -> PyResult<Bou
 /// A JSON document as a dict (the resource tree, a job's resources).
 pub fn document(py: Python<'_>, document: Document) -> PyResult<Bound<'_, PyAny>> {
     json_value(py, &document.value)
+}
+
+fn plan_ref<'py>(py: Python<'py>, plan: &Plan) -> PyResult<Bound<'py, PyAny>> {
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("id", &plan.id)?;
+    kwargs.set_item("external_id", &plan.external_id)?;
+    kwargs.set_item("alias", &plan.alias)?;
+    kwargs.set_item("raw", json_value(py, &plan.raw)?)?;
+    types(py)?.getattr("Plan")?.call((), Some(&kwargs))
+}
+
+/// A list of `Plan`s.
+pub fn plans(py: Python<'_>, plans: Vec<Plan>) -> PyResult<Bound<'_, PyAny>> {
+    let items = plans.iter().map(|p| plan_ref(py, p)).collect::<PyResult<Vec<_>>>()?;
+    Ok(PyList::new(py, items)?.into_any())
+}
+
+/// A list of `Product`s.
+pub fn products(py: Python<'_>, products: Vec<Product>) -> PyResult<Bound<'_, PyAny>> {
+    let items = products.iter().map(|p| product_ref(py, p)).collect::<PyResult<Vec<_>>>()?;
+    Ok(PyList::new(py, items)?.into_any())
+}
+
+fn vm_image<'py>(class: &Bound<'py, PyAny>, image: &Image) -> PyResult<Bound<'py, PyAny>> {
+    // The SAS URI's signature never reaches a repr: the whole URI stays in `raw`.
+    let (source_type, uri, resource_id) = match &image.source {
+        Source::Sas(uri) => (Some("sasUri"), Some(crate::sas::redact(uri)), None),
+        Source::Gallery { resource_id, .. } => (Some("sharedImageGallery"), None, Some(resource_id.as_str())),
+        Source::Other => (None, None, None),
+    };
+    class.call1((&image.image_type, source_type, uri, resource_id))
+}
+
+fn image_version<'py>(py: Python<'py>, version: &ImageVersion) -> PyResult<Bound<'py, PyAny>> {
+    let image_class = types(py)?.getattr("VmImage")?;
+    let images = version.images.iter().map(|i| vm_image(&image_class, i)).collect::<PyResult<Vec<_>>>()?;
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("number", &version.number)?;
+    kwargs.set_item("images", PyTuple::new(py, images)?)?;
+    kwargs.set_item("lifecycle_state", &version.lifecycle_state)?;
+    kwargs.set_item("deprecation", version.deprecation.as_ref().map(|d| json_value(py, d)).transpose()?)?;
+    kwargs.set_item("raw", json_value(py, &version.raw)?)?;
+    types(py)?.getattr("ImageVersion")?.call((), Some(&kwargs))
+}
+
+/// A `TechnicalConfiguration`.
+pub fn technical_configuration(py: Python<'_>, config: TechnicalConfiguration) -> PyResult<Bound<'_, PyAny>> {
+    let versions = config.versions.iter().map(|v| image_version(py, v)).collect::<PyResult<Vec<_>>>()?;
+    let skus = match &config.skus {
+        serde_json::Value::Array(items) => {
+            items.iter().map(|s| json_value(py, s)).collect::<PyResult<Vec<_>>>()?
+        }
+        _ => Vec::new(),
+    };
+    let kwargs = PyDict::new(py);
+    kwargs.set_item("id", &config.id)?;
+    kwargs.set_item("product", &config.product)?;
+    kwargs.set_item("plan", &config.plan)?;
+    kwargs.set_item("image_versions", PyTuple::new(py, versions)?)?;
+    kwargs.set_item("skus", PyTuple::new(py, skus)?)?;
+    kwargs.set_item("raw", json_value(py, &config.raw)?)?;
+    types(py)?.getattr("TechnicalConfiguration")?.call((), Some(&kwargs))
+}
+
+/// A `Job`, or None when nothing was sent.
+pub fn optional_job(py: Python<'_>, job: Option<Job>) -> PyResult<Bound<'_, PyAny>> {
+    match job {
+        Some(job) => job_ref(py, &job),
+        None => Ok(py.None().into_bound(py)),
+    }
+}
+
+/// The submissions still running (`wait_until_idle`'s result and progress): a list of `Submission`s.
+pub fn activity(py: Python<'_>, activity: Activity) -> PyResult<Bound<'_, PyAny>> {
+    submissions(py, activity.running)
+}
+
+/// `(running submissions,)`: the arguments of `wait_until_idle`'s `on_progress`.
+pub fn activity_args<'py>(py: Python<'py>, activity: &Activity) -> PyResult<Bound<'py, PyTuple>> {
+    PyTuple::new(py, [submissions(py, activity.running.clone())?])
 }

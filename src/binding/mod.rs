@@ -21,7 +21,6 @@ mod handoff;
 mod ingestion;
 mod ingestion_results;
 mod pylog;
-#[allow(dead_code)] // the release calls use it
 mod release_results;
 mod results;
 mod run;

@@ -3,8 +3,8 @@
 //!
 //! Each line is one exchange: the method, path and query, the request's headers and body, the
 //! status, and the answer's headers and body. The `Authorization` header is never written, and
-//! every copy of the token elsewhere (an echo in a body or header) becomes `***` before the line
-//! is written. Lines are written whole under a lock, so threads never interleave them.
+//! every copy of the token elsewhere (an echo in a body or header), and every SAS signature (an
+//! image URI a configure sent), becomes `***` before the line is written. Lines are written whole under a lock, so threads never interleave them.
 
 use std::fs::{File, OpenOptions};
 use std::io::Write;
@@ -16,7 +16,7 @@ use serde_json::{Map, Value, json};
 
 use crate::error::{Error, Result};
 use crate::http::Prepared;
-use crate::response::{RawResponse, redact};
+use crate::response::RawResponse;
 
 /// The environment variable that turns recording on for clients not told otherwise.
 pub const RECORD_VARIABLE: &str = "CLOUDPARTNER_RECORD";
@@ -50,7 +50,7 @@ impl Recorder {
         answer: &RawResponse,
         token: &str,
     ) -> std::io::Result<()> {
-        let clean = |text: String| redact(text, token);
+        let clean = |text: String| crate::redact::secrets(text, token);
         let path = match request.url.query() {
             Some(query) => format!("{}?{query}", request.url.path()),
             None => request.url.path().to_owned(),

@@ -69,15 +69,21 @@ impl Client {
 
     /// A new call's deadline: every request the call makes is sent within it (`send`), so a
     /// call that makes several (pages, a lookup and then a read) is bounded as a whole.
-    fn deadline(&self, document: bool) -> Deadline {
+    pub(super) fn deadline(&self, document: bool) -> Deadline {
         self.engine.deadline(document)
     }
 
-    async fn send(&self, request: &Prepared, token: &Token, log: &dyn Log, call: &Deadline) -> Result<Sent> {
+    pub(super) async fn send(
+        &self,
+        request: &Prepared,
+        token: &Token,
+        log: &dyn Log,
+        call: &Deadline,
+    ) -> Result<Sent> {
         self.engine.send_within(request, token, log, call).await
     }
 
-    async fn job_answer(
+    pub(super) async fn job_answer(
         &self,
         request: &Prepared,
         job: Option<&JobId>,
@@ -244,7 +250,7 @@ impl Client {
     }
 
     /// The durable id's GUID of `product`, looking an external id up as part of `call`.
-    async fn product_guid(
+    pub(super) async fn product_guid(
         &self,
         product: &ProductRef,
         token: &Token,
@@ -257,6 +263,12 @@ impl Client {
                 Ok(self.lookup(external_id, token, log, call).await?.guid().to_owned())
             }
         }
+    }
+
+    /// Every product the token's account has, every page followed, within one call's timeout.
+    pub async fn list_products(&self, token: &Token, log: &dyn Log) -> Result<Vec<Product>> {
+        let items = self.list(self.requests().products(), token, log, &self.deadline(false)).await?;
+        Ok(items.iter().filter_map(product::product).collect())
     }
 
     /// A product's submissions, every page followed, all within one call's timeout.
@@ -272,7 +284,7 @@ impl Client {
     }
 
     /// The submissions of the product `guid`, as part of `call`.
-    async fn submissions(
+    pub(super) async fn submissions(
         &self,
         guid: &str,
         token: &Token,
@@ -298,7 +310,7 @@ impl Client {
 
     /// Every item of a list, following `@nextLink` or `continuationToken` to the end, every page
     /// within what is left of `call`.
-    async fn list(
+    pub(super) async fn list(
         &self,
         first: Prepared,
         token: &Token,
@@ -329,7 +341,7 @@ impl Client {
     }
 
     /// A 2xx answer whose body is a JSON object.
-    async fn document(
+    pub(super) async fn document(
         &self,
         request: &Prepared,
         token: &Token,

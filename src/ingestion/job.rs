@@ -6,6 +6,7 @@
 use chrono::{DateTime, Datelike, FixedOffset};
 use serde_json::{Map, Value};
 
+use crate::error::{Error, FailureKind, LastState};
 use crate::http::poll::Progress;
 use crate::response::timestamp;
 
@@ -112,6 +113,77 @@ impl Job {
     pub fn cancelled(&self) -> bool {
         self.phase() == Phase::Cancelled
     }
+
+    /// What kind of failure a failed job holds (`failure_kind`); `None` unless it failed.
+    pub fn failure(&self) -> Option<FailureKind> {
+        self.failed().then(|| failure_kind(&self.errors).0)
+    }
+
+    /// The error a release or a wait raises for a job that did not succeed: `Error::JobFailed`
+    /// with its kind and the service's one line (a cancelled job is a failure of its own kind,
+    /// `Other`); `None` for a job that succeeded.
+    pub fn into_error(self) -> Option<Error> {
+        if self.succeeded() {
+            return None;
+        }
+        let (kind, message) = if self.cancelled() {
+            (FailureKind::Other, format!("job {} was cancelled", self.id))
+        } else {
+            let (kind, message) = failure_kind(&self.errors);
+            let result = if self.result.is_empty() { "no result" } else { &self.result };
+            (kind, message.unwrap_or_else(|| format!("job {} ended with {result}", self.id)))
+        };
+        Some(Error::JobFailed { kind, message, record: LastState::new(self) })
+    }
+}
+
+/// The one classification of a failed job's errors, nested `details` included: a certification
+/// failure (an `invalidState` error whose message, or one of its details', mentions
+/// certification) is final and comes first; a conflict with another submission ("An In Progress
+/// submission ... already exists", code `internalServerError`; "... not the latest submission",
+/// code `conflict`; any `conflict` code) is transient; anything else is `Other`. With the kind,
+/// the message of the error that decided it (or of the first error).
+pub fn failure_kind(errors: &[JobError]) -> (FailureKind, Option<String>) {
+    let all = flatten(errors);
+    let certification = all.iter().find(|e| is_code(e, "invalidState") && mentions_certification(e));
+    if let Some(error) = certification {
+        return (FailureKind::Certification, deepest_message(error, mentions_certification_text));
+    }
+    if let Some(error) = all.iter().find(|e| says_conflict(e)) {
+        return (FailureKind::Conflict, error.message.clone());
+    }
+    (FailureKind::Other, all.iter().find_map(|e| e.message.clone()))
+}
+
+/// Every error and detail, depth first.
+fn flatten(errors: &[JobError]) -> Vec<&JobError> {
+    errors.iter().flat_map(|e| std::iter::once(e).chain(flatten(&e.details))).collect()
+}
+
+fn is_code(error: &JobError, code: &str) -> bool {
+    error.code.as_deref().is_some_and(|c| c.eq_ignore_ascii_case(code))
+}
+
+fn mentions_certification_text(text: &str) -> bool {
+    text.to_ascii_lowercase().contains("certif")
+}
+
+fn mentions_certification(error: &JobError) -> bool {
+    flatten(std::slice::from_ref(error))
+        .iter()
+        .any(|e| e.message.as_deref().is_some_and(mentions_certification_text))
+}
+
+/// The message of `error` or of the first detail under it whose message says `wanted`.
+fn deepest_message(error: &JobError, wanted: fn(&str) -> bool) -> Option<String> {
+    flatten(std::slice::from_ref(error)).iter().find_map(|e| e.message.clone().filter(|m| wanted(m)))
+}
+
+fn says_conflict(error: &JobError) -> bool {
+    let message = error.message.as_deref().unwrap_or_default().to_ascii_lowercase();
+    (message.contains("in progress submission") && message.contains("already exists"))
+        || message.contains("not the latest submission")
+        || is_code(error, "conflict")
 }
 
 impl Progress for Job {
@@ -261,5 +333,84 @@ mod tests {
         assert_eq!(parse(br#"{"jobStatus": "running"}"#, Some("asked")).unwrap().id, "asked");
         assert!(parse(b"[1]", None).is_err());
         assert!(parse(b"not json", None).is_err());
+    }
+
+    fn failed(errors: &str) -> Job {
+        parse(
+            format!(
+                r#"{{"jobId": "j", "jobStatus": "completed", "jobResult": "failed", "errors": {errors}}}"#
+            )
+            .as_bytes(),
+            None,
+        )
+        .unwrap()
+    }
+
+    #[test]
+    fn a_second_publish_and_a_stale_go_live_are_conflicts() {
+        let in_progress = failed(
+            r#"[{"code": "internalServerError", "message": "An In Progress submission 1234567890 already exists.", "details": [{"code": "invalidResource", "message": "Failure for resource"}]}]"#,
+        );
+        assert_eq!(in_progress.failure(), Some(FailureKind::Conflict));
+        let stale = failed(
+            r#"[{"code": "Conflict", "message": "The submission cannot be pushed to live as its not the latest submission."}]"#,
+        );
+        assert_eq!(
+            failure_kind(&stale.errors),
+            (
+                FailureKind::Conflict,
+                Some("The submission cannot be pushed to live as its not the latest submission.".into())
+            )
+        );
+        let nested = failed(
+            r#"[{"code": "badRequest", "message": "x", "details": [{"code": "conflict", "message": "locked"}]}]"#,
+        );
+        assert_eq!(nested.failure(), Some(FailureKind::Conflict));
+        let error = in_progress.into_error().unwrap();
+        assert!(error.is_transient());
+        assert_eq!(error.to_string(), "the job failed: An In Progress submission 1234567890 already exists.");
+    }
+
+    #[test]
+    fn a_certification_failure_is_final_even_nested() {
+        let top = failed(r#"[{"code": "invalidState", "message": "The image failed certification."}]"#);
+        assert_eq!(top.failure(), Some(FailureKind::Certification));
+        let nested = failed(
+            r#"[{"code": "badRequest", "message": "Validation failed", "details": [{"code": "invalidState", "message": "Submission failed", "details": [{"code": "x", "message": "Certification: the VHD is not generalized"}]}]}]"#,
+        );
+        assert_eq!(
+            failure_kind(&nested.errors),
+            (FailureKind::Certification, Some("Certification: the VHD is not generalized".into()))
+        );
+        let error = nested.into_error().unwrap();
+        assert!(!error.is_transient());
+        assert!(matches!(error, Error::JobFailed { kind: FailureKind::Certification, .. }));
+    }
+
+    #[test]
+    fn other_failures_and_non_failures() {
+        let bad = failed(
+            r#"[{"code": "badRequest", "message": "Cannot delete image '9.0.20230404' of type 'X64Gen1' as it is already published."}]"#,
+        );
+        assert_eq!(bad.failure(), Some(FailureKind::Other));
+        assert!(
+            failed(r#"[{"code": "invalidState", "message": "not published"}]"#).failure()
+                == Some(FailureKind::Other)
+        );
+        assert_eq!(
+            failed("[]").into_error().map(|e| e.to_string()),
+            Some("the job failed: job j ended with failed".into())
+        );
+        let ok =
+            parse(br#"{"jobId": "j", "jobStatus": "completed", "jobResult": "succeeded"}"#, None).unwrap();
+        assert_eq!(ok.failure(), None);
+        assert!(ok.into_error().is_none());
+        let cancelled =
+            parse(br#"{"jobId": "j", "jobStatus": "completed", "jobResult": "cancelled"}"#, None).unwrap();
+        assert_eq!(cancelled.failure(), None);
+        assert_eq!(
+            cancelled.into_error().map(|e| e.to_string()),
+            Some("the job failed: job j was cancelled".into())
+        );
     }
 }

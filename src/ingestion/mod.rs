@@ -1,13 +1,17 @@
 //! Partner Center's Product Ingestion API (`https://graph.microsoft.com/rp/product-ingestion`),
 //! the Cloud Partner Portal API's successor: its ids (`ids`), requests (`request`), answers
-//! (`job`, `product`, `page`) and calls (`client`), on the shared engine.
+//! (`job`, `product`, `page`, `techconfig`) and calls (`client`; `images` for a plan's image
+//! versions, `release` for a whole release), on the shared engine.
 
 pub mod client;
 pub mod ids;
+pub mod images;
 pub mod job;
 pub mod page;
 pub mod product;
+pub mod release;
 pub mod request;
+pub mod techconfig;
 
 use crate::http::Service;
 

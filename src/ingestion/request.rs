@@ -117,6 +117,10 @@ impl Requests<'_> {
     }
 
     /// `GET product/{guid}`.
+    pub fn products(&self) -> Prepared {
+        Prepared::get(self.url(&["product"], &[]))
+    }
+
     pub fn product(&self, guid: &str) -> Prepared {
         Prepared::get(self.url(&["product", guid], &[]))
     }

@@ -19,14 +19,18 @@ if TYPE_CHECKING:
     from .._release import Release, ReleaseStep
     from ._client import Client
     from ._jobs import Job, JobError
-    from ._types import Product, Submission
+    from ._types import ImageVersion, Plan, Product, Submission, TechnicalConfiguration, VmImage
 
 _MODULE_OF = {
     "Client": "._client",
     "Job": "._jobs",
     "JobError": "._jobs",
+    "ImageVersion": "._types",
+    "Plan": "._types",
     "Product": "._types",
     "Submission": "._types",
+    "TechnicalConfiguration": "._types",
+    "VmImage": "._types",
     "JobAlreadyCompletedError": ".._errors",
     "JobFailedError": ".._errors",
     "SubmissionConflictError": ".._errors",
@@ -38,15 +42,19 @@ _MODULE_OF = {
 __all__ = [
     "CertificationFailedError",
     "Client",
+    "ImageVersion",
     "Job",
     "JobAlreadyCompletedError",
     "JobError",
     "JobFailedError",
+    "Plan",
     "Product",
     "Release",
     "ReleaseStep",
     "Submission",
     "SubmissionConflictError",
+    "TechnicalConfiguration",
+    "VmImage",
 ]
 
 

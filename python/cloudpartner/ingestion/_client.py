@@ -9,18 +9,24 @@ from .._client import base_url_or_default, record_or_default
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
+    from collections.abc import Iterable
     from types import TracebackType
     from typing import Any, Callable, Optional, Union
 
+    from .._release import Release
     from .._tokens import AsyncTokenCredential, TokenCredential
     from ._jobs import Job
-    from ._types import Product, Submission
+    from ._types import Plan, Product, Submission, TechnicalConfiguration
 
     Token = Union[str, TokenCredential, AsyncTokenCredential, None]
     JobRef = Union[str, Job]
     ProductRef = Union[str, Product]
     Resources = Union[list[dict[str, Any]], dict[str, Any]]
     JobProgress = Callable[[Job], object]
+    ReleaseProgress = Callable[[Release], object]
+    IdleProgress = Callable[[list[Submission]], object]
+    ImageTypes = Union[str, Iterable[str]]
+    DataDisks = Iterable[tuple[int, str]]
 
 __all__ = ["Client"]
 
@@ -267,6 +273,287 @@ class Client:
 
     # -- the client ----------------------------------------------------------------------------
 
+    # ------------------------------------------------------------------ plans and image versions
+
+    def list_products(self) -> list[Product]:
+        """List every product the account has, every page followed (``GET product``)."""
+        return self._core.list_products(False)
+
+    async def list_products_async(self) -> list[Product]:
+        """Asyncio twin of :meth:`list_products`."""
+        return await self._core.list_products(True)
+
+    def list_plans(self, product: ProductRef) -> list[Plan]:
+        """List a product's plans, as its draft holds them (in the order the service sent them)."""
+        return self._core.list_plans(product, False)
+
+    async def list_plans_async(self, product: ProductRef) -> list[Plan]:
+        """Asyncio twin of :meth:`list_plans`."""
+        return await self._core.list_plans(product, True)
+
+    def get_technical_configuration(
+        self, product: ProductRef, plan: str, target: str = "draft"
+    ) -> TechnicalConfiguration:
+        """Read a VM plan's technical configuration: its image versions and SKUs.
+
+        Args:
+            product: a ``Product``, its durable id, or its external id (offer id).
+            plan: the plan's external id (the plan id the publisher chose) or its durable id.
+            target: ``draft``, ``preview`` or ``live``: whose resource tree to read.
+
+        Raises:
+            NotFoundError: no such plan (the message lists the plans there are), or nothing is
+                published to ``target``.
+
+        """
+        return self._core.get_technical_configuration(product, plan, target, False)
+
+    async def get_technical_configuration_async(
+        self, product: ProductRef, plan: str, target: str = "draft"
+    ) -> TechnicalConfiguration:
+        """Asyncio twin of :meth:`get_technical_configuration`."""
+        return await self._core.get_technical_configuration(product, plan, target, True)
+
+    def add_image_version(
+        self,
+        product: ProductRef,
+        plan: str,
+        version: str,
+        *,
+        sas_uri: Optional[str] = None,
+        gallery_image: Optional[str] = None,
+        image_types: ImageTypes = ("x64Gen2",),
+        data_disks: DataDisks = (),
+    ) -> Optional[Job]:
+        """Add a VM image version to a plan's draft, and return the configure job (or None: already there).
+
+        The draft's technical configuration is read, edited in the core and sent back whole: a
+        version with the same number is updated in place; every other version (deprecated and
+        scheduled ones included) and the ``skus`` are sent back exactly as read.
+
+        Args:
+            product: a ``Product``, its durable id, or its external id.
+            plan: the plan's external id or durable id.
+            version: the version number, ``N.N.N``.
+            sas_uri: the OS disk's SAS URI (https, with a signature). Give this or ``gallery_image``.
+            gallery_image: an Azure Compute Gallery image version's resource id
+                (``/subscriptions/.../galleries/<g>/images/<i>/versions/<v>``).
+            image_types: the image types this image serves: ``x64Gen1``, ``x64Gen2``, ``arm64Gen2``.
+            data_disks: ``(lun, SAS URI)`` pairs (at most 16; SAS sources only).
+
+        Returns:
+            The configure ``Job`` (follow it with :meth:`wait_job`), or None when the draft already
+            holds the same image: a SAS URI counts as the same when it differs only in its
+            signature parameters.
+
+        Raises:
+            InvalidArgumentError: bad input, before anything is sent (never showing a signature).
+            NotFoundError: no such plan; the message lists the plans there are.
+
+        """
+        return self._core.add_image_version(
+            product, plan, version, sas_uri, gallery_image, _types(image_types), list(data_disks), False
+        )
+
+    async def add_image_version_async(
+        self,
+        product: ProductRef,
+        plan: str,
+        version: str,
+        *,
+        sas_uri: Optional[str] = None,
+        gallery_image: Optional[str] = None,
+        image_types: ImageTypes = ("x64Gen2",),
+        data_disks: DataDisks = (),
+    ) -> Optional[Job]:
+        """Asyncio twin of :meth:`add_image_version`."""
+        return await self._core.add_image_version(
+            product, plan, version, sas_uri, gallery_image, _types(image_types), list(data_disks), True
+        )
+
+    def deprecate_image_version(
+        self,
+        product: ProductRef,
+        plan: str,
+        version: str,
+        *,
+        date: str,
+        reason: str,
+        alternative: Optional[dict[str, Any]] = None,
+    ) -> Job:
+        """Deprecate a VM image version of a plan's draft, and return the configure job.
+
+        A published version cannot be removed (the service refuses it): it is deprecated
+        instead, with ``lifecycleState: deprecated`` and a ``deprecationSchedule``.
+
+        Args:
+            product: a ``Product``, its durable id, or its external id.
+            plan: the plan's external id or durable id.
+            version: the version number.
+            date: when it is deprecated, ``YYYY-MM-DD``.
+            reason: ``criticalSecurityIssue``, ``endOfSupport`` or ``other``.
+            alternative: what to use instead, sent as given (e.g. ``{"versionNumber": "1.1.0"}``).
+
+        Raises:
+            InvalidArgumentError: a bad date or reason, before anything is sent.
+            NotFoundError: no such plan or version; the message lists those there are.
+
+        """
+        return self._core.deprecate_image_version(product, plan, version, date, reason, alternative, False)
+
+    async def deprecate_image_version_async(
+        self,
+        product: ProductRef,
+        plan: str,
+        version: str,
+        *,
+        date: str,
+        reason: str,
+        alternative: Optional[dict[str, Any]] = None,
+    ) -> Job:
+        """Asyncio twin of :meth:`deprecate_image_version`."""
+        return await self._core.deprecate_image_version(product, plan, version, date, reason, alternative, True)
+
+    def wait_until_idle(
+        self,
+        product: ProductRef,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.INGESTION_POLL_INTERVAL,
+        on_progress: Optional[IdleProgress] = None,
+        *,
+        progress: bool = False,
+    ) -> list[Submission]:
+        """Return once no submission of the product is running (an empty list).
+
+        Args:
+            product: a ``Product``, its durable id, or its external id.
+            timeout: seconds to wait in all.
+            poll_interval: seconds between polls of ``GET submission``; one a minute by default,
+                as the pages ask.
+            on_progress: called with the submissions still running, at the first poll and at each
+                change (an exception from it stops the wait).
+            progress: print each change on stderr.
+
+        Raises:
+            WaitTimeoutError: ``timeout`` passed with a submission still running.
+
+        """
+        return self._core.wait_until_idle(product, timeout, poll_interval, _idle_reporter(on_progress, progress), False)
+
+    async def wait_until_idle_async(
+        self,
+        product: ProductRef,
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.INGESTION_POLL_INTERVAL,
+        on_progress: Optional[IdleProgress] = None,
+        *,
+        progress: bool = False,
+    ) -> list[Submission]:
+        """Asyncio twin of :meth:`wait_until_idle`; ``on_progress`` runs on the event loop."""
+        reporter = _idle_reporter(on_progress, progress)
+        return await self._core.wait_until_idle(product, timeout, poll_interval, reporter, True)
+
+    def release_image_version(
+        self,
+        product: ProductRef,
+        plan: str,
+        version: str,
+        *,
+        sas_uri: Optional[str] = None,
+        gallery_image: Optional[str] = None,
+        image_types: ImageTypes = ("x64Gen2",),
+        data_disks: DataDisks = (),
+        target: str = "live",
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.INGESTION_POLL_INTERVAL,
+        progress: bool = False,
+        on_progress: Optional[ReleaseProgress] = None,
+    ) -> Release:
+        """Release a VM image version: add it, wait until the product is idle, publish to preview, then to live.
+
+        Resumable: it first reads where the product stands (the live, preview and draft trees)
+        and does no step twice: run it again after any failure or interruption and it continues.
+        A version already live is reads only; one in preview only goes live.
+
+        Cancellable: each step's job id is known as soon as the job starts (``on_progress`` gets
+        the ``Release`` so far, whose ``current.job_id`` is the running job): give it to
+        :meth:`cancel_job` from another thread (or, in the ``*_async`` twin, from the callback).
+
+        Args:
+            product: a ``Product``, its durable id, or its external id.
+            plan: the plan's external id or durable id.
+            version: ``N.N.N``.
+            sas_uri: the OS disk's SAS URI (https, with a signature). Give this or ``gallery_image``.
+            gallery_image: an Azure Compute Gallery image version's resource id.
+            image_types: the image types it serves (default ``x64Gen2``).
+            data_disks: ``(lun, SAS URI)`` pairs.
+            target: ``draft`` (add only), ``preview`` or ``live``.
+            timeout: seconds the whole release may take (a publish to preview takes hours, live
+                up to days: pass what fits).
+            poll_interval: seconds between polls (one a minute by default, as the pages ask).
+            progress: show the steps as they go (a live table in a notebook, lines on stderr).
+            on_progress: called with the ``Release`` so far at each step and job change.
+
+        Returns:
+            The ``Release``: for each step, ``done`` now or ``already-done``, with its job id.
+
+        Raises:
+            InvalidArgumentError: bad input, before anything is sent.
+            NotFoundError: no such plan (the message lists the plans there are).
+            SubmissionConflictError: a job failed as another submission was in progress
+                (transient: run the release again later).
+            CertificationFailedError: the image failed certification (final).
+            JobFailedError: a job failed otherwise, or was cancelled; ``.job`` says how.
+            WaitTimeoutError: ``timeout`` passed.
+
+        """
+        return self._core.release_image_version(
+            product,
+            plan,
+            version,
+            sas_uri,
+            gallery_image,
+            _types(image_types),
+            list(data_disks),
+            target,
+            timeout,
+            poll_interval,
+            _reporter(on_progress, progress),
+            False,
+        )
+
+    async def release_image_version_async(
+        self,
+        product: ProductRef,
+        plan: str,
+        version: str,
+        *,
+        sas_uri: Optional[str] = None,
+        gallery_image: Optional[str] = None,
+        image_types: ImageTypes = ("x64Gen2",),
+        data_disks: DataDisks = (),
+        target: str = "live",
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.INGESTION_POLL_INTERVAL,
+        progress: bool = False,
+        on_progress: Optional[ReleaseProgress] = None,
+    ) -> Release:
+        """Asyncio twin of :meth:`release_image_version`; ``on_progress`` runs on the event loop (and may await)."""
+        return await self._core.release_image_version(
+            product,
+            plan,
+            version,
+            sas_uri,
+            gallery_image,
+            _types(image_types),
+            list(data_disks),
+            target,
+            timeout,
+            poll_interval,
+            _reporter(on_progress, progress),
+            True,
+        )
+
     def close(self) -> None:
         """Refuse further calls and drop idle connections."""
         self._core.close()
@@ -307,9 +594,29 @@ class Client:
         return f"<cloudpartner.ingestion.Client {self.base_url} $version={self.version} {state}>"
 
 
-def _reporter(on_progress: Optional[JobProgress], progress: bool) -> Optional[JobProgress]:
+def _reporter(on_progress: Optional[Callable[[Any], object]], progress: bool) -> Optional[Callable[[Any], object]]:
     if not progress:
         return on_progress
     from .._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
 
     return progress_reporter(on_progress)
+
+
+def _idle_reporter(on_progress: Optional[IdleProgress], progress: bool) -> Optional[IdleProgress]:
+    """``on_progress``, with a line on stderr per change when ``progress`` is asked for."""
+    if not progress:
+        return on_progress
+
+    def report(running: list[Submission]) -> object:
+        import sys  # noqa: PLC0415 - loaded only when asked for
+
+        names = ", ".join(f"{s.id or '?'} ({s.target}: {s.status})" for s in running) or "none"
+        print(f"submissions running: {names}", file=sys.stderr, flush=True)
+        return on_progress(running) if on_progress is not None else None
+
+    return report
+
+
+def _types(image_types: ImageTypes) -> list[str]:
+    """Image types as a list: one given as a string is one type, not its letters."""
+    return [image_types] if isinstance(image_types, str) else list(image_types)

@@ -54,6 +54,11 @@ class Job:
         ended: ``jobEnd``; None until the job ended (the service sends ``0001-01-01`` meanwhile).
         errors: what failed, when the work failed (inside a success answer, not as an HTTP error).
         resource_uri: ``resourceUri`` of a completed job, when sent.
+        failure: for a failed job, what kind of failure its ``errors`` hold (nested ``details``
+            included), as the core classifies it once for every call: ``"conflict"`` (another
+            submission is in progress, or this one is not the latest: transient, try again once it
+            ends), ``"certification"`` (the image failed certification: final) or ``"other"``;
+            None for a job that did not fail.
         raw: the whole JSON object (not shown in the repr, not compared).
 
     """
@@ -65,6 +70,7 @@ class Job:
     ended: datetime | str | None = None
     errors: tuple[JobError, ...] = ()
     resource_uri: str | None = None
+    failure: str | None = None
     raw: dict[str, object] | None = None  # not shown or compared (`__record_hidden__`)
 
     __record_hidden__ = ("raw",)
