@@ -12,6 +12,7 @@ import asyncio
 import json
 import threading
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any, Callable
 
 import cloudpartner
@@ -433,3 +434,19 @@ def test_a_5xx_while_polling_an_operation_is_polled_through(portal: FakePortal, 
     failed = [r for r in portal.requests if "/operations/" in r.path]
     assert len(failed) >= 4
     assert writes(portal) == [("PUT", "offer"), ("POST", "publish"), ("POST", "golive")]
+
+
+# --------------------------------------------------------------------------------- secrecy
+
+
+def test_no_sas_signature_in_reprs_errors_or_recordings(portal: FakePortal, tmp_path: Path) -> None:
+    recording = tmp_path / "exchanges.jsonl"
+    with cloudpartner.Client(TOKEN, base_url=portal.base_url, record=recording) as client:
+        result = client.release_image_version(PUBLISHER, OFFER, PLAN, VERSION, os_vhd_url=SAS, emails=EMAILS, **FAST)
+        with pytest.raises(InvalidArgumentError) as refused:
+            client.add_image_version(PUBLISHER, OFFER, PLAN, "1", os_vhd_url=SAS)
+    shown = [repr(result), result._repr_html_(), str(refused.value), repr(refused.value)]
+    text = recording.read_text()
+    assert "contoso-2024.01.15.vhd" in text
+    for where in [*shown, text]:
+        assert "SECRET" not in where

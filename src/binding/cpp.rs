@@ -13,11 +13,12 @@ use super::{args, pylog, release_results, results, settings_from_py};
 use crate::cpp::SERVICE as CPP;
 use crate::cpp::image::{MAX_DATA_DISKS, NewVersion, VhdImage};
 use crate::cpp::offer::{self, OfferQuery, PutOffer};
-use crate::cpp::release::{ReleaseRequest, Target};
+use crate::cpp::release::ReleaseRequest;
 use crate::cpp::request::{Action, ListQuery, OfferAction, OperationLocation};
 use crate::cpp::{self, Client};
 use crate::http::batch::DEFAULT_CONCURRENCY;
 use crate::http::poll::WaitOptions;
+use crate::release::Target;
 
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
 pub struct PyClient {

@@ -9,7 +9,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::{sas, validate};
 
 /// Where a plan keeps its image versions.
@@ -198,12 +198,7 @@ pub fn deprecate(document: &mut Value, plan_id: &str, version: &str) -> Result<E
             .and_then(Value::as_object)
             .map(|i| i.keys().cloned().collect())
             .unwrap_or_default();
-        return Err(not_found(
-            "VersionNotFound",
-            format!("plan {plan_id:?} has no version {version:?}"),
-            "versions",
-            known,
-        ));
+        return Err(not_found(format!("plan {plan_id:?} has no version {version:?}"), "versions", known));
     };
     let shown_others = images
         .iter()
@@ -276,7 +271,7 @@ fn plan<'a>(document: &'a Value, id: &str) -> Option<&'a Map<String, Value>> {
 fn plan_mut<'a>(document: &'a mut Value, id: &str) -> Result<&'a mut Map<String, Value>> {
     let Some((index, nested)) = position(document, id) else {
         let known = plans(document).filter_map(plan_id).map(str::to_owned).collect();
-        return Err(not_found("PlanNotFound", format!("the offer has no plan {id:?}"), "plans", known));
+        return Err(not_found(format!("the offer has no plan {id:?}"), "plans", known));
     };
     let top = document
         .pointer_mut("/definition/plans")
@@ -313,18 +308,13 @@ fn not_an_object(plan: &str) -> Error {
 }
 
 /// A `NotFoundError` for something the offer read does not hold, naming what it holds.
-fn not_found(code: &str, head: String, what: &str, known: Vec<String>) -> Error {
+fn not_found(head: String, what: &str, known: Vec<String>) -> Error {
     let listed = if known.is_empty() {
         format!("it has no {what}")
     } else {
         format!("its {what}: {}", known.join(", "))
     };
-    Error::Api(Box::new(ApiFailure {
-        status: 404,
-        code: Some(code.to_owned()),
-        message: Some(format!("{head}; {listed}")),
-        ..ApiFailure::default()
-    }))
+    Error::not_found(format!("{head}; {listed}"))
 }
 
 #[cfg(test)]
@@ -463,7 +453,7 @@ mod tests {
         let mut document = offer();
         let err = add(&mut document, &version("gen3", "1.0.0", SAS), "x").unwrap_err();
         let Error::Api(failure) = &err else { panic!("{err:?}") };
-        assert_eq!((failure.status, failure.code.as_deref()), (404, Some("PlanNotFound")));
+        assert_eq!((failure.status, failure.code.as_deref()), (404, Some("notFound")));
         assert_eq!(
             failure.message.as_deref(),
             Some(r#"the offer has no plan "gen3"; its plans: gen1, gen2, arm64"#)

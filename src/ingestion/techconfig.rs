@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::sas;
 
 /// The resource kind (a `$schema`'s next-to-last path segment) of a VM technical configuration.
@@ -210,12 +210,7 @@ pub fn find_plan(plans: &[Plan], wanted: &str, product: &str) -> Result<Plan> {
 
 /// A 404 made here: what was looked for is not in what the service sent.
 pub fn not_found(message: String) -> Error {
-    Error::Api(Box::new(ApiFailure {
-        status: 404,
-        code: Some("notFound".to_owned()),
-        message: Some(message),
-        ..ApiFailure::default()
-    }))
+    Error::not_found(message)
 }
 
 /// The technical configuration of `plan` (its durable id) in a resource tree, if there is one.
