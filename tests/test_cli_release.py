@@ -165,3 +165,14 @@ def test_ctrl_c_while_publishing_names_the_operation_and_how_to_cancel_it() -> N
     assert f"cloudpartner cancel {PUBLISHER} {OFFER}" in rest
     assert "Traceback" not in rest
     assert "SECRET" not in rest
+
+
+def test_release_data_disks_get_luns_in_the_order_given(portal: FakePortal) -> None:
+    disks = [SAS.replace("contoso.vhd", f"data{n}.vhd") for n in range(2)]
+    done = release(portal, "--target", "draft", "--data-disk", disks[0], "--data-disk", disks[1], "--label", "L")
+    assert done.returncode == 0, done.stderr
+    (put,) = [r for r in portal.requests if r.method == "PUT"]
+    plan = next(p for p in json.loads(put.raw_body)["definition"]["plans"] if p["planId"] == PLAN)
+    entry = plan["microsoft-azure-corevm.vmImagesPublicAzure"][VERSION]
+    assert entry["lunVhdDetails"] == [{"lun": 0, "uri": disks[0]}, {"lun": 1, "uri": disks[1]}]
+    assert entry["label"] == "L"

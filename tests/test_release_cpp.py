@@ -288,8 +288,10 @@ BAD_INPUT = {
     "version-with-letters": ({"version": "v1.0.0"}, "version", "v1.0.0"),
     "sas-not-https": ({"os_vhd_url": SAS.replace("https:", "http:")}, "sas_uri", "http://contoso"),
     "sas-without-signature": ({"os_vhd_url": BLOB + "?sv=2021-08-06&sr=b"}, "sas_uri", BLOB),
-    "data-disk-without-signature": ({"data_disks": [BLOB]}, "sas_uri", BLOB),
-    "data-disks-as-a-string": ({"data_disks": SAS}, "data_disks", "list or tuple"),
+    "data-disk-without-signature": ({"data_disks": [(0, BLOB)]}, "data_disks", BLOB),
+    "data-disk-lun-twice": ({"data_disks": [(1, SAS), (1, SAS)]}, "data_disks", "LUN 1 is given twice"),
+    "data-disks-as-a-string": ({"data_disks": SAS}, "data_disks", "(LUN, SAS URI) pairs, not str"),
+    "data-disk-without-lun": ({"data_disks": [SAS]}, "data_disks", "item 0 is not a (LUN, SAS URI) pair"),
     "unknown-target": ({"target": "production"}, "target", "production"),
     "bad-email": ({"emails": "not-an-address"}, "emails", "not-an-address"),
 }

@@ -9,7 +9,7 @@ from . import _core
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
-    from collections.abc import Iterable, Sequence
+    from collections.abc import Iterable
     from types import TracebackType
     from typing import Any, Callable, Optional, Union
 
@@ -444,7 +444,7 @@ class Client:
         os_vhd_url: str,
         label: Optional[str] = None,
         description: Optional[str] = None,
-        data_disks: Sequence[str] = (),
+        data_disks: Iterable[tuple[int, str]] = (),
     ) -> Optional[Offer]:
         """Add an image version to a plan of a VM offer's draft, or update the version of that number.
 
@@ -465,7 +465,8 @@ class Client:
                 its version.
             description: its description; None keeps an existing version's, and gives a new one
                 its label.
-            data_disks: the data disks' SAS URIs, LUN 0, 1, ... in order (at most 16).
+            data_disks: the data disks, ``(LUN, SAS URI)`` pairs (at most 16, each LUN once), as
+                ``lunVhdDetails`` items ``{"lun", "uri"}``.
 
         Returns:
             The stored ``Offer`` with its new ETag, or None when the plan already holds that
@@ -494,7 +495,7 @@ class Client:
         os_vhd_url: str,
         label: Optional[str] = None,
         description: Optional[str] = None,
-        data_disks: Sequence[str] = (),
+        data_disks: Iterable[tuple[int, str]] = (),
     ) -> Optional[Offer]:
         """Asyncio twin of :meth:`add_image_version`."""
         return await self._core.add_image_version(
@@ -538,7 +539,7 @@ class Client:
         target: str = "live",
         label: Optional[str] = None,
         description: Optional[str] = None,
-        data_disks: Sequence[str] = (),
+        data_disks: Iterable[tuple[int, str]] = (),
         timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
         progress: bool = False,
@@ -628,7 +629,7 @@ class Client:
         target: str = "live",
         label: Optional[str] = None,
         description: Optional[str] = None,
-        data_disks: Sequence[str] = (),
+        data_disks: Iterable[tuple[int, str]] = (),
         timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
         poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
         progress: bool = False,

@@ -5,7 +5,7 @@ or an awaitable of it (for asyncio).
 """
 
 import os
-from collections.abc import Awaitable, Callable, Iterable, Sequence
+from collections.abc import Awaitable, Callable, Iterable
 from typing import Any, Final, Literal, Optional, Union, final, overload
 
 from ._errors import CloudPartnerError
@@ -240,7 +240,7 @@ class Client:
         os_vhd_url: str,
         label: Optional[str],
         description: Optional[str],
-        data_disks: Sequence[str],
+        data_disks: Iterable[tuple[int, str]],
         asynchronous: _Sync,
     ) -> Optional[Offer]: ...
     @overload
@@ -253,7 +253,7 @@ class Client:
         os_vhd_url: str,
         label: Optional[str],
         description: Optional[str],
-        data_disks: Sequence[str],
+        data_disks: Iterable[tuple[int, str]],
         asynchronous: _Async,
     ) -> Awaitable[Optional[Offer]]: ...
     @overload
@@ -274,7 +274,7 @@ class Client:
         os_vhd_url: str,
         label: Optional[str],
         description: Optional[str],
-        data_disks: Sequence[str],
+        data_disks: Iterable[tuple[int, str]],
         emails: _Emails,
         target: str,
         timeout: float,
@@ -292,7 +292,7 @@ class Client:
         os_vhd_url: str,
         label: Optional[str],
         description: Optional[str],
-        data_disks: Sequence[str],
+        data_disks: Iterable[tuple[int, str]],
         emails: _Emails,
         target: str,
         timeout: float,

@@ -92,23 +92,31 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     Ok(out)
 }
 
-/// A list or tuple of at most `most` strs (a lone str is refused: iterating it would give its
-/// characters).
-pub fn strings(value: &Bound<'_, PyAny>, field: &'static str, most: usize) -> PyResult<Vec<String>> {
+/// Data disks: `(LUN, SAS URI)` pairs, as a list, tuple or other iterable (the core checks them:
+/// `validate::data_disks`). A str is refused: iterating it would give its characters.
+pub fn data_disks(value: &Bound<'_, PyAny>) -> PyResult<Vec<(u32, String)>> {
+    let refused = || invalid("data_disks", format!("must be (LUN, SAS URI) pairs, not {}", type_name(value)));
     if value.is_none() {
         return Ok(Vec::new());
     }
-    let items = if let Ok(list) = value.cast::<PyList>() {
-        list.iter().collect::<Vec<_>>()
-    } else if let Ok(tuple) = value.cast::<PyTuple>() {
-        tuple.iter().collect()
-    } else {
-        return Err(invalid(field, format!("must be a list or tuple of str, not {}", type_name(value))));
-    };
-    if items.len() > most {
-        return Err(invalid(field, format!("{} items given; at most {most}", items.len())));
+    if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
+        return Err(refused());
     }
-    items.iter().map(|item| string(item, field)).collect()
+    let mut out = Vec::new();
+    for (index, item) in value.try_iter().map_err(|_| refused())?.enumerate() {
+        let item = item?;
+        let pair = item.extract::<(u32, String)>().map_err(|_| {
+            invalid(
+                "data_disks",
+                format!("item {index} is not a (LUN, SAS URI) pair: a {}", type_name(&item)),
+            )
+        })?;
+        out.push(pair);
+        if out.len() > crate::validate::MAX_DATA_DISKS {
+            break; // enough for the core to refuse the count, whatever the iterable holds
+        }
+    }
+    Ok(out)
 }
 
 /// A location string, or a `CancelResult` (anything with `operation_location`).

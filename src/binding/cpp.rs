@@ -11,7 +11,7 @@ use super::callbacks::Parameter;
 use super::credentials::TokenSource;
 use super::{args, pylog, release_results, results, settings_from_py};
 use crate::cpp::SERVICE as CPP;
-use crate::cpp::image::{MAX_DATA_DISKS, NewVersion, VhdImage};
+use crate::cpp::image::{NewVersion, VhdImage};
 use crate::cpp::offer::{self, OfferQuery, PutOffer};
 use crate::cpp::release::ReleaseRequest;
 use crate::cpp::request::{Action, ListQuery, OfferAction, OperationLocation};
@@ -522,10 +522,7 @@ fn new_version(
     description: &Bound<'_, PyAny>,
     data_disks: &Bound<'_, PyAny>,
 ) -> PyResult<NewVersion> {
-    let image = VhdImage::new(
-        &args::string(os_vhd_url, "os_vhd_url")?,
-        args::strings(data_disks, "data_disks", MAX_DATA_DISKS)?,
-    )?;
+    let image = VhdImage::new(&args::string(os_vhd_url, "os_vhd_url")?, args::data_disks(data_disks)?)?;
     Ok(NewVersion::new(
         &args::string(plan, "plan")?,
         &args::string(version, "version")?,

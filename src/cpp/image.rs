@@ -15,36 +15,23 @@ use crate::{sas, validate};
 /// Where a plan keeps its image versions.
 pub const IMAGES_KEY: &str = "microsoft-azure-corevm.vmImagesPublicAzure";
 
-/// The most data disks an image version may have (the ingestion schema's bound; LUNs 0 to 15).
-pub const MAX_DATA_DISKS: usize = 16;
-
-/// A VHD image: the OS disk's SAS URI and the data disks' (LUN 0, 1, ... in order), validated.
+/// A VHD image: the OS disk's SAS URI and the data disks' `(LUN, SAS URI)`, validated.
 #[derive(Clone, PartialEq, Eq)]
 pub struct VhdImage {
     pub os_vhd_url: String,
-    pub data_disks: Vec<String>,
+    pub data_disks: Vec<(u32, String)>,
 }
 
 impl VhdImage {
-    pub fn new(os_vhd_url: &str, data_disks: Vec<String>) -> Result<Self> {
+    pub fn new(os_vhd_url: &str, data_disks: Vec<(u32, String)>) -> Result<Self> {
         validate::sas_uri(os_vhd_url)?;
-        if data_disks.len() > MAX_DATA_DISKS {
-            return Err(Error::invalid(
-                "data_disks",
-                format!("{} data disks given; at most {MAX_DATA_DISKS}", data_disks.len()),
-            ));
-        }
-        for disk in &data_disks {
-            validate::sas_uri(disk)?;
-        }
+        validate::data_disks(&data_disks)?;
         Ok(Self { os_vhd_url: os_vhd_url.trim().to_owned(), data_disks })
     }
 
     /// `lunVhdDetails`: one `{"lun", "uri"}` per data disk.
     fn lun_details(&self) -> Value {
-        Value::Array(
-            self.data_disks.iter().enumerate().map(|(lun, uri)| json!({"lun": lun, "uri": uri})).collect(),
-        )
+        Value::Array(self.data_disks.iter().map(|(lun, uri)| json!({"lun": lun, "uri": uri})).collect())
     }
 
     /// Whether `entry` (a version's object) holds this image: the same VHDs, their SAS URIs
@@ -57,9 +44,9 @@ impl VhdImage {
         let disks: &[Value] = entry.get("lunVhdDetails").and_then(Value::as_array).map_or(&[], Vec::as_slice);
         os_same
             && disks.len() == self.data_disks.len()
-            && self.data_disks.iter().enumerate().all(|(lun, uri)| {
+            && self.data_disks.iter().all(|(lun, uri)| {
                 disks.iter().any(|disk| {
-                    lun_of(disk) == Some(lun as u64)
+                    lun_of(disk) == Some(u64::from(*lun))
                         && disk
                             .get("uri")
                             .and_then(Value::as_str)
@@ -72,7 +59,8 @@ impl VhdImage {
 /// SAS signatures are secrets: only their redacted form is ever shown.
 impl std::fmt::Debug for VhdImage {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        let disks: Vec<String> = self.data_disks.iter().map(|d| sas::redact(d)).collect();
+        let disks: Vec<(u32, String)> =
+            self.data_disks.iter().map(|(lun, d)| (*lun, sas::redact(d))).collect();
         f.debug_struct("VhdImage")
             .field("os_vhd_url", &sas::redact(&self.os_vhd_url))
             .field("data_disks", &disks)
@@ -400,7 +388,7 @@ mod tests {
             ),
         ] {
             let mut document = offer();
-            let image = VhdImage::new(SAS, vec![OTHER.to_owned()]).unwrap();
+            let image = VhdImage::new(SAS, vec![(0, OTHER.to_owned())]).unwrap();
             let new = NewVersion::new(plan, "1.0.0", image, Some("Contoso 1.0"), Some("The first")).unwrap();
             assert_eq!(add(&mut document, &new, "01/15/2024").unwrap(), Edit::Added);
             let entry = document.pointer(pointer).unwrap();
@@ -420,7 +408,7 @@ mod tests {
         assert_eq!(document, once);
         assert!(holds(&document, "gen1", "2024.01.15", &VhdImage::new(RESIGNED, vec![]).unwrap()));
         // A data disk more is another image.
-        let with_disk = VhdImage::new(RESIGNED, vec![OTHER.to_owned()]).unwrap();
+        let with_disk = VhdImage::new(RESIGNED, vec![(0, OTHER.to_owned())]).unwrap();
         assert!(!holds(&document, "gen1", "2024.01.15", &with_disk));
     }
 
@@ -478,16 +466,14 @@ mod tests {
             let err = VhdImage::new(bad, vec![]).unwrap_err().to_string();
             assert!(!err.contains("FIRST"), "{err}");
         }
-        let too_many = vec![OTHER.to_owned(); MAX_DATA_DISKS + 1];
+        let too_many = (0..17).map(|lun| (lun, OTHER.to_owned())).collect();
         assert!(matches!(
             VhdImage::new(SAS, too_many),
             Err(Error::InvalidArgument { field: "data_disks", .. })
         ));
-        assert!(
-            VhdImage::new(SAS, vec!["https://h/d.vhd".to_owned()]).is_err(),
-            "a data disk needs its signature too"
-        );
-        let image = VhdImage::new(SAS, vec![OTHER.to_owned()]).unwrap();
+        let unsigned = vec![(0, "https://h/d.vhd".to_owned())];
+        assert!(VhdImage::new(SAS, unsigned).is_err(), "a data disk needs its signature too");
+        let image = VhdImage::new(SAS, vec![(0, OTHER.to_owned())]).unwrap();
         let shown = format!("{image:?}");
         assert!(!shown.contains("FIRST") && !shown.contains("OTHER") && shown.contains("sig=***"), "{shown}");
         assert!(NewVersion::new("a/b", "1.0.0", image.clone(), None, None).is_err());

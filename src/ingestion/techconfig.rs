@@ -123,18 +123,10 @@ impl NewImage {
                 return Err(Error::invalid("image_types", format!("{image_type:?} is given twice")));
             }
         }
-        if data_disks.len() > 16 {
-            return Err(Error::invalid("data_disks", format!("{} given; at most 16", data_disks.len())));
-        }
         if !data_disks.is_empty() && !matches!(source, NewSource::Sas(_)) {
             return Err(Error::invalid("data_disks", "data disks go with a SAS URI, not a gallery image"));
         }
-        for (_, uri) in data_disks {
-            crate::validate::sas_uri(uri).map_err(|e| match e {
-                Error::InvalidArgument { reason, .. } => Error::invalid("data_disks", reason),
-                other => other,
-            })?;
-        }
+        crate::validate::data_disks(data_disks)?;
         Ok(Self { source, image_types: image_types.to_vec(), data_disks: data_disks.to_vec() })
     }
 }

@@ -118,7 +118,7 @@ def _release(args: argparse.Namespace) -> int:
                 args.plan,
                 args.version,
                 os_vhd_url=args.vhd,
-                data_disks=args.data_disk,
+                data_disks=list(enumerate(args.data_disk)),
                 label=args.label,
                 description=args.description,
                 emails=args.email,
