@@ -452,3 +452,19 @@ def test_no_sas_signature_in_reprs_errors_or_recordings(portal: FakePortal, tmp_
     assert "contoso-2024.01.15.vhd" in text
     for where in [*shown, text]:
         assert "SECRET" not in where
+
+
+@pytest.mark.parametrize("data_disks", [SAS, [SAS], [(0, SAS, "x")]])
+def test_data_disks_that_are_not_lun_and_uri_pairs_are_refused_on_both_apis(
+    portal: FakePortal, data_disks: Any
+) -> None:
+    from cloudpartner import ingestion
+
+    portal.clear_requests()
+    with cloudpartner.Client(TOKEN, base_url=portal.base_url) as cpp, pytest.raises(InvalidArgumentError) as refused:
+        cpp.add_image_version(PUBLISHER, OFFER, PLAN, VERSION, os_vhd_url=SAS, data_disks=data_disks)
+    assert refused.value.field == "data_disks"
+    with ingestion.Client(TOKEN, base_url=portal.ingestion_url) as other, pytest.raises(InvalidArgumentError) as too:
+        other.add_image_version(OFFER, PLAN, VERSION, sas_uri=SAS, data_disks=data_disks)
+    assert too.value.field == "data_disks"
+    assert portal.requests == []
