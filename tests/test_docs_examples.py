@@ -137,6 +137,10 @@ def page_setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict
         (cloudpartner.Client, "wait_async"),
         (ingestion.Client, "wait_job"),
         (ingestion.Client, "wait_job_async"),
+        (ingestion.Client, "wait_until_idle"),
+        (ingestion.Client, "wait_until_idle_async"),
+        (ingestion.Client, "release_image_version"),
+        (ingestion.Client, "release_image_version_async"),
     ]:
         monkeypatch.setattr(owner, name, _capped(getattr(owner, name)))
     with _portal() as portal:

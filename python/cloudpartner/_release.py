@@ -76,7 +76,7 @@ class Release:
         if not self.steps:
             return "release: starting"
         step = self.steps[-1]
-        text = _job_text(step)
+        text = _job_text(step) or step.status  # wait-idle: "2 running", with no job of its own
         return f"{step.name}: {step.outcome}" + (f" ({text})" if text else "")
 
     def step(self, name: str) -> Optional[ReleaseStep]:

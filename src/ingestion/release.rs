@@ -164,7 +164,10 @@ impl Client {
                 release.already_done(*step);
                 continue;
             }
-            let started = self.start_step(&guid, spec, *level, &token()?, log).await?;
+            let Some(started) = self.start_step(&guid, spec, *level, &token()?, log).await? else {
+                release.already_done(*step);
+                continue;
+            };
             release.running(*step, Some(&started.id), &started.status);
             report(on_progress, &release)?;
             let id = JobId::new(&started.id)?;
@@ -218,7 +221,8 @@ impl Client {
         Ok(None)
     }
 
-    /// Start the step that takes the release to `level`: the configure job it started.
+    /// Start the step that takes the release to `level`: the configure job it started, or
+    /// `None` when the draft holds the image after all (added by someone else meanwhile).
     async fn start_step(
         &self,
         guid: &str,
@@ -226,19 +230,15 @@ impl Client {
         level: Target,
         token: &Token,
         log: &dyn Log,
-    ) -> Result<Job> {
+    ) -> Result<Option<Job>> {
         let call = self.deadline(true);
         match level {
             Target::Draft => {
                 let tree = self.tree(guid, Target::Draft, token, log, &call).await?.unwrap_or_default();
                 let (_, config) = Self::plan_configuration(&tree, &spec.plan, guid)?;
                 match config.with_image(&spec.version, &spec.image)? {
-                    Some(edited) => self.send_configuration(edited, token, log, &call).await,
-                    // Added meanwhile: nothing to send (`reached` saw it missing a moment ago).
-                    None => Err(Error::invalid(
-                        "version",
-                        "the draft changed while the release read it; run it again",
-                    )),
+                    Some(edited) => self.send_configuration(edited, token, log, &call).await.map(Some),
+                    None => Ok(None),
                 }
             }
             Target::Preview | Target::Live => {
@@ -257,7 +257,9 @@ impl Client {
                     _ => None,
                 };
                 let document = self.requests().publish(guid, level, preview.as_ref())?;
-                Ok(self.job_answer(&self.requests().configure(&document), None, token, log, &call).await?.0)
+                let (job, _) =
+                    self.job_answer(&self.requests().configure(&document), None, token, log, &call).await?;
+                Ok(Some(job))
             }
         }
     }

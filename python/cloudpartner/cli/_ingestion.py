@@ -1,6 +1,8 @@
 """``cloudpartner ingestion ...``: Partner Center's Product Ingestion API from the command line.
 
-Jobs (cancel, show, follow), publish to preview or live, products and their submissions. The
+Jobs (cancel, show, follow), publish to preview or live, products and their submissions, a
+VM image version's release (``_ingestion_release.py``) and deprecation, and waiting until a
+product is idle. The
 options, token sources, exit codes, error lines and JSON conventions are the CPP commands' own
 (``_shared.py``); only the token (a Microsoft Graph one) and the service root differ.
 """
@@ -12,6 +14,7 @@ import sys
 
 from .. import _core
 from .._errors import CloudPartnerError, JobAlreadyCompletedError, WaitTimeoutError
+from . import _ingestion_release
 from ._shared import EXIT_OK, as_dict, bearer_token, error_json, print_json, report, service_options, wait_options, when
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
@@ -84,6 +87,31 @@ def add_commands(commands: Any) -> None:
     _options(product)
     product.set_defaults(run=_product)
 
+    _ingestion_release.add_command(sub, _options, _client, EPILOG)
+
+    deprecate = sub.add_parser(
+        "deprecate",
+        help="deprecate a VM image version of a plan (a published version cannot be removed)",
+        epilog=EPILOG,
+    )
+    deprecate.add_argument("offer", metavar="PRODUCT", help="offer id, product/<id> or a GUID")
+    deprecate.add_argument("plan", metavar="PLAN", help="the plan's id (external id) or durable id")
+    deprecate.add_argument("version", metavar="VERSION", help="the version number, N.N.N")
+    deprecate.add_argument("--date", required=True, help="when it is deprecated, YYYY-MM-DD")
+    deprecate.add_argument(
+        "--reason", required=True, choices=("criticalSecurityIssue", "endOfSupport", "other"), help="why"
+    )
+    _options(deprecate, "follow the configure job until it ends (exit 3 unless it ends succeeded)")
+    deprecate.set_defaults(run=_deprecate)
+
+    idle = sub.add_parser(
+        "wait-idle", help="wait until no submission of a product is running (a publish can start)", epilog=EPILOG
+    )
+    idle.add_argument("offer", metavar="PRODUCT", help="offer id, product/<id> or a GUID")
+    wait_options(idle, argparse.SUPPRESS, _core.INGESTION_POLL_INTERVAL, POLL_HELP)
+    _options(idle)
+    idle.set_defaults(run=_wait_idle)
+
 
 def _options(command: argparse.ArgumentParser, follows: Optional[str] = None) -> None:
     """Add the CPP commands' options (``_shared.py``) with the ingestion API's defaults, and ``--api-version``."""
@@ -132,6 +160,27 @@ def _publish(args: argparse.Namespace) -> int:
         f"publish of {args.offer} to {args.target} started",
         wanted="succeeded",
     )
+
+
+def _deprecate(args: argparse.Namespace) -> int:
+    return _start_and_follow(
+        args,
+        lambda client: client.deprecate_image_version(
+            args.offer, args.plan, args.version, date=args.date, reason=args.reason
+        ),
+        f"deprecation of {args.version} started",
+        wanted="succeeded",
+    )
+
+
+def _wait_idle(args: argparse.Namespace) -> int:
+    with _client(args) as client:
+        client.wait_until_idle(args.offer, args.timeout, args.poll_interval, progress=not args.json)
+    if args.json:
+        print_json({"idle": True})
+    else:
+        print(f"{args.offer}: no submission running")
+    return EXIT_OK
 
 
 def _start_and_follow(args: argparse.Namespace, start: Callable[[Client], Job], started: str, *, wanted: str) -> int:
