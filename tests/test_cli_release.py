@@ -47,9 +47,9 @@ def test_release_with_wait_goes_live_telling_each_step_on_stderr(portal: FakePor
     assert done.returncode == 0, done.stderr
     assert f"{OFFER}/{PLAN} {VERSION}: released to live" in done.stdout
     steps = [line.split()[1:3] for line in done.stderr.splitlines()]
-    assert ["add", "done"] in steps
-    assert ["preview", "running"] in steps
-    assert ["live", "done"] in steps
+    assert ["add:", "done"] in steps
+    assert ["preview:", "running"] in steps
+    assert ["live:", "done"] in steps
     assert all(line.startswith("cloudpartner: ") for line in done.stderr.splitlines())
     assert writes(portal) == [OFFER, "publish", "golive"]
     portal.clear_requests()
@@ -149,7 +149,7 @@ def test_ctrl_c_while_publishing_names_the_operation_and_how_to_cancel_it() -> N
         reader = threading.Thread(target=read, daemon=True)
         reader.start()
         try:
-            while "preview  running  operation" not in lines.get(timeout=20):
+            while "preview: running (job " not in lines.get(timeout=20):
                 pass
             process.send_signal(signal.SIGINT)
             process.wait(timeout=20)

@@ -78,20 +78,19 @@ class _Started(Exception):
 
 
 class _Progress:
-    """Prints each step's changes on stderr, one line each, and keeps the release so far."""
+    """Prints each state of the release on stderr, one line each (``Release._progress_line``), and keeps the last."""
 
     def __init__(self, *, stop_when_started: bool) -> None:
         self.last: Optional[Release] = None
-        self._told: dict[str, tuple[str, Optional[str], str]] = {}
+        self._told: set[str] = set()
         self._stop_when_started = stop_when_started
 
     def __call__(self, so_far: Release) -> None:
         self.last = so_far
-        for step in so_far.steps:
-            state = (step.outcome, step.job_id, step.status)
-            if self._told.get(step.name) != state:
-                self._told[step.name] = state
-                print(f"cloudpartner: {_step_line(step)}", file=sys.stderr, flush=True)
+        line = so_far._progress_line()
+        if line not in self._told:
+            self._told.add(line)
+            print(f"cloudpartner: {line}", file=sys.stderr, flush=True)
         current = so_far.current
         if self._stop_when_started and current is not None and current.job_id:
             raise _Started
