@@ -3,7 +3,9 @@
 Against FakePortal, sync and async: a fresh release to live, the same release again (reads only),
 a release interrupted after each step and resumed, one cancelled while it publishes, each refusal
 of bad input before anything is written, a SAS that differs only in its signature, and the last
-shown version's deprecation refused.
+shown version's deprecation refused. Against a scripted server (tests/rawserver.py): a publish
+that fails certification, polled through a 503 and the page's one-item list (FakePortal's CPP
+publishes do not fail).
 """
 
 from __future__ import annotations
@@ -18,14 +20,17 @@ from typing import Any, Callable
 import cloudpartner
 import pytest
 from cloudpartner import (
+    CertificationFailedError,
     InvalidArgumentError,
     JobFailedError,
     NotFoundError,
     Release,
     SubmissionConflictError,
+    ingestion,
 )
 from cloudpartner.testing import FakePortal
 from conftest import PUBLISHER, TOKEN
+from rawserver import RawServer, response
 
 OFFER = "release-offer"
 PLAN = "gen2"
@@ -458,8 +463,6 @@ def test_no_sas_signature_in_reprs_errors_or_recordings(portal: FakePortal, tmp_
 def test_data_disks_that_are_not_lun_and_uri_pairs_are_refused_on_both_apis(
     portal: FakePortal, data_disks: Any
 ) -> None:
-    from cloudpartner import ingestion
-
     portal.clear_requests()
     with cloudpartner.Client(TOKEN, base_url=portal.base_url) as cpp, pytest.raises(InvalidArgumentError) as refused:
         cpp.add_image_version(PUBLISHER, OFFER, PLAN, VERSION, os_vhd_url=SAS, data_disks=data_disks)
@@ -468,3 +471,49 @@ def test_data_disks_that_are_not_lun_and_uri_pairs_are_refused_on_both_apis(
         other.add_image_version(OFFER, PLAN, VERSION, sas_uri=SAS, data_disks=data_disks)
     assert too.value.field == "data_disks"
     assert portal.requests == []
+
+
+# ------------------------------------------------------------------------- a scripted service
+
+
+def json_answer(status: int, value: object, headers: dict[str, str] | None = None) -> Any:
+    return response(status, {"Content-Type": "application/json", **(headers or {})}, json.dumps(value).encode())
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_a_publish_that_fails_certification_raises_it_polled_through_a_5xx(mode: str) -> None:
+    offer = {"id": OFFER, "definition": {"offer": {}, "plans": [{"planId": PLAN}]}}
+    operation = f"/api/publishers/{PUBLISHER}/offers/{OFFER}/operations/op-1?api-version=2017-10-31"
+    step = {"id": "displaycertify", "stepName": "Certification", "status": "inProgress", "messages": []}
+    failed_step = {
+        **step,
+        "status": "failed",
+        "messages": [{"level": "error", "messageHtml": "The VHD failed <b>certification</b>.", "timestamp": None}],
+    }
+    script = [
+        json_answer(200, {"status": "neverPublished", "messages": [], "steps": []}),
+        json_answer(200, offer, {"ETag": '"1"'}),
+        json_answer(200, offer, {"ETag": '"2"'}),
+        response(202, {"Location": operation}),
+        response(503, {"Content-Type": "application/json"}, b'{"error": {"code": "Busy", "message": "later"}}'),
+        json_answer(200, [{"id": "op-1", "status": "running", "steps": [step]}]),  # the page's one-item list
+        json_answer(200, [{"id": "op-1", "status": "failed", "steps": [failed_step]}]),
+    ]
+    with RawServer(*script) as server:
+        client = cloudpartner.Client(TOKEN, base_url=server.base_url, max_retries=0)
+        with pytest.raises(CertificationFailedError) as got:
+            release(client, mode)
+        sent_to = [(r.method, r.target.split("?")[0].rsplit("/", 1)[-1]) for r in server.requests]
+    assert got.value.message == "The VHD failed certification."
+    assert got.value.job is not None
+    assert (got.value.job.id, got.value.job.status) == ("op-1", "failed")
+    assert not got.value.is_transient
+    assert sent_to == [
+        ("GET", "status"),
+        ("GET", OFFER),
+        ("PUT", OFFER),
+        ("POST", "publish"),
+        ("GET", "op-1"),
+        ("GET", "op-1"),
+        ("GET", "op-1"),
+    ]
