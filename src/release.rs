@@ -2,12 +2,12 @@
 //! `release_image_version` return and report progress with. Service-neutral: each API's
 //! orchestration (`ingestion::release`, `cpp`'s) fills it in.
 //!
-//! The steps, in order, and what each is on each API:
+//! The steps, in the order an ingestion release takes them, and what each is on each API:
 //!
 //! | step       | Product Ingestion API                            | Cloud Partner Portal API                          |
 //! |------------|--------------------------------------------------|---------------------------------------------------|
-//! | `Add`      | `POST configure` with the edited technical configuration, its job followed | `PUT` the offer with the version added |
 //! | `WaitIdle` | wait until no submission of the product runs     | (not a step)                                      |
+//! | `Add`      | `POST configure` with the edited technical configuration, its job followed | `PUT` the offer with the version added |
 //! | `Preview`  | publish the draft to preview, its job followed   | `publish`, followed until `waitingForPublisherReview` |
 //! | `Live`     | publish the preview to live, its job followed    | `golive`, followed until `succeeded`              |
 //!

@@ -1,7 +1,7 @@
 """What a VM image release did, step by step, on either API (``release_image_version``).
 
-The steps, in order: ``add`` (the version added to the draft or the offer), ``wait-idle`` (the
-ingestion API only: no other submission of the product running), ``preview`` (published to
+The steps, in order: ``wait-idle`` (the ingestion API only: no other submission of the product
+running), ``add`` (the version added to the draft or the offer), ``preview`` (published to
 preview; on the CPP API, published and waiting for the publisher's review) and ``live``. A target
 below live leaves the later steps out.
 """

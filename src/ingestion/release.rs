@@ -134,7 +134,7 @@ impl Client {
         let call = self.deadline(true);
         let guid = self.product_guid(product, &token()?, log, &call).await?;
 
-        // What must be done first refuses a plan that does not exist, before anything waits.
+        // A plan that does not exist is refused (a 404 listing those that do) before anything waits.
         let draft = self.tree(&guid, Target::Draft, &token()?, log, &call).await?.unwrap_or_default();
         Self::plan_configuration(&draft, &spec.plan, &guid)?;
 
