@@ -37,7 +37,7 @@ from cloudpartner.testing import FakePortal
 
 PUBLISHER = "contoso"
 PLAN = "gen2"
-VERSION = "2024.01.15"
+VERSION = "2026.12.01"
 SAS = "https://contoso.blob.core.windows.net/vhds/contoso.vhd?sv=2021-08-06&sr=b&sp=r&sig=BENCHMARK"
 INGESTION_PREFIX = "/rp/product-ingestion"
 _offers = itertools.count(1)

@@ -10,14 +10,15 @@ import sys
 import threading
 from collections.abc import Iterator
 
+import cloudpartner
 import pytest
 from cloudpartner.testing import FakePortal
-from conftest import PUBLISHER
+from conftest import PUBLISHER, TOKEN
 from test_cli import WITH_SIGINT, assert_one_line_error, clean_env, run
 
 OFFER = "cli-release-offer"
 PLAN = "gen2"
-VERSION = "2024.01.15"
+VERSION = "2026.12.01"  # a version no offer FakePortal seeds holds
 SAS = "https://contoso.blob.core.windows.net/vhds/contoso.vhd?sv=2021-08-06&sr=b&sp=r&sig=CLI%2BSECRET%3D"
 FAST = ["--poll-interval", "0.01", "--timeout", "30"]
 
@@ -86,7 +87,7 @@ def test_release_json_prints_the_release_and_the_error(portal: FakePortal) -> No
     ]
     assert printed["error"] is None
     portal.add_offer(PUBLISHER, OFFER, running=True)  # another publish runs now
-    conflict = release(portal, "--wait", "--json", version="2024.02.01")
+    conflict = release(portal, "--wait", "--json", version="2026.12.02")
     assert conflict.returncode == 4, conflict.stderr
     assert json.loads(conflict.stdout)["error"]["type"] == "SubmissionConflictError"
 
@@ -117,10 +118,12 @@ def test_release_of_an_unknown_plan_lists_the_plans(portal: FakePortal) -> None:
 
 def test_deprecate_hides_a_version_and_refuses_the_last_one(portal: FakePortal) -> None:
     base = ["--base-url", portal.base_url]
+    with cloudpartner.Client(TOKEN, base_url=portal.base_url) as client:  # a plan with no version yet
+        client.put_offer(PUBLISHER, OFFER, {"definition": {"plans": [{"planId": PLAN}]}}, if_match="*")
     assert release(portal, "--target", "draft").returncode == 0
     last = assert_one_line_error(run("deprecate", PUBLISHER, OFFER, PLAN, VERSION, *base), 2)
     assert "Deprecate the plan or the offer instead" in last
-    assert release(portal, "--target", "draft", version="2024.02.01").returncode == 0
+    assert release(portal, "--target", "draft", version="2026.12.02").returncode == 0
     done = run("deprecate", PUBLISHER, OFFER, PLAN, VERSION, *base)
     assert done.returncode == 0, done.stderr
     assert f"hid {OFFER}/{PLAN} {VERSION}" in done.stdout

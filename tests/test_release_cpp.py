@@ -34,7 +34,7 @@ from rawserver import RawServer, response
 
 OFFER = "release-offer"
 PLAN = "gen2"
-VERSION = "2024.01.15"
+VERSION = "2026.12.01"  # a version no offer FakePortal seeds holds
 IMAGES = "microsoft-azure-corevm.vmImagesPublicAzure"
 BLOB = "https://contoso.blob.core.windows.net/vhds/contoso-2024.01.15.vhd"
 SAS = f"{BLOB}?sv=2021-08-06&sr=b&sp=r&se=2024-02-01T00%3A00%3A00Z&sig=FIRST%2BSECRET%3D"
@@ -411,6 +411,7 @@ def test_every_other_version_and_key_is_sent_back_as_read(
 def test_deprecating_hides_a_version_and_refuses_the_last_one_shown(
     portal: FakePortal, client: cloudpartner.Client, mode: str
 ) -> None:
+    client.put_offer(PUBLISHER, OFFER, {"definition": {"plans": [{"planId": PLAN}]}}, if_match="*")  # no version yet
     client.add_image_version(PUBLISHER, OFFER, PLAN, "1.0.0", os_vhd_url=SAS)
     portal.clear_requests()
     with pytest.raises(InvalidArgumentError) as got:
