@@ -219,6 +219,18 @@ impl Error {
         Error::InvalidArgument { field, reason: reason.into() }
     }
 
+    /// A 404 made here, not sent by the service: what was looked for (a plan, a version) is not
+    /// in the document the service sent; `message` says what is there instead.
+    #[cold]
+    pub fn not_found(message: String) -> Self {
+        Error::Api(Box::new(ApiFailure {
+            status: 404,
+            code: Some("notFound".to_owned()),
+            message: Some(message),
+            ..ApiFailure::default()
+        }))
+    }
+
     /// Worth trying again later: the service or the path to it failed, not the request itself.
     /// The retry loop retries these statuses, `wait` polls through these failures, and Python's
     /// `is_transient` and the CLI's exit codes say what this says.

@@ -16,6 +16,36 @@
 
 use std::fmt;
 
+use crate::error::{Error, Result};
+
+/// How far a release goes, and which state of an offer or product a call means (the ingestion
+/// API's `targetType`): the draft, the preview, or live.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Target {
+    Draft,
+    Preview,
+    Live,
+}
+
+impl Target {
+    pub fn parse(text: &str) -> Result<Self> {
+        match text.trim().to_ascii_lowercase().as_str() {
+            "draft" => Ok(Self::Draft),
+            "preview" => Ok(Self::Preview),
+            "live" => Ok(Self::Live),
+            _ => Err(Error::invalid("target", format!("{text:?} is not draft, preview or live"))),
+        }
+    }
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Draft => "draft",
+            Self::Preview => "preview",
+            Self::Live => "live",
+        }
+    }
+}
+
 /// One step of a release (see the module's table).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum StepName {

@@ -262,6 +262,27 @@ pub fn sas_uri(value: &str) -> Result<()> {
     Ok(())
 }
 
+/// The most data disks an image version may have (the ingestion schema's bound).
+pub const MAX_DATA_DISKS: usize = 16;
+
+/// An image version's data disks, `(LUN, SAS URI)` each: at most `MAX_DATA_DISKS`, each LUN
+/// once, each URI a SAS URI (`sas_uri`; refused as `data_disks`).
+pub fn data_disks(disks: &[(u32, String)]) -> Result<()> {
+    if disks.len() > MAX_DATA_DISKS {
+        return Err(Error::invalid("data_disks", format!("{} given; at most {MAX_DATA_DISKS}", disks.len())));
+    }
+    for (at, (lun, uri)) in disks.iter().enumerate() {
+        if disks.iter().take(at).any(|(other, _)| other == lun) {
+            return Err(Error::invalid("data_disks", format!("LUN {lun} is given twice")));
+        }
+        sas_uri(uri).map_err(|e| match e {
+            Error::InvalidArgument { reason, .. } => Error::invalid("data_disks", reason),
+            other => other,
+        })?;
+    }
+    Ok(())
+}
+
 /// An Azure Compute Gallery image version's resource id:
 /// `/subscriptions/<id>/resourceGroups/<rg>/providers/Microsoft.Compute/galleries/<g>/images/<i>/versions/<v>`
 /// (names in any letter case, as Azure resource ids are).
@@ -461,6 +482,24 @@ mod tests {
             let text = sas_uri(bad).expect_err(bad).to_string();
             assert!(text.starts_with("invalid sas_uri"), "{text}");
             assert!(!text.contains("SECRET"), "{text}");
+        }
+    }
+
+    #[test]
+    fn data_disks_are_at_most_sixteen_sas_uris_each_lun_once() {
+        let disk = |lun: u32| (lun, "https://a.blob.core.windows.net/c/d.vhd?sig=SECRET".to_owned());
+        assert_eq!(data_disks(&[disk(0), disk(3)]), Ok(()));
+        let too_many: Vec<_> = (0..17).map(disk).collect();
+        for (bad, says) in [
+            (too_many, "17 given"),
+            (vec![disk(1), disk(1)], "LUN 1 is given twice"),
+            (vec![(0, "https://a/d.vhd".to_owned())], "no signature"),
+        ] {
+            let text = data_disks(&bad).expect_err(says).to_string();
+            assert!(
+                text.starts_with("invalid data_disks") && text.contains(says) && !text.contains("SECRET"),
+                "{text}"
+            );
         }
     }
 

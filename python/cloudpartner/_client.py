@@ -14,6 +14,7 @@ if TYPE_CHECKING:
     from typing import Any, Callable, Optional, Union
 
     from ._errors import CloudPartnerError
+    from ._release import Release
     from ._results import ActionResult, CancelResult
     from ._tokens import AsyncTokenCredential, TokenCredential
     from ._types import Offer, OfferStatus, Operation
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
     ProgressCallback = Callable[[Operation], object]
     Outcome = Union[CancelResult, CloudPartnerError]
     ResultCallback = Callable[[int, Outcome], object]
+    ReleaseCallback = Callable[[Release], object]
 
 __all__ = ["Client", "cancel", "cancel_async"]
 
@@ -431,6 +433,231 @@ class Client:
     ) -> Offer:
         """Asyncio twin of :meth:`put_offer`."""
         return await self._core.put_offer(publisher, offer, definition, if_match, True)
+
+    # -- image versions: add, deprecate, release --------------------------------------------------
+
+    def add_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        *,
+        os_vhd_url: str,
+        label: Optional[str] = None,
+        description: Optional[str] = None,
+        data_disks: Iterable[tuple[int, str]] = (),
+    ) -> Optional[Offer]:
+        """Add an image version to a plan of a VM offer's draft, or update the version of that number.
+
+        Reads the offer with its ETag; in the plan whose ``planId`` is ``plan`` (one of
+        ``definition.plans``, or of a plan's ``diskGenerations``) sets
+        ``microsoft-azure-corevm.vmImagesPublicAzure[version]`` to ``{"osVhdUrl", "lunVhdDetails",
+        "label", "mediaName", "publishedDate", "description", "showInGui": true}``; puts the offer
+        back under ``If-Match`` with that ETag, without the keys the service refuses back
+        (``Offer.for_put``). Every other part of the offer is sent back as it was read.
+
+        Args:
+            publisher: the publisher id.
+            offer: the offer id.
+            plan: the plan's ``planId``.
+            version: the version key, ``N.N.N`` (e.g. ``2024.01.15``).
+            os_vhd_url: the OS disk's SAS URI (https, with its signature ``sig``).
+            label: the version's label; None keeps an existing version's, and names a new one by
+                its version.
+            description: its description; None keeps an existing version's, and gives a new one
+                its label.
+            data_disks: the data disks, ``(LUN, SAS URI)`` pairs (at most 16, each LUN once), as
+                ``lunVhdDetails`` items ``{"lun", "uri"}``.
+
+        Returns:
+            The stored ``Offer`` with its new ETag, or None when the plan already holds that
+            version with the same VHDs, shown (SAS URIs compared without their signature
+            parameters, which change each time one is generated): nothing was written.
+
+        Raises:
+            InvalidArgumentError: bad input, refused before anything was sent (the message never
+                shows a SAS signature).
+            NotFoundError: no such offer, or no such plan (the message lists the plans there are);
+                nothing was written.
+            PreconditionFailedError: the offer changed between the read and the write: call again.
+
+        """
+        return self._core.add_image_version(
+            publisher, offer, plan, version, os_vhd_url, label, description, data_disks, False
+        )
+
+    async def add_image_version_async(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        *,
+        os_vhd_url: str,
+        label: Optional[str] = None,
+        description: Optional[str] = None,
+        data_disks: Iterable[tuple[int, str]] = (),
+    ) -> Optional[Offer]:
+        """Asyncio twin of :meth:`add_image_version`."""
+        return await self._core.add_image_version(
+            publisher, offer, plan, version, os_vhd_url, label, description, data_disks, True
+        )
+
+    def deprecate_image_version(self, publisher: str, offer: str, plan: str, version: str) -> Optional[Offer]:
+        """Hide an image version of a plan from customers (``showInGui: false``) in the offer's draft.
+
+        The version stays in the offer (the service keeps what was published); publish for it to
+        take effect. The offer is read, edited and put back as :meth:`add_image_version` does.
+
+        Returns:
+            The stored ``Offer``, or None when the version was hidden already (nothing written).
+
+        Raises:
+            InvalidArgumentError: ``version`` is the last version the plan shows: hiding it would
+                leave the plan with none, so it is refused before anything is written (deprecate
+                the plan or the offer instead); or bad input.
+            NotFoundError: no such offer, plan (the plans are listed) or version (the versions
+                are listed).
+
+        """
+        return self._core.deprecate_image_version(publisher, offer, plan, version, False)
+
+    async def deprecate_image_version_async(
+        self, publisher: str, offer: str, plan: str, version: str
+    ) -> Optional[Offer]:
+        """Asyncio twin of :meth:`deprecate_image_version`."""
+        return await self._core.deprecate_image_version(publisher, offer, plan, version, True)
+
+    def release_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        *,
+        os_vhd_url: str,
+        emails: Emails,
+        target: str = "live",
+        label: Optional[str] = None,
+        description: Optional[str] = None,
+        data_disks: Iterable[tuple[int, str]] = (),
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
+        progress: bool = False,
+        on_progress: Optional[ReleaseCallback] = None,
+    ) -> Release:
+        """Release an image version: add it to the plan, publish, wait for review, go live.
+
+        The steps are ``add`` (:meth:`add_image_version`), ``preview`` (``publish``, followed
+        until the offer waits for the publisher's review) and ``live`` (``go_live``, followed
+        until it succeeds). ``target="draft"`` stops after ``add``, ``"preview"`` after
+        ``preview``.
+
+        Resumable: the call first reads where the offer stands (its status, its draft, and the
+        preview or production slot when the status calls for it) and does no step twice. Run it
+        again after any failure, timeout or interruption: a version already live is reads only; a
+        publish of it waiting for review gets only the go-live; a publish or go-live of it under
+        way is followed, not sent again.
+
+        Cancellable: the operation each step starts is in the ``Release`` that ``on_progress``
+        gets as soon as it starts (``release.current.job_id``); :meth:`cancel` stops it, and the
+        release then raises ``JobFailedError``.
+
+        Args:
+            publisher: the publisher id.
+            offer: the offer id.
+            plan: the plan's ``planId``.
+            version: the version key, ``N.N.N``.
+            os_vhd_url: the OS disk's SAS URI, as for :meth:`add_image_version`.
+            label: as for :meth:`add_image_version`.
+            description: as for :meth:`add_image_version`.
+            data_disks: as for :meth:`add_image_version`.
+            emails: the addresses the publish notifies (as for :meth:`publish`).
+            target: ``"draft"``, ``"preview"`` or ``"live"``.
+            timeout: seconds the whole release may take, its waits included; a go-live can take
+                days, so a script may stop waiting and call again later.
+            poll_interval: seconds between polls of an operation.
+            progress: show each step and operation state as it comes (a live table in a notebook,
+                else a line on stderr); ``on_progress`` still runs.
+            on_progress: called with the ``Release`` so far at each step and at each change of the
+                operation it follows; an exception from it stops the release (what runs on the
+                service keeps running) and is raised.
+
+        Returns:
+            The ``Release``: each step ``done`` now or ``already-done``, with its operation id.
+
+        Raises:
+            InvalidArgumentError: bad input, refused before anything was sent.
+            NotFoundError: no such offer or plan (the plans are listed); nothing was written.
+            SubmissionConflictError: another operation runs on the offer that is not this
+                version's (nothing was written): release again once it has ended, or cancel it.
+            CertificationFailedError: the publish failed certification (``.job`` is the
+                ``Operation``).
+            JobFailedError: a publish or go-live failed or was cancelled (``.job``).
+            WaitTimeoutError: ``timeout`` passed (``.operation``: the last state seen).
+
+        """
+        if progress:
+            from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
+
+            on_progress = progress_reporter(on_progress)
+        return self._core.release_image_version(
+            publisher,
+            offer,
+            plan,
+            version,
+            os_vhd_url,
+            label,
+            description,
+            data_disks,
+            emails,
+            target,
+            timeout,
+            poll_interval,
+            on_progress,
+            False,
+        )
+
+    async def release_image_version_async(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        *,
+        os_vhd_url: str,
+        emails: Emails,
+        target: str = "live",
+        label: Optional[str] = None,
+        description: Optional[str] = None,
+        data_disks: Iterable[tuple[int, str]] = (),
+        timeout: float = _core.DEFAULT_WAIT_TIMEOUT,
+        poll_interval: float = _core.DEFAULT_POLL_INTERVAL,
+        progress: bool = False,
+        on_progress: Optional[ReleaseCallback] = None,
+    ) -> Release:
+        """Asyncio twin of :meth:`release_image_version`; ``on_progress`` runs on the event loop (may be ``async``)."""
+        if progress:
+            from ._display import progress_reporter  # noqa: PLC0415 - loaded only when asked for
+
+            on_progress = progress_reporter(on_progress)
+        return await self._core.release_image_version(
+            publisher,
+            offer,
+            plan,
+            version,
+            os_vhd_url,
+            label,
+            description,
+            data_disks,
+            emails,
+            target,
+            timeout,
+            poll_interval,
+            on_progress,
+            True,
+        )
 
     def close(self) -> None:
         """Drop idle connections and refuse further calls (``ClientClosedError``)."""

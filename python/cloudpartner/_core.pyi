@@ -35,6 +35,7 @@ DEFAULT_CONCURRENCY: Final[int]
 TOKEN_VARIABLE: Final[str]
 RECORD_VARIABLE: Final[str]
 SCOPE: Final[str]
+READ_ONLY_OFFER_KEYS: Final[tuple[str, ...]]
 INGESTION_BASE_URL: Final[str]
 INGESTION_BASE_URL_VARIABLE: Final[str]
 INGESTION_VERSION: Final[str]
@@ -47,6 +48,7 @@ _Emails = Union[str, Iterable[str], None]
 _Location = Union[str, CancelResult, ActionResult]
 _Progress = Optional[Callable[[Operation], object]]
 _JobProgress = Optional[Callable[[Job], object]]
+_ReleaseProgress = Optional[Callable[[Release], object]]
 _Outcome = Union[CancelResult, CloudPartnerError]
 _OnResult = Optional[Callable[[int, _Outcome], object]]
 _Job = Union[str, Job]
@@ -91,6 +93,7 @@ __all__ = [
     "MAX_JSON_DEPTH",
     "MAX_JSON_INTEGER_DIGITS",
     "MAX_SUCCESS_BODY_BYTES",
+    "READ_ONLY_OFFER_KEYS",
     "RECORD_VARIABLE",
     "RETRIABLE_STATUSES",
     "SCOPE",
@@ -227,6 +230,76 @@ class Client:
     def put_offer(
         self, publisher: str, offer: str, definition: dict[str, Any], if_match: Union[str, Offer], asynchronous: _Async
     ) -> Awaitable[Offer]: ...
+    @overload
+    def add_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Iterable[tuple[int, str]],
+        asynchronous: _Sync,
+    ) -> Optional[Offer]: ...
+    @overload
+    def add_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Iterable[tuple[int, str]],
+        asynchronous: _Async,
+    ) -> Awaitable[Optional[Offer]]: ...
+    @overload
+    def deprecate_image_version(
+        self, publisher: str, offer: str, plan: str, version: str, asynchronous: _Sync
+    ) -> Optional[Offer]: ...
+    @overload
+    def deprecate_image_version(
+        self, publisher: str, offer: str, plan: str, version: str, asynchronous: _Async
+    ) -> Awaitable[Optional[Offer]]: ...
+    @overload
+    def release_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Iterable[tuple[int, str]],
+        emails: _Emails,
+        target: str,
+        timeout: float,
+        poll_interval: float,
+        on_progress: _ReleaseProgress,
+        asynchronous: _Sync,
+    ) -> Release: ...
+    @overload
+    def release_image_version(
+        self,
+        publisher: str,
+        offer: str,
+        plan: str,
+        version: str,
+        os_vhd_url: str,
+        label: Optional[str],
+        description: Optional[str],
+        data_disks: Iterable[tuple[int, str]],
+        emails: _Emails,
+        target: str,
+        timeout: float,
+        poll_interval: float,
+        on_progress: _ReleaseProgress,
+        asynchronous: _Async,
+    ) -> Awaitable[Release]: ...
     def close(self) -> None: ...
     @property
     def closed(self) -> bool: ...

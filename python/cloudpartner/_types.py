@@ -12,14 +12,13 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Optional
 
-from ._core import status_phase
+from ._core import READ_ONLY_OFFER_KEYS, status_phase
 
 __all__ = ["READ_ONLY_OFFER_KEYS", "Offer", "OfferStatus", "Operation", "OperationStep", "StepMessage"]
 
-# Keys of an offer's `definition.offer` that GET returns but the service refuses back in a PUT:
-# Debian's cloud-images tooling strips them before every PUT since 2024 ("Workaround broken Azure
-# Partner API", debian-cloud-images commit 329a4a07: "can't write these key").
-READ_ONLY_OFFER_KEYS = ("microsoft-azure-corevm.legacyOfferId", "microsoft-azure-corevm.legacyPublisherId")
+# READ_ONLY_OFFER_KEYS: keys of an offer's `definition.offer` that GET returns but the service
+# refuses back in a PUT; the core holds the list (cpp::offer), for for_put and for the edits of
+# add_image_version and deprecate_image_version alike.
 
 
 def __getattr__(name: str) -> object:

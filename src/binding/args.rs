@@ -92,6 +92,33 @@ pub fn emails(value: Option<&Bound<'_, PyAny>>) -> PyResult<Vec<String>> {
     Ok(out)
 }
 
+/// Data disks: `(LUN, SAS URI)` pairs, as a list, tuple or other iterable (the core checks them:
+/// `validate::data_disks`). A str is refused: iterating it would give its characters.
+pub fn data_disks(value: &Bound<'_, PyAny>) -> PyResult<Vec<(u32, String)>> {
+    let refused = || invalid("data_disks", format!("must be (LUN, SAS URI) pairs, not {}", type_name(value)));
+    if value.is_none() {
+        return Ok(Vec::new());
+    }
+    if value.is_instance_of::<PyString>() || value.is_instance_of::<PyBytes>() {
+        return Err(refused());
+    }
+    let mut out = Vec::new();
+    for (index, item) in value.try_iter().map_err(|_| refused())?.enumerate() {
+        let item = item?;
+        let pair = item.extract::<(u32, String)>().map_err(|_| {
+            invalid(
+                "data_disks",
+                format!("item {index} is not a (LUN, SAS URI) pair: a {}", type_name(&item)),
+            )
+        })?;
+        out.push(pair);
+        if out.len() > crate::validate::MAX_DATA_DISKS {
+            break; // enough for the core to refuse the count, whatever the iterable holds
+        }
+    }
+    Ok(out)
+}
+
 /// A location string, or a `CancelResult` (anything with `operation_location`).
 pub fn location(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_instance_of::<PyString>() {

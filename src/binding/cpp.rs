@@ -9,13 +9,16 @@ use pyo3::prelude::*;
 use super::call::{self, call};
 use super::callbacks::Parameter;
 use super::credentials::TokenSource;
-use super::{args, pylog, results, settings_from_py};
+use super::{args, pylog, release_results, results, settings_from_py};
 use crate::cpp::SERVICE as CPP;
+use crate::cpp::image::{NewVersion, VhdImage};
 use crate::cpp::offer::{self, OfferQuery, PutOffer};
+use crate::cpp::release::ReleaseRequest;
 use crate::cpp::request::{Action, ListQuery, OfferAction, OperationLocation};
 use crate::cpp::{self, Client};
 use crate::http::batch::DEFAULT_CONCURRENCY;
 use crate::http::poll::WaitOptions;
+use crate::release::Target;
 
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
 pub struct PyClient {
@@ -316,6 +319,130 @@ impl PyClient {
         )
     }
 
+    /// Add (or update) an image version of a plan: the stored `Offer`, or None when the plan
+    /// already holds that image.
+    #[pyo3(signature = (publisher, offer, plan, version, os_vhd_url, label, description, data_disks, asynchronous))]
+    #[allow(clippy::too_many_arguments)] // as Python passes them
+    fn add_image_version<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+        plan: &Bound<'py, PyAny>,
+        version: &Bound<'py, PyAny>,
+        os_vhd_url: &Bound<'py, PyAny>,
+        label: &Bound<'py, PyAny>,
+        description: &Bound<'py, PyAny>,
+        data_disks: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core()?;
+        let query = offer_query(publisher, offer)?;
+        let new = new_version(plan, version, os_vhd_url, label, description, data_disks)?;
+        let log = pylog::PyLog::new(py)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move {
+                let stored =
+                    core.add_image_version(&query.publisher, &query.offer, &new, &token, &log).await?;
+                Ok((query, stored))
+            },
+            stored_offer,
+        )
+    }
+
+    /// Hide an image version of a plan (`showInGui: false`): the stored `Offer`, or None when it
+    /// was hidden already.
+    #[pyo3(signature = (publisher, offer, plan, version, asynchronous))]
+    #[allow(clippy::too_many_arguments)] // as Python passes them
+    fn deprecate_image_version<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+        plan: &Bound<'py, PyAny>,
+        version: &Bound<'py, PyAny>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core()?;
+        let query = offer_query(publisher, offer)?;
+        let (plan, version) = (args::string(plan, "plan")?, args::string(version, "version")?);
+        crate::validate::id("plan", &plan)?;
+        crate::validate::image_version(&version)?;
+        let log = pylog::PyLog::new(py)?;
+        call(
+            py,
+            asynchronous,
+            &self.token,
+            move |token| async move {
+                let stored = core
+                    .deprecate_image_version(&query.publisher, &query.offer, &plan, &version, &token, &log)
+                    .await?;
+                Ok((query, stored))
+            },
+            stored_offer,
+        )
+    }
+
+    /// Release an image version up to `target`, doing only the steps not done yet; the
+    /// `Release`. `on_progress(release)` hears the release so far at each step and each change
+    /// of the operation it follows.
+    #[pyo3(signature = (
+        publisher, offer, plan, version, os_vhd_url, label, description, data_disks, emails, target,
+        timeout, poll_interval, on_progress, asynchronous
+    ))]
+    #[allow(clippy::too_many_arguments)] // as Python passes them
+    fn release_image_version<'py>(
+        &self,
+        py: Python<'py>,
+        publisher: &Bound<'py, PyAny>,
+        offer: &Bound<'py, PyAny>,
+        plan: &Bound<'py, PyAny>,
+        version: &Bound<'py, PyAny>,
+        os_vhd_url: &Bound<'py, PyAny>,
+        label: &Bound<'py, PyAny>,
+        description: &Bound<'py, PyAny>,
+        data_disks: &Bound<'py, PyAny>,
+        emails: Option<&Bound<'py, PyAny>>,
+        target: &Bound<'py, PyAny>,
+        timeout: &Bound<'py, PyAny>,
+        poll_interval: &Bound<'py, PyAny>,
+        on_progress: Option<Py<PyAny>>,
+        asynchronous: bool,
+    ) -> PyResult<Bound<'py, PyAny>> {
+        let core = self.core()?;
+        let emails = args::emails(emails)?;
+        let request = ReleaseRequest::new(
+            &args::string(publisher, "publisher")?,
+            &args::string(offer, "offer")?,
+            new_version(plan, version, os_vhd_url, label, description, data_disks)?,
+            emails.iter().map(String::as_str),
+            Target::parse(&args::string(target, "target")?)?,
+        )?;
+        let options = WaitOptions::new(
+            args::seconds(timeout, "timeout")?,
+            args::seconds(poll_interval, "poll_interval")?,
+        )?;
+        let log = pylog::PyLog::new(py)?;
+        call::watched(
+            py,
+            asynchronous,
+            &self.token,
+            on_progress,
+            Parameter { name: "on_progress", async_method: "release_image_version_async" },
+            move |watch, _first| async move {
+                let tokens = || watch.token();
+                core.release_image_version(&request, &tokens, options, &log, &mut |so_far| {
+                    watch.report(&|py| release_results::release_args(py, so_far))
+                })
+                .await
+            },
+            |py, release| release_results::release(py, &release),
+        )
+    }
+
     /// Refuse further calls and drop idle connections.
     fn close(&self) {
         self.core.close();
@@ -381,6 +508,41 @@ impl PyClient {
     }
 }
 
+/// The offer a call edits, validated.
+fn offer_query(publisher: &Bound<'_, PyAny>, offer: &Bound<'_, PyAny>) -> PyResult<OfferQuery> {
+    Ok(OfferQuery::new(&args::string(publisher, "publisher")?, &args::string(offer, "offer")?, None, None)?)
+}
+
+/// The image version an add or a release names, validated.
+fn new_version(
+    plan: &Bound<'_, PyAny>,
+    version: &Bound<'_, PyAny>,
+    os_vhd_url: &Bound<'_, PyAny>,
+    label: &Bound<'_, PyAny>,
+    description: &Bound<'_, PyAny>,
+    data_disks: &Bound<'_, PyAny>,
+) -> PyResult<NewVersion> {
+    let image = VhdImage::new(&args::string(os_vhd_url, "os_vhd_url")?, args::data_disks(data_disks)?)?;
+    Ok(NewVersion::new(
+        &args::string(plan, "plan")?,
+        &args::string(version, "version")?,
+        image,
+        args::optional_string(label, "label")?.as_deref(),
+        args::optional_string(description, "description")?.as_deref(),
+    )?)
+}
+
+/// The `Offer` an edit stored, or None when it changed nothing.
+fn stored_offer<'py>(
+    py: Python<'py>,
+    (query, stored): (OfferQuery, Option<crate::http::Document>),
+) -> PyResult<Bound<'py, PyAny>> {
+    match stored {
+        Some(document) => results::document(py, &document, Some(&query)),
+        None => Ok(py.None().into_bound(py)),
+    }
+}
+
 /// The action a `submit` call names.
 fn action_named(action: &str) -> PyResult<Action> {
     match action {
@@ -399,5 +561,6 @@ pub fn add_constants(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_POLL_INTERVAL", cpp::DEFAULT_POLL_INTERVAL_SECONDS)?;
     m.add("TOKEN_VARIABLE", CPP.token_variable)?;
     m.add("SCOPE", CPP.scope)?;
+    m.add("READ_ONLY_OFFER_KEYS", pyo3::types::PyTuple::new(m.py(), offer::READ_ONLY_OFFER_KEYS)?)?;
     Ok(())
 }

@@ -324,12 +324,12 @@ impl PyIngestionClient {
         sas_uri: &Bound<'py, PyAny>,
         gallery_image: &Bound<'py, PyAny>,
         image_types: Vec<String>,
-        data_disks: Vec<(u32, String)>,
+        data_disks: &Bound<'py, PyAny>,
         asynchronous: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (core, product) = (self.core()?, self.product(product)?);
         let (plan, version) = (plan_name(&args::string(plan, "plan")?)?, image_version(version)?);
-        let image = new_image(sas_uri, gallery_image, &image_types, &data_disks)?;
+        let image = new_image(sas_uri, gallery_image, &image_types, &args::data_disks(data_disks)?)?;
         let log = pylog::PyLog::new(py)?;
         call(
             py,
@@ -424,7 +424,7 @@ impl PyIngestionClient {
         sas_uri: &Bound<'py, PyAny>,
         gallery_image: &Bound<'py, PyAny>,
         image_types: Vec<String>,
-        data_disks: Vec<(u32, String)>,
+        data_disks: &Bound<'py, PyAny>,
         target: &Bound<'py, PyAny>,
         timeout: &Bound<'py, PyAny>,
         poll_interval: &Bound<'py, PyAny>,
@@ -435,7 +435,7 @@ impl PyIngestionClient {
         let spec = ReleaseSpec {
             plan: plan_name(&args::string(plan, "plan")?)?,
             version: image_version(version)?,
-            image: new_image(sas_uri, gallery_image, &image_types, &data_disks)?,
+            image: new_image(sas_uri, gallery_image, &image_types, &args::data_disks(data_disks)?)?,
             target: Target::parse(&args::string(target, "target")?)?,
         };
         let options = WaitOptions::new(

@@ -60,7 +60,7 @@ impl Client {
         self.engine.send(request, token, log).await
     }
 
-    fn base(&self) -> &url::Url {
+    pub(super) fn base(&self) -> &url::Url {
         &self.engine.settings().base_url
     }
 

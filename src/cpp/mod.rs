@@ -1,10 +1,13 @@
 //! The Cloud Partner Portal API: its requests (`request`, `offer`), its answers (`answer`,
-//! `operation`) and its client (`client`), on the shared engine.
+//! `operation`), the editing of a VM offer's image versions (`image`) and its client (`client`),
+//! on the shared engine.
 
 pub mod answer;
 pub mod client;
+pub mod image;
 pub mod offer;
 pub mod operation;
+pub mod release;
 pub mod request;
 
 use crate::http::Service;

@@ -133,6 +133,23 @@ impl IfMatch {
     }
 }
 
+/// Keys of an offer's `definition.offer` that `GET` returns but the service refuses back in a
+/// `PUT`: Debian's cloud-images tooling strips them before every PUT since 2024 ("Workaround
+/// broken Azure Partner API", debian-cloud-images commit 329a4a07: "can't write these key").
+/// Python's `Offer.for_put()` drops the same keys (`_core.READ_ONLY_OFFER_KEYS`).
+pub const READ_ONLY_OFFER_KEYS: [&str; 2] =
+    ["microsoft-azure-corevm.legacyOfferId", "microsoft-azure-corevm.legacyPublisherId"];
+
+/// `document` (an offer as `GET` returned it) made fit to put back: without
+/// `READ_ONLY_OFFER_KEYS`, every other member kept in its place.
+pub fn for_put(document: &mut Value) {
+    if let Some(offer) = document.pointer_mut("/definition/offer").and_then(Value::as_object_mut) {
+        for key in READ_ONLY_OFFER_KEYS {
+            offer.shift_remove(key);
+        }
+    }
+}
+
 /// A validated `PUT .../offers/{offer}` with the offer's JSON text.
 #[derive(Debug, Clone, PartialEq)]
 pub struct PutOffer {
@@ -236,6 +253,25 @@ mod tests {
         let put = PutOffer::new("p", "o", json!({"id": "o"}), IfMatch::Any).unwrap().prepare(&base());
         assert_eq!((put.method.as_str(), put.if_match.as_deref()), ("PUT", Some("*")));
         assert!(PutOffer::new("p", "o", json!([1]), IfMatch::Any).is_err());
+    }
+
+    #[test]
+    fn for_put_drops_only_the_legacy_ids_keeping_the_order() {
+        let mut document = crate::json::parse(
+            br#"{"definition": {"offer": {"a": 1, "microsoft-azure-corevm.legacyOfferId": "x", "b": 2,
+                "microsoft-azure-corevm.legacyPublisherId": "y", "c": 3}, "plans": []}}"#,
+        )
+        .unwrap();
+        for_put(&mut document);
+        assert_eq!(
+            serde_json::to_string(&document).unwrap(),
+            r#"{"definition":{"offer":{"a":1,"b":2,"c":3},"plans":[]}}"#
+        );
+        for mut other in [json!({}), json!({"definition": []}), json!({"definition": {"offer": "x"}})] {
+            let before = other.clone();
+            for_put(&mut other);
+            assert_eq!(other, before);
+        }
     }
 
     #[test]

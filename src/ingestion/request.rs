@@ -40,32 +40,7 @@ const SCHEMA_ROOT: &str = "https://schema.mp.microsoft.com/schema";
 /// (cloudpub commit 956d629 quotes the refusal).
 pub const SUBMISSION_SCHEMA: &str = "https://schema.mp.microsoft.com/schema/submission/2022-03-01-preview2";
 
-/// Which state of a product a call means.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Target {
-    Draft,
-    Preview,
-    Live,
-}
-
-impl Target {
-    pub fn parse(text: &str) -> Result<Self> {
-        match text.trim().to_ascii_lowercase().as_str() {
-            "draft" => Ok(Self::Draft),
-            "preview" => Ok(Self::Preview),
-            "live" => Ok(Self::Live),
-            _ => Err(Error::invalid("target", format!("{text:?} is not draft, preview or live"))),
-        }
-    }
-
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Self::Draft => "draft",
-            Self::Preview => "preview",
-            Self::Live => "live",
-        }
-    }
-}
+pub use crate::release::Target;
 
 /// Builds the ingestion API's requests for one base URL and `$version`.
 #[derive(Debug, Clone, Copy)]

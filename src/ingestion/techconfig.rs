@@ -10,7 +10,7 @@
 
 use serde_json::{Map, Value, json};
 
-use crate::error::{ApiFailure, Error, Result};
+use crate::error::{Error, Result};
 use crate::sas;
 
 /// The resource kind (a `$schema`'s next-to-last path segment) of a VM technical configuration.
@@ -123,18 +123,10 @@ impl NewImage {
                 return Err(Error::invalid("image_types", format!("{image_type:?} is given twice")));
             }
         }
-        if data_disks.len() > 16 {
-            return Err(Error::invalid("data_disks", format!("{} given; at most 16", data_disks.len())));
-        }
         if !data_disks.is_empty() && !matches!(source, NewSource::Sas(_)) {
             return Err(Error::invalid("data_disks", "data disks go with a SAS URI, not a gallery image"));
         }
-        for (_, uri) in data_disks {
-            crate::validate::sas_uri(uri).map_err(|e| match e {
-                Error::InvalidArgument { reason, .. } => Error::invalid("data_disks", reason),
-                other => other,
-            })?;
-        }
+        crate::validate::data_disks(data_disks)?;
         Ok(Self { source, image_types: image_types.to_vec(), data_disks: data_disks.to_vec() })
     }
 }
@@ -210,12 +202,7 @@ pub fn find_plan(plans: &[Plan], wanted: &str, product: &str) -> Result<Plan> {
 
 /// A 404 made here: what was looked for is not in what the service sent.
 pub fn not_found(message: String) -> Error {
-    Error::Api(Box::new(ApiFailure {
-        status: 404,
-        code: Some("notFound".to_owned()),
-        message: Some(message),
-        ..ApiFailure::default()
-    }))
+    Error::not_found(message)
 }
 
 /// The technical configuration of `plan` (its durable id) in a resource tree, if there is one.

@@ -7,8 +7,9 @@ full disk), 130 interrupted.
 The command line is the interface; this package's Python names are not a stable API. This module
 only assembles the parser and runs the command chosen. Each group of commands adds its own:
 ``_operations.py`` (cancel, publish, go-live, operations, operation), ``_many.py``
-(cancel-many), ``_offline.py`` (serve, demo), ``_documents.py`` (status, offers, offer,
-publishers), ``_ingestion.py`` (``cloudpartner ingestion ...``, the Product Ingestion API); all
+(cancel-many), ``_release.py`` (release, deprecate: a VM image version), ``_offline.py``
+(serve, demo), ``_documents.py`` (status, offers, offer, publishers), ``_ingestion.py``
+(``cloudpartner ingestion ...``, the Product Ingestion API); all
 on ``_shared.py`` (exit codes, the one-line error, output, token and client options, input
 files), which imports no command.
 """
@@ -19,7 +20,7 @@ import argparse
 import sys
 
 from .. import _core
-from . import _documents, _ingestion, _many, _offline, _operations
+from . import _documents, _ingestion, _many, _offline, _operations, _release
 from ._shared import run_command
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
@@ -47,6 +48,7 @@ def _parser() -> argparse.ArgumentParser:
     _operations.add_cancel(commands)
     _many.add_commands(commands)
     _operations.add_commands(commands)
+    _release.add_commands(commands)
     _offline.add_commands(commands)
     _documents.add_commands(commands)
     _ingestion.add_commands(commands)
