@@ -280,8 +280,14 @@ impl fmt::Display for Error {
             }
             Error::Stopped => f.write_str("stopped by a callback"),
             Error::JobCompleted { failure, .. } => failure.fmt(f),
-            Error::JobFailed { message, record, .. } => {
-                write!(f, "the {} failed", record.kind())?;
+            // Said by kind: a conflict need not be a failed job (a CPP release refuses to start
+            // while another operation runs), and a certification failure is named as such.
+            Error::JobFailed { kind, message, record } => {
+                match kind {
+                    FailureKind::Conflict => f.write_str("conflict")?,
+                    FailureKind::Certification => f.write_str("certification failed")?,
+                    FailureKind::Other => write!(f, "the {} failed", record.kind())?,
+                }
                 if message.is_empty() { Ok(()) } else { write!(f, ": {message}") }
             }
         }

@@ -368,7 +368,7 @@ mod tests {
         assert_eq!(nested.failure(), Some(FailureKind::Conflict));
         let error = in_progress.into_error().unwrap();
         assert!(error.is_transient());
-        assert_eq!(error.to_string(), "the job failed: An In Progress submission 1234567890 already exists.");
+        assert_eq!(error.to_string(), "conflict: An In Progress submission 1234567890 already exists.");
     }
 
     #[test]
