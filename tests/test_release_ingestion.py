@@ -204,6 +204,9 @@ REFUSALS = [
         "/subscriptions/0000/images/i",
     ),
     ({"image_types": ("x64Gen3",)}, "image_types", '"x64Gen3"'),
+    ({"image_types": 5}, "image_types", "not int"),
+    ({"image_types": ["x64Gen2", None]}, "image_types", "not a NoneType"),
+    ({"image_types": iter(lambda: "x64Gen2", None)}, "image_types", "more than 3 given"),
     ({"gallery_image": GALLERY}, "sas_uri", "not both"),
     ({"sas_uri": None}, "sas_uri", "give a SAS URI or a gallery image"),
 ]

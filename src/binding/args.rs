@@ -119,6 +119,29 @@ pub fn data_disks(value: &Bound<'_, PyAny>) -> PyResult<Vec<(u32, String)>> {
     Ok(out)
 }
 
+/// Image types: one as a str, or several as a list, tuple or other iterable of str (the core
+/// checks them: `techconfig::NewImage::new`). Read no further than one past `IMAGE_TYPES`' count,
+/// whatever the iterable holds.
+pub fn image_types(value: &Bound<'_, PyAny>) -> PyResult<Vec<String>> {
+    if value.is_instance_of::<PyString>() {
+        return Ok(vec![string(value, "image_types")?]);
+    }
+    let refused = || invalid("image_types", format!("must be a str or strs, not {}", type_name(value)));
+    let mut out = Vec::new();
+    for item in value.try_iter().map_err(|_| refused())? {
+        let item = item?;
+        if !item.is_instance_of::<PyString>() {
+            return Err(invalid("image_types", format!("must be strs, not a {}", type_name(&item))));
+        }
+        out.push(string(&item, "image_types")?);
+        if out.len() > crate::validate::IMAGE_TYPES.len() {
+            let reason = format!("more than {} given; a version has one or two image types", out.len() - 1);
+            return Err(invalid("image_types", reason));
+        }
+    }
+    Ok(out)
+}
+
 /// A location string, or a `CancelResult` (anything with `operation_location`).
 pub fn location(value: &Bound<'_, PyAny>) -> PyResult<String> {
     if value.is_instance_of::<PyString>() {

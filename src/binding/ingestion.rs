@@ -323,13 +323,18 @@ impl PyIngestionClient {
         version: &Bound<'py, PyAny>,
         sas_uri: &Bound<'py, PyAny>,
         gallery_image: &Bound<'py, PyAny>,
-        image_types: Vec<String>,
+        image_types: &Bound<'py, PyAny>,
         data_disks: &Bound<'py, PyAny>,
         asynchronous: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (core, product) = (self.core()?, self.product(product)?);
         let (plan, version) = (plan_name(&args::string(plan, "plan")?)?, image_version(version)?);
-        let image = new_image(sas_uri, gallery_image, &image_types, &args::data_disks(data_disks)?)?;
+        let image = new_image(
+            sas_uri,
+            gallery_image,
+            &args::image_types(image_types)?,
+            &args::data_disks(data_disks)?,
+        )?;
         let log = pylog::PyLog::new(py)?;
         call(
             py,
@@ -423,7 +428,7 @@ impl PyIngestionClient {
         version: &Bound<'py, PyAny>,
         sas_uri: &Bound<'py, PyAny>,
         gallery_image: &Bound<'py, PyAny>,
-        image_types: Vec<String>,
+        image_types: &Bound<'py, PyAny>,
         data_disks: &Bound<'py, PyAny>,
         target: &Bound<'py, PyAny>,
         timeout: &Bound<'py, PyAny>,
@@ -435,7 +440,12 @@ impl PyIngestionClient {
         let spec = ReleaseSpec {
             plan: plan_name(&args::string(plan, "plan")?)?,
             version: image_version(version)?,
-            image: new_image(sas_uri, gallery_image, &image_types, &args::data_disks(data_disks)?)?,
+            image: new_image(
+                sas_uri,
+                gallery_image,
+                &args::image_types(image_types)?,
+                &args::data_disks(data_disks)?,
+            )?,
             target: Target::parse(&args::string(target, "target")?)?,
         };
         let options = WaitOptions::new(

@@ -353,7 +353,7 @@ class Client:
 
         """
         return self._core.add_image_version(
-            product, plan, version, sas_uri, gallery_image, _types(image_types), list(data_disks), False
+            product, plan, version, sas_uri, gallery_image, image_types, data_disks, False
         )
 
     async def add_image_version_async(
@@ -369,7 +369,7 @@ class Client:
     ) -> Optional[Job]:
         """Asyncio twin of :meth:`add_image_version`."""
         return await self._core.add_image_version(
-            product, plan, version, sas_uri, gallery_image, _types(image_types), list(data_disks), True
+            product, plan, version, sas_uri, gallery_image, image_types, data_disks, True
         )
 
     def deprecate_image_version(
@@ -514,8 +514,8 @@ class Client:
             version,
             sas_uri,
             gallery_image,
-            _types(image_types),
-            list(data_disks),
+            image_types,
+            data_disks,
             target,
             timeout,
             poll_interval,
@@ -546,8 +546,8 @@ class Client:
             version,
             sas_uri,
             gallery_image,
-            _types(image_types),
-            list(data_disks),
+            image_types,
+            data_disks,
             target,
             timeout,
             poll_interval,
@@ -616,8 +616,3 @@ def _idle_reporter(on_progress: Optional[IdleProgress], progress: bool) -> Optio
         return on_progress(running) if on_progress is not None else None
 
     return report
-
-
-def _types(image_types: ImageTypes) -> list[str]:
-    """Image types as a list: one given as a string is one type, not its letters."""
-    return [image_types] if isinstance(image_types, str) else list(image_types)
