@@ -394,8 +394,8 @@ class IngestionClient:
         version: str,
         sas_uri: Optional[str],
         gallery_image: Optional[str],
-        image_types: list[str],
-        data_disks: list[tuple[int, str]],
+        image_types: Union[str, Iterable[str]],
+        data_disks: Iterable[tuple[int, str]],
         asynchronous: _Sync,
     ) -> Optional[Job]: ...
     @overload
@@ -406,8 +406,8 @@ class IngestionClient:
         version: str,
         sas_uri: Optional[str],
         gallery_image: Optional[str],
-        image_types: list[str],
-        data_disks: list[tuple[int, str]],
+        image_types: Union[str, Iterable[str]],
+        data_disks: Iterable[tuple[int, str]],
         asynchronous: _Async,
     ) -> Awaitable[Optional[Job]]: ...
     @overload
@@ -458,8 +458,8 @@ class IngestionClient:
         version: str,
         sas_uri: Optional[str],
         gallery_image: Optional[str],
-        image_types: list[str],
-        data_disks: list[tuple[int, str]],
+        image_types: Union[str, Iterable[str]],
+        data_disks: Iterable[tuple[int, str]],
         target: str,
         timeout: float,
         poll_interval: float,
@@ -474,8 +474,8 @@ class IngestionClient:
         version: str,
         sas_uri: Optional[str],
         gallery_image: Optional[str],
-        image_types: list[str],
-        data_disks: list[tuple[int, str]],
+        image_types: Union[str, Iterable[str]],
+        data_disks: Iterable[tuple[int, str]],
         target: str,
         timeout: float,
         poll_interval: float,
