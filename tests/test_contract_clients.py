@@ -9,8 +9,8 @@ of ``requests`` and its token endpoint: no patch of their logic.
 The venvs are made once per machine under ``target/contract-venvs/`` (about 30 s and 210 MB
 with the azure SDKs they need) and reused while the pins are unchanged. To move a pin, edit
 ``INGESTION_PINS`` below (azure-img-utils 1.x, on the CPP API: ``CPP_PINS`` in
-``tests/test_contract_cpp.py``): the next run makes a fresh venv (delete the old directory). PyPI must be reachable the first time: an install that fails FAILS the tests
-(it never skips them).
+``tests/test_contract_cpp.py``): the next run makes a fresh venv (delete the old directory). PyPI must
+be reachable the first time: an install that fails FAILS the tests (it never skips them).
 """
 
 from __future__ import annotations
