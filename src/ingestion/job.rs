@@ -174,9 +174,15 @@ fn mentions_certification(error: &JobError) -> bool {
         .any(|e| e.message.as_deref().is_some_and(mentions_certification_text))
 }
 
-/// The message of `error` or of the first detail under it whose message says `wanted`.
+/// The message that says `wanted` deepest under `error` (the first detail's line first), else
+/// `error`'s own: the service nests its most specific line ("Operation failed" > "Certification"
+/// > "Issues found during Certification.", cloudpub acf8491).
 fn deepest_message(error: &JobError, wanted: fn(&str) -> bool) -> Option<String> {
-    flatten(std::slice::from_ref(error)).iter().find_map(|e| e.message.clone().filter(|m| wanted(m)))
+    error
+        .details
+        .iter()
+        .find_map(|detail| deepest_message(detail, wanted))
+        .or_else(|| error.message.clone().filter(|m| wanted(m)))
 }
 
 fn says_conflict(error: &JobError) -> bool {
@@ -381,6 +387,13 @@ mod tests {
         assert_eq!(
             failure_kind(&nested.errors),
             (FailureKind::Certification, Some("Certification: the VHD is not generalized".into()))
+        );
+        let service = failed(
+            r#"[{"resourceId": "submission/p/2", "code": "internalServerError", "message": "Operation failed", "details": [{"code": "invalidState", "message": "Certification", "details": [{"code": "invalidState", "message": "Issues found during Certification.", "details": []}]}]}]"#,
+        );
+        assert_eq!(
+            failure_kind(&service.errors),
+            (FailureKind::Certification, Some("Issues found during Certification.".into()))
         );
         let error = nested.into_error().unwrap();
         assert!(!error.is_transient());
