@@ -105,7 +105,7 @@ def test_an_image_failing_certification_raises_certification_failed_with_the_ser
     error = caught.value
     assert not error.is_transient
     assert error.message == "Issues found during Certification."  # the most specific line of the nested errors
-    assert str(error) == "the job failed: Issues found during Certification."
+    assert str(error) == "certification failed: Issues found during Certification."
     assert error.job is not None and error.job.failed and error.job.failure == "certification"
     assert error.job.id == portal.jobs()[-1]["jobId"]
     (problem,) = error.job.errors
