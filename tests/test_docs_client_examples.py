@@ -3,9 +3,10 @@
 tests/test_docs_examples.py runs the guides' examples in this project's venv, where neither
 client is installed; it skips these two (their ``no-run`` mark names this file). Here each is
 read from docs/guides/testing.md (never restated) and run with the venv's python of the contract
-tests, pinned as there. ``cloudpartner`` comes from ``python/`` on ``PYTHONPATH``: the package
-with its built extension, the path the project's own editable install (``make dev``) puts on
-``sys.path``; the guide tells users to ``pip install cloudpartner`` beside the client.
+tests, pinned as there. ``cloudpartner`` is the package under test (the installed wheel, or
+``python/`` with ``make dev``'s build), reached through a directory that holds only it, on
+``PYTHONPATH``: nothing else of this venv shadows the client's pins. The guide tells users to
+``pip install cloudpartner`` beside the client.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import subprocess
 from pathlib import Path
 
+import cloudpartner
 import pytest
 from contract import venvs
 from test_contract_clients import INGESTION_PINS
@@ -33,21 +35,22 @@ def example(imports: str) -> str:
     return found[0].code
 
 
-def run_in(venv: str, pins: tuple[str, ...], code: str) -> None:
+def run_in(venv: str, pins: tuple[str, ...], code: str, packages: Path) -> None:
     try:
         python = venvs.client_python(venv, pins)
     except venvs.InstallError as exc:
         pytest.fail(str(exc))
-    env = {**os.environ, "PYTHONPATH": str(ROOT / "python")}
+    (packages / "cloudpartner").symlink_to(Path(cloudpartner.__file__).parent, target_is_directory=True)
+    env = {**os.environ, "PYTHONPATH": str(packages)}
     done = subprocess.run(
         [str(python), "-c", code], capture_output=True, text=True, timeout=RUN_SECONDS, env=env, check=False
     )
     assert done.returncode == 0, done.stderr[-6000:]
 
 
-def test_the_guides_cloudpub_example_runs_against_the_routed_portal() -> None:
-    run_in("ingestion-clients", INGESTION_PINS, example("cloudpub"))
+def test_the_guides_cloudpub_example_runs_against_the_routed_portal(tmp_path: Path) -> None:
+    run_in("ingestion-clients", INGESTION_PINS, example("cloudpub"), tmp_path)
 
 
-def test_the_guides_azure_img_utils_example_runs_against_the_routed_portal() -> None:
-    run_in("cpp-clients", CPP_PINS, example("azure_img_utils"))
+def test_the_guides_azure_img_utils_example_runs_against_the_routed_portal(tmp_path: Path) -> None:
+    run_in("cpp-clients", CPP_PINS, example("azure_img_utils"), tmp_path)
