@@ -8,6 +8,7 @@ use serde_json::{Map, Number, Value};
 use crate::cpp::offer::IfMatch;
 use crate::cpp::request::{Action, OfferAction};
 use crate::error::{Error, Result};
+use crate::http::poll::WaitOptions;
 use crate::json::{self, Fault};
 
 /// The Python name of a value's type, for messages.
@@ -55,6 +56,11 @@ pub fn seconds(value: &Bound<'_, PyAny>, field: &'static str) -> PyResult<f64> {
         return Err(invalid(field, format!("must be a number of seconds, not {}", type_name(value))));
     }
     value.extract::<f64>().map_err(|_| invalid(field, format!("{value} is too large a number of seconds")))
+}
+
+/// A wait's `timeout` and `poll_interval`, each checked (`seconds`, then `WaitOptions::new`).
+pub fn wait_options(timeout: &Bound<'_, PyAny>, poll_interval: &Bound<'_, PyAny>) -> PyResult<WaitOptions> {
+    Ok(WaitOptions::new(seconds(timeout, "timeout")?, seconds(poll_interval, "poll_interval")?)?)
 }
 
 /// A count: a non-negative int.

@@ -17,7 +17,6 @@ use crate::cpp::release::ReleaseRequest;
 use crate::cpp::request::{Action, ListQuery, OfferAction, OperationLocation};
 use crate::cpp::{self, Client};
 use crate::http::batch::DEFAULT_CONCURRENCY;
-use crate::http::poll::WaitOptions;
 use crate::release::Target;
 
 #[pyclass(frozen, module = "cloudpartner._core", name = "Client")]
@@ -141,10 +140,7 @@ impl PyClient {
         asynchronous: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (core, location, log) = (self.core()?, self.location(location)?, pylog::PyLog::new(py)?);
-        let mut options = WaitOptions::new(
-            args::seconds(timeout, "timeout")?,
-            args::seconds(poll_interval, "poll_interval")?,
-        )?;
+        let mut options = args::wait_options(timeout, poll_interval)?;
         options.until_review = until_review;
         call::watched(
             py,
@@ -421,10 +417,7 @@ impl PyClient {
             emails.iter().map(String::as_str),
             Target::parse(&args::string(target, "target")?)?,
         )?;
-        let options = WaitOptions::new(
-            args::seconds(timeout, "timeout")?,
-            args::seconds(poll_interval, "poll_interval")?,
-        )?;
+        let options = args::wait_options(timeout, poll_interval)?;
         let log = pylog::PyLog::new(py)?;
         call::watched(
             py,

@@ -11,7 +11,6 @@ use super::callbacks::Parameter;
 use super::credentials::TokenSource;
 use super::ingestion_results as results;
 use super::{args, pylog, release_results, settings_from_py};
-use crate::http::poll::WaitOptions;
 use crate::ingestion::SERVICE as INGESTION;
 use crate::ingestion::ids::{JobId, ProductRef, external_id};
 use crate::ingestion::images::Deprecation;
@@ -107,10 +106,7 @@ impl PyIngestionClient {
         asynchronous: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (core, job, log) = (self.core()?, self.job(job)?, pylog::PyLog::new(py)?);
-        let options = WaitOptions::new(
-            args::seconds(timeout, "timeout")?,
-            args::seconds(poll_interval, "poll_interval")?,
-        )?;
+        let options = args::wait_options(timeout, poll_interval)?;
         call::watched(
             py,
             asynchronous,
@@ -396,10 +392,7 @@ impl PyIngestionClient {
         asynchronous: bool,
     ) -> PyResult<Bound<'py, PyAny>> {
         let (core, product, log) = (self.core()?, self.product(product)?, pylog::PyLog::new(py)?);
-        let options = WaitOptions::new(
-            args::seconds(timeout, "timeout")?,
-            args::seconds(poll_interval, "poll_interval")?,
-        )?;
+        let options = args::wait_options(timeout, poll_interval)?;
         call::watched(
             py,
             asynchronous,
@@ -448,10 +441,7 @@ impl PyIngestionClient {
             )?,
             target: Target::parse(&args::string(target, "target")?)?,
         };
-        let options = WaitOptions::new(
-            args::seconds(timeout, "timeout")?,
-            args::seconds(poll_interval, "poll_interval")?,
-        )?;
+        let options = args::wait_options(timeout, poll_interval)?;
         let log = pylog::PyLog::new(py)?;
         call::watched(
             py,
