@@ -28,6 +28,9 @@ pub enum Target {
 }
 
 impl Target {
+    /// Every target, lowest first, as `as_str` names them: what the CLI offers.
+    pub const ALL: [Self; 3] = [Self::Draft, Self::Preview, Self::Live];
+
     pub fn parse(text: &str) -> Result<Self> {
         match text.trim().to_ascii_lowercase().as_str() {
             "draft" => Ok(Self::Draft),

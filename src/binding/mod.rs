@@ -124,6 +124,9 @@ fn core_module(m: &Bound<'_, PyModule>) -> PyResult<()> {
     m.add("DEFAULT_BACKOFF", http::retry::DEFAULT_BACKOFF.as_secs_f64())?;
     m.add("DEFAULT_CONCURRENCY", http::batch::DEFAULT_CONCURRENCY)?;
     m.add("RECORD_VARIABLE", http::record::RECORD_VARIABLE)?;
+    let targets = crate::release::Target::ALL.map(crate::release::Target::as_str);
+    m.add("RELEASE_TARGETS", pyo3::types::PyTuple::new(m.py(), targets)?)?;
+    m.add("IMAGE_TYPES", pyo3::types::PyTuple::new(m.py(), crate::validate::IMAGE_TYPES)?)?;
     m.add("MAX_INPUT_FILE_BYTES", http::MAX_INPUT_FILE_BYTES)?;
     m.add("MAX_JSON_DEPTH", crate::json::MAX_DEPTH)?;
     m.add("MAX_JSON_INTEGER_DIGITS", crate::json::MAX_INTEGER_DIGITS)?;

@@ -14,8 +14,9 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import _core
 from .._errors import CloudPartnerError
-from ._shared import EXIT_INTERRUPTED, EXIT_OK, as_dict, error_json, print_json, report
+from ._shared import EXIT_INTERRUPTED, EXIT_OK, ReleaseProgress, ReleaseStarted, as_dict, error_json, print_json, report
 
 TYPE_CHECKING = False  # typing.TYPE_CHECKING without importing typing; mypy treats it alike
 if TYPE_CHECKING:
@@ -23,16 +24,6 @@ if TYPE_CHECKING:
 
     from .._release import Release
     from ..ingestion import Client
-
-IMAGE_TYPES = ("x64Gen1", "x64Gen2", "arm64Gen2")
-
-
-class _Started(Exception):  # not an error: the command's way to stop once a job started
-    """Raised from ``on_progress`` without ``--wait``: a step's job has started."""
-
-    def __init__(self, release: Release) -> None:
-        super().__init__("started")
-        self.release = release
 
 
 def add_command(
@@ -62,14 +53,14 @@ def add_command(
     source.add_argument("--sas", metavar="URL", help="the OS disk's SAS URI (its signature is never printed)")
     source.add_argument("--gallery-image", metavar="ID", help="an Azure Compute Gallery image version's resource id")
     release.add_argument(
-        "--target", choices=("draft", "preview", "live"), default="live", help="how far to release (default live)"
+        "--target", choices=_core.RELEASE_TARGETS, default="live", help="how far to release (default live)"
     )
     release.add_argument(
         "--image-type",
         action="append",
-        choices=IMAGE_TYPES,
+        choices=_core.IMAGE_TYPES,
         metavar="T",
-        help=f"an image type the image serves ({', '.join(IMAGE_TYPES)}; repeat for two; default x64Gen2)",
+        help=f"an image type the image serves ({', '.join(_core.IMAGE_TYPES)}; repeat for two; default x64Gen2)",
     )
     options(release, "follow every job until the release reaches --target (else stop once a job has started)")
     release.set_defaults(run=lambda args: _release(args, client))
@@ -77,18 +68,7 @@ def add_command(
 
 def _release(args: argparse.Namespace, make_client: Callable[[argparse.Namespace], Client]) -> int:
     """Run the release; print where it ended (or, with --json, the release and the error)."""
-    seen: list[Release] = []
-    printed: set[str] = set()
-
-    def hear(so_far: Release) -> None:
-        seen.append(so_far)
-        line = so_far._progress_line()
-        if line not in printed:  # one line per step and job state
-            printed.add(line)
-            print(f"cloudpartner: {line}", file=sys.stderr, flush=True)
-        if not args.wait and so_far.current is not None and so_far.current.job_id:
-            raise _Started(so_far)
-
+    progress = ReleaseProgress(wait=args.wait)
     failure: Optional[CloudPartnerError] = None
     release: Optional[Release] = None
     with make_client(args) as client:
@@ -103,17 +83,17 @@ def _release(args: argparse.Namespace, make_client: Callable[[argparse.Namespace
                 target=args.target,
                 timeout=args.timeout,
                 poll_interval=args.poll_interval,
-                on_progress=hear,
+                on_progress=progress,
             )
-        except _Started as started:
-            release = started.release
+        except ReleaseStarted:
+            release = progress.last
         except KeyboardInterrupt:
-            _tell_how_to_cancel(seen[-1] if seen else None)
+            _tell_how_to_cancel(progress.last)
             return EXIT_INTERRUPTED
         except CloudPartnerError as error:
             if not args.json:
                 raise
-            failure, release = error, seen[-1] if seen else None
+            failure, release = error, progress.last
     if args.json:
         print_json({"release": None if release is None else as_dict(release), "error": error_json(failure)})
         return report(failure) if failure is not None else EXIT_OK

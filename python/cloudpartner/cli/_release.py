@@ -12,10 +12,13 @@ from __future__ import annotations
 import argparse
 import sys
 
+from .. import _core
 from .._errors import CloudPartnerError
 from ._shared import (
     EXIT_INTERRUPTED,
     EXIT_OK,
+    ReleaseProgress,
+    ReleaseStarted,
     as_dict,
     cpp_client,
     error_json,
@@ -30,8 +33,6 @@ if TYPE_CHECKING:
     from typing import Any, Optional
 
     from .._release import Release, ReleaseStep
-
-TARGETS = ("draft", "preview", "live")
 
 
 def add_commands(commands: Any) -> None:
@@ -50,7 +51,9 @@ def add_commands(commands: Any) -> None:
     release.add_argument("--label", help="the version's label (default: the version)")
     release.add_argument("--description", help="the version's description (default: the label)")
     release.add_argument("--email", action="append", default=[], metavar="ADDR", help="notify ADDR (repeatable)")
-    release.add_argument("--target", choices=TARGETS, default="live", help="how far to go (default: live)")
+    release.add_argument(
+        "--target", choices=_core.RELEASE_TARGETS, default="live", help="how far to go (default: live)"
+    )
     wait_options(release, "follow the release to its target (default: return once the next operation has started)")
     service_options(release)
     release.set_defaults(run=_release)
@@ -73,29 +76,6 @@ def _version_arguments(command: argparse.ArgumentParser) -> None:
     command.add_argument("version", help="the version, N.N.N (e.g. 2024.01.15)")
 
 
-class _Started(Exception):
-    """Raised from ``on_progress`` to return once the release's next operation has started (no --wait)."""
-
-
-class _Progress:
-    """Prints each state of the release on stderr, one line each (``Release._progress_line``), and keeps the last."""
-
-    def __init__(self, *, stop_when_started: bool) -> None:
-        self.last: Optional[Release] = None
-        self._told: set[str] = set()
-        self._stop_when_started = stop_when_started
-
-    def __call__(self, so_far: Release) -> None:
-        self.last = so_far
-        line = so_far._progress_line()
-        if line not in self._told:
-            self._told.add(line)
-            print(f"cloudpartner: {line}", file=sys.stderr, flush=True)
-        current = so_far.current
-        if self._stop_when_started and current is not None and current.job_id:
-            raise _Started
-
-
 def _step_line(step: ReleaseStep) -> str:
     line = f"{step.name:<8} {step.outcome}"
     if step.job_id:
@@ -106,7 +86,7 @@ def _step_line(step: ReleaseStep) -> str:
 
 
 def _release(args: argparse.Namespace) -> int:
-    progress = _Progress(stop_when_started=not args.wait)
+    progress = ReleaseProgress(wait=args.wait)
     result: Optional[Release] = None
     failure: Optional[CloudPartnerError] = None
     with cpp_client(args) as client:
@@ -126,7 +106,7 @@ def _release(args: argparse.Namespace) -> int:
                 poll_interval=args.poll_interval,
                 on_progress=progress,
             )
-        except _Started:
+        except ReleaseStarted:
             result = progress.last
         except KeyboardInterrupt:
             _interrupted(args, progress.last)

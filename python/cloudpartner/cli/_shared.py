@@ -29,6 +29,7 @@ if TYPE_CHECKING:
     from datetime import datetime
     from typing import Any, Callable, Optional, TextIO
 
+    from .._release import Release
     from .._types import Operation
 
 WAIT_HELP = f"seconds to wait (default {_core.DEFAULT_WAIT_TIMEOUT:g})"
@@ -300,3 +301,30 @@ def _json_default(value: object) -> str:
     if isinstance(value, datetime):
         return value.isoformat()
     raise TypeError(type(value).__name__)
+
+
+class ReleaseStarted(Exception):  # not an error: a release command's way to stop once a job started
+    """Raised from a release's ``on_progress`` without ``--wait``: a step's job has started."""
+
+
+class ReleaseProgress:
+    """A release command's ``on_progress``: each new state on stderr, one line each; the last kept.
+
+    Without ``wait`` it raises ``ReleaseStarted`` once a step's job (or operation) has started, so
+    the command returns and a later run goes on from there.
+    """
+
+    def __init__(self, *, wait: bool) -> None:
+        self.last: Optional[Release] = None
+        self._told: set[str] = set()
+        self._wait = wait
+
+    def __call__(self, so_far: Release) -> None:
+        self.last = so_far
+        line = so_far._progress_line()
+        if line not in self._told:
+            self._told.add(line)
+            print(f"cloudpartner: {line}", file=sys.stderr, flush=True)
+        current = so_far.current
+        if not self._wait and current is not None and current.job_id:
+            raise ReleaseStarted
